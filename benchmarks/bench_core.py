@@ -1,0 +1,184 @@
+"""Benchmark of the core loop: ingest + rule coding, next to floors measured in the same run.
+
+    python benchmarks/bench_core.py            # 100,000 comments (the issue's target size)
+    python benchmarks/bench_core.py --n 1000000 --jobs 2
+
+A corpus of comments of 10–60 words with region and organisation columns is
+generated on the fly (nothing is committed). Each stage runs in its own
+process, so its wall time and peak memory (its own plus its worker processes')
+are measured apart. Floors:
+
+- ``floor: csv + executemany`` — Python's csv module and one SQLite executemany.
+- ``floor: spaCy tokenizer`` — spaCy's tokenizer alone over every comment (1 core).
+- ``floor: PhraseMatcher LOWER`` — spaCy tokenizer + PhraseMatcher on LOWER with the
+  codebook's expanded surface forms (1 core).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib.util
+import json
+import os
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CODEBOOK = ROOT / "codebooks" / "probation_unification.yaml"
+GENERATOR = ROOT / "corpora" / "synthetic" / "generate_survey.py"
+
+
+def _generator():
+    spec = importlib.util.spec_from_file_location("generate_survey", GENERATOR)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def make_corpus(path: Path, n: int, seed: int) -> None:
+    """Write n generated comments as a survey CSV (id, region, organisation, comment)."""
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["id", "region", "organisation", "comment"])
+        writer.writerows(_generator().generate_comments(n, seed))
+
+
+def _texts(csv_path: Path) -> list[str]:
+    with csv_path.open(newline="", encoding="utf-8") as fh:
+        return [row["comment"] for row in csv.DictReader(fh)]
+
+
+# -- stages (each runs in a child process) ---------------------------------------
+
+
+def stage_floor_ingest(csv_path: Path, project: Path, jobs: int) -> int:
+    db = sqlite3.connect(project)
+    db.execute("CREATE TABLE t (id TEXT, region TEXT, org TEXT, text TEXT)")
+    with csv_path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        next(reader)
+        with db:
+            db.executemany("INSERT INTO t VALUES (?,?,?,?)", reader)
+    n = db.execute("SELECT COUNT(*) FROM t").fetchone()[0]
+    db.close()
+    return n
+
+
+def stage_floor_tokenizer(csv_path: Path, project: Path, jobs: int) -> int:
+    from probation_themes.coding.rules import tokenizer_baseline
+
+    texts = _texts(csv_path)
+    tokenizer_baseline(texts)
+    return len(texts)
+
+
+def stage_floor_phrasematcher(csv_path: Path, project: Path, jobs: int) -> int:
+    from probation_themes.codebook import load_codebook
+    from probation_themes.coding.rules import phrase_matcher_baseline
+
+    texts = _texts(csv_path)
+    phrase_matcher_baseline(texts, load_codebook(CODEBOOK))
+    return len(texts)
+
+
+def stage_ingest(csv_path: Path, project: Path, jobs: int) -> int:
+    from probation_themes.ingest import IngestOptions
+    from probation_themes.store import Project
+    from probation_themes.workflows.ingest import ingest_files
+
+    options = IngestOptions(text_cols=["comment"], id_col="id", region_col="region", org_col="organisation")
+    with Project.open(project) as proj:
+        report = ingest_files(proj, [csv_path], options)
+    return report.files[0].rows_read
+
+
+def stage_code(csv_path: Path, project: Path, jobs: int) -> int:
+    from probation_themes.codebook import load_codebook
+    from probation_themes.store import Project
+    from probation_themes.workflows.code import code_project
+
+    with Project.open(project, create=False) as proj:
+        report = code_project(proj, load_codebook(CODEBOOK), n_jobs=jobs)
+    return report.quotes
+
+
+STAGES = {
+    "floor: csv + executemany": stage_floor_ingest,
+    "floor: spaCy tokenizer": stage_floor_tokenizer,
+    "floor: PhraseMatcher LOWER": stage_floor_phrasematcher,
+    "ingest": stage_ingest,
+    "code --method rules": stage_code,
+}
+
+
+def _run_child(stage: str, csv_path: Path, project: Path, jobs: int) -> dict:
+    cmd = [sys.executable, __file__, "--stage", stage, "--csv", str(csv_path), "--project", str(project),
+           "--jobs", str(jobs)]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"stage {stage!r} failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _child(stage: str, csv_path: Path, project: Path, jobs: int) -> None:
+    start = time.perf_counter()
+    items = STAGES[stage](csv_path, project, jobs)
+    wall = time.perf_counter() - start
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(json.dumps({"stage": stage, "items": items, "wall_s": wall, "peak_mb": own, "peak_child_mb": children}))
+
+
+def run(n: int, seed: int, jobs: int, workdir: Path) -> list[dict]:
+    """Run every stage on a fresh corpus of n comments; return one record per stage."""
+    csv_path = workdir / f"comments_{n}.csv"
+    if not csv_path.exists():
+        make_corpus(csv_path, n, seed)
+    results = []
+    for stage in STAGES:
+        project = workdir / ("floor.db" if stage.startswith("floor: csv") else "bench.db")
+        if stage in ("ingest", "floor: csv + executemany"):
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{project}{suffix}").unlink(missing_ok=True)
+        record = _run_child(stage, csv_path, project, jobs)
+        record["per_s"] = record["items"] / record["wall_s"] if record["wall_s"] else 0.0
+        results.append(record)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=100_000, help="comments to generate (default 100000)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    parser.add_argument("--workdir", type=Path, default=None, help="where corpora and projects go (default: temp)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument("--stage", help=argparse.SUPPRESS)
+    parser.add_argument("--csv", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--project", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.stage:
+        _child(args.stage, args.csv, args.project, args.jobs)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = args.workdir or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        results = run(args.n, args.seed, args.jobs, workdir)
+    print(f"{args.n:,} comments, {args.jobs} job(s), {os.cpu_count()} cores")
+    print(f"{'stage':28} {'wall s':>8} {'comments/s':>12} {'peak MB':>8} {'workers MB':>10}")
+    for r in results:
+        print(f"{r['stage']:28} {r['wall_s']:8.2f} {r['per_s']:12,.0f} {r['peak_mb']:8.0f} {r['peak_child_mb']:10.0f}")
+    core = sum(r["wall_s"] for r in results if not r["stage"].startswith("floor"))
+    print(f"ingest + rule coding: {core:.2f} s")
+    if args.json:
+        args.json.write_text(json.dumps({"n": args.n, "jobs": args.jobs, "stages": results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+from probation_themes.cli import main
+
+main()

@@ -1,0 +1,13 @@
+"""The command line (typer). Only this package prints, prompts or exits."""
+
+from probation_themes.cli import commands_codebook, commands_report  # noqa: F401  (register commands)
+from probation_themes.cli.demo import demo_command  # noqa: F401
+from probation_themes.cli.main import app
+
+
+def main() -> None:
+    """Entry point of the ``probation-themes`` console script."""
+    app()
+
+
+__all__ = ["app", "main"]

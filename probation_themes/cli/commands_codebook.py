@@ -1,0 +1,65 @@
+"""``probation-themes codebook validate|show|convert``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from probation_themes.cli.common import JsonOption, out, print_json, user_errors
+from probation_themes.cli.main import app
+from probation_themes.codebook import codebook_summary, convert_codebook, read_codebook
+
+codebook_app = typer.Typer(
+    help="Validate, show and convert codebooks (YAML ⇄ CSV).", no_args_is_help=True, rich_markup_mode=None
+)
+app.add_typer(codebook_app, name="codebook")
+
+CodebookArg = Annotated[Path, typer.Argument(help="Codebook file (.yaml, .yml or .csv).", show_default=False)]
+
+
+@codebook_app.command("validate")
+@user_errors
+def validate(file: CodebookArg) -> None:
+    """Check a codebook against the format; errors name the field, e.g. codes -> 3 -> rules -> any -> 2."""
+    book = read_codebook(file)
+    n_rules = sum(1 for c in book.codes if c.rules and not c.rules.is_empty())
+    out.print(
+        f"{file}: valid. {book.name} {book.version}: {len(book.codes)} codes, "
+        f"{n_rules} with rules."
+    )
+
+
+@codebook_app.command("show")
+@user_errors
+def show(file: CodebookArg, as_json: JsonOption = False) -> None:
+    """List a codebook's codes with their rule and seed counts."""
+    book = read_codebook(file)
+    rows = codebook_summary(book)
+    if as_json:
+        print_json({"name": book.name, "version": book.version, "codes": rows})
+        return
+    table = Table(title=f"{book.name} — version {book.version}", title_justify="left")
+    for col in ("id", "label", "any", "all", "near", "none", "regex", "seeds"):
+        table.add_column(col, justify="right" if col not in ("id", "label") else "left")
+    for row in rows:
+        indent = "  " if row.get("parent") else ""
+        table.add_row(
+            indent + row["id"], row["label"], *(str(row[f"n_{k}"]) for k in ("any", "all", "near", "none", "regex", "seeds"))
+        )
+    out.print(table)
+
+
+@codebook_app.command("convert")
+@user_errors
+def convert(
+    file: CodebookArg,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output file; its extension picks the format.")] = None,
+) -> None:
+    """Convert a codebook between YAML and CSV (lossless both ways)."""
+    if output is None:
+        output = file.with_suffix(".csv" if file.suffix.lower() in (".yaml", ".yml") else ".yaml")
+    convert_codebook(file, output)
+    out.print(f"Wrote {output}")

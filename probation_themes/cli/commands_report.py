@@ -1,0 +1,182 @@
+"""``report``, ``stats`` and ``export``: themed quote tables, crosstabs and coding files."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from probation_themes.cli.common import DEFAULT_PROJECT, JsonOption, ProjectOption, out, print_json, user_errors
+from probation_themes.cli.main import _load_codebook_or_project, app
+from probation_themes.codebook import Codebook
+from probation_themes.errors import ExportError
+from probation_themes.export import (
+    ThemedTable,
+    build_themed_table,
+    export_codings_long,
+    export_codings_wide,
+    export_rejects,
+    format_count,
+    format_share,
+    render_csv,
+    render_html,
+    render_markdown,
+    write_csv_atomic,
+    write_text_atomic,
+)
+from probation_themes.store import Project
+
+
+class ReportFormat(str, Enum):
+    md = "md"
+    html = "html"
+    csv = "csv"
+
+
+class StatusChoice(str, Enum):
+    default = "default"
+    suggested = "suggested"
+    accepted = "accepted"
+    rejected = "rejected"
+    all = "all"
+
+
+StatusOption = Annotated[
+    StatusChoice,
+    typer.Option(
+        "--status",
+        help="Which codings count: default = suggested and accepted, minus rejected.",
+    ),
+]
+CodebookOption = Annotated[
+    Optional[Path],
+    typer.Option("--codebook", "-c", help="Codebook for labels and order (default: the one last used to code)."),
+]
+MinCellOption = Annotated[
+    int, typer.Option("--min-cell", min=0, help="Suppress organisation/region counts below N (e.g. 5 for publication).")
+]
+
+
+def _split_list(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def themed_table(project: Path, codebook: Path | None, status: StatusChoice, min_cell: int) -> tuple[ThemedTable, Codebook]:
+    """Open the project, choose the codebook and build the themed table."""
+    with Project.open(project, create=False) as proj:
+        book = _load_codebook_or_project(codebook, proj)
+        snapshot = proj.snapshot(status.value)
+    return build_themed_table(snapshot, book, min_cell=min_cell), book
+
+
+@app.command()
+@user_errors
+def report(
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.", show_default=False)],
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="md, html or csv.")] = ReportFormat.md,
+    by: Annotated[str, typer.Option("--by", help="Splits to show and attributes to attribute quotes by: region,org.")] = "region,org",
+    status: StatusOption = StatusChoice.default,
+    min_cell: MinCellOption = 0,
+    codebook: CodebookOption = None,
+    project: ProjectOption = Path(DEFAULT_PROJECT),
+) -> None:
+    """Write the themed quote table: one section per code, counts, the split by organisation, then the quotes."""
+    chosen = _split_list(by)
+    table, _ = themed_table(project, codebook, status, min_cell)
+    if fmt is ReportFormat.md:
+        write_text_atomic(output, render_markdown(table, attribution=chosen, splits=chosen))
+    elif fmt is ReportFormat.html:
+        write_text_atomic(output, render_html(table, attribution=chosen, splits=chosen))
+    else:
+        write_csv_atomic(output, render_csv(table, attribution=chosen))
+    coded = sum(1 for c in table.codes if c.n_quotes)
+    out.print(f"Wrote {output}: {coded} of {len(table.codes)} codes have quotes; {table.total_respondents:,} respondents.")
+
+
+def stats_tables(table: ThemedTable, by: tuple[str, ...]) -> list[Table]:
+    """Rich tables of code × organisation and code × region (respondents coded)."""
+    tables = []
+    for split in by:
+        rows = {c.code_id: (c.by_org if split == "org" else c.by_region) for c in table.codes}
+        groups = [s.group for s in next(iter(rows.values()), ())]
+        title = "organisation" if split == "org" else "region"
+        t = Table(title=f"Respondents coded, by {title} ({table.total_respondents:,} respondents)", title_justify="left")
+        t.add_column("code")
+        t.add_column("all", justify="right")
+        for g in groups:
+            t.add_column(g, justify="right")
+        for c in table.codes:
+            cells = [f"{format_count(s.n_coded, table.min_cell)} ({format_share(s.share)})" for s in rows[c.code_id]]
+            t.add_row(("  " * c.depth) + c.label, f"{c.n_respondents} ({format_share(c.share_of_respondents)})", *cells)
+        tables.append(t)
+    return tables
+
+
+@app.command()
+@user_errors
+def stats(
+    by: Annotated[str, typer.Option("--by", help="org, region, or both: org,region.")] = "org,region",
+    status: StatusOption = StatusChoice.default,
+    min_cell: MinCellOption = 0,
+    codebook: CodebookOption = None,
+    project: ProjectOption = Path(DEFAULT_PROJECT),
+    as_json: JsonOption = False,
+) -> None:
+    """Print code × organisation and code × region counts of respondents."""
+    chosen = _split_list(by)
+    bad = [b for b in chosen if b not in ("org", "region")]
+    if bad:
+        raise ExportError(f"--by takes org and/or region, not {', '.join(bad)}; for example --by org,region.")
+    table, _ = themed_table(project, codebook, status, min_cell)
+    if as_json:
+        data = table.model_dump(mode="json")
+        for code in data["codes"]:
+            code.pop("quotes", None)
+        print_json(data)
+        return
+    for t in stats_tables(table, chosen):
+        out.print(t)
+
+
+export_app = typer.Typer(help="Export codings and rejected rows as CSV for Excel and other tools.",
+                         no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("codings")
+@user_errors
+def export_codings(
+    output: Annotated[Path, typer.Option("--output", "-o", help="CSV file to write.", show_default=False)],
+    wide: Annotated[bool, typer.Option("--wide", help="One row per respondent, one 0/1 column per code.")] = False,
+    status: Annotated[
+        Optional[StatusChoice],
+        typer.Option("--status", help="Which codings to include (default: all for long form, default for wide)."),
+    ] = None,
+    codebook: CodebookOption = None,
+    project: ProjectOption = Path(DEFAULT_PROJECT),
+) -> None:
+    """Write codings as CSV: long (response_id, quote_id, code, method, confidence, status, evidence) or wide."""
+    chosen = status or (StatusChoice.default if wide else StatusChoice.all)
+    with Project.open(project, create=False) as proj:
+        book = _load_codebook_or_project(codebook, proj)
+        snapshot = proj.snapshot(chosen.value)
+    text = export_codings_wide(snapshot, book) if wide else export_codings_long(snapshot, book)
+    write_csv_atomic(output, text)
+    rows = len({q.response_id for q in snapshot.quotes}) if wide else len(snapshot.codings)
+    out.print(f"Wrote {output}: {rows:,} rows ({'wide' if wide else 'long'} form, status {chosen.value}).")
+
+
+@export_app.command("rejects")
+@user_errors
+def export_rejects_command(
+    output: Annotated[Path, typer.Option("--output", "-o", help="CSV file to write.", show_default=False)],
+    project: ProjectOption = Path(DEFAULT_PROJECT),
+) -> None:
+    """Write every rejected input row with its file, row and reason."""
+    with Project.open(project, create=False) as proj:
+        rejects = proj.rejects()
+    write_csv_atomic(output, export_rejects(rejects))
+    out.print(f"Wrote {output}: {len(rejects):,} rejected rows.")

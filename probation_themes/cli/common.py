@@ -1,0 +1,90 @@
+"""Shared pieces of the command line: consoles, the project option, error handling."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from probation_themes.errors import ProbationThemesError
+
+#: Results go to stdout; progress and diagnostics to stderr.
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+DEFAULT_PROJECT = "themes.db"
+
+ProjectOption = Annotated[
+    Path,
+    typer.Option(
+        "--project",
+        "-p",
+        envvar="PROBATION_THEMES_PROJECT",
+        help="Project file (SQLite). Default: ./themes.db, or $PROBATION_THEMES_PROJECT.",
+        show_default=False,
+    ),
+]
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the figures as JSON on stdout.")]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(message: str) -> typer.Exit:
+    """Print a one-paragraph error to stderr and return the exit to raise (status 1)."""
+    err.print(f"[bold red]Error:[/] {message}", markup=True, highlight=False)
+    return typer.Exit(1)
+
+
+def user_errors(fn: F) -> F:
+    """Turn the toolkit's errors into a one-paragraph message and exit status 1.
+
+    Unexpected errors are bugs: they also exit 1 with a short message, and show
+    the traceback only when PROBATION_THEMES_DEBUG=1.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ProbationThemesError as exc:
+            raise fail(_escape(str(exc))) from None
+        except KeyboardInterrupt:
+            err.print("Interrupted; everything completed before the interruption is kept.")
+            raise typer.Exit(130) from None
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except Exception as exc:  # a bug, not a user error: say so plainly
+            if os.environ.get("PROBATION_THEMES_DEBUG") == "1":
+                raise
+            raise fail(
+                _escape(
+                    f"Unexpected internal error ({type(exc).__name__}: {exc}). Nothing already stored "
+                    "in the project was changed by the failed step. Please report this with the command "
+                    "you ran; set PROBATION_THEMES_DEBUG=1 to see the technical details."
+                )
+            ) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _escape(text: str) -> str:
+    return text.replace("[", r"\[")
+
+
+def print_json(data: Any) -> None:
+    """Write JSON results to stdout (plain, so it pipes into other tools)."""
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def percent(value: float) -> str:
+    """A share as a whole percentage, the way the inspectorate reports it."""
+    return f"{value * 100:.0f}%"

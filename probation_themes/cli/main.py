@@ -1,0 +1,201 @@
+"""The ``probation-themes`` command line: parses options, calls one library step, renders.
+
+This package is the only importer of typer and the only place that prints or exits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from probation_themes import __version__
+from probation_themes.cli.common import (
+    DEFAULT_PROJECT,
+    JsonOption,
+    ProjectOption,
+    err,
+    out,
+    percent,
+    print_json,
+    user_errors,
+)
+from probation_themes.codebook import load_codebook
+from probation_themes.errors import CodebookError
+from probation_themes.ingest import IngestOptions
+from probation_themes.store import Project
+from probation_themes.workflows.code import CodeReport, code_project
+from probation_themes.workflows.ingest import IngestReport, ingest_files
+
+app = typer.Typer(
+    name="probation-themes",
+    help=(
+        "Code open-ended survey answers into themes you can defend: ingest answers, code them "
+        "with a codebook, review, and export themed quote tables, crosstabs and QDA files."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+class Split(str, Enum):
+    response = "response"
+    paragraph = "paragraph"
+    sentence = "sentence"
+    quote = "quote"
+
+
+class Method(str, Enum):
+    rules = "rules"
+    topics = "topics"
+    model = "model"
+    all = "all"
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"probation-themes {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        Optional[bool],
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    ] = None,
+) -> None:
+    """Code open-ended survey answers into themes you can defend."""
+
+
+# -- ingest --------------------------------------------------------------------
+
+
+def render_ingest(report: IngestReport) -> None:
+    """Print the reconciliation of an ingest: every row is a quote or a reject with a reason."""
+    for f in report.files:
+        if f.skipped_because:
+            out.print(f"{f.path}: skipped — {f.skipped_because}.")
+            continue
+        table = Table(title=f"{f.path}", title_justify="left", show_header=False, box=None, pad_edge=False)
+        table.add_column(style="bold")
+        table.add_column(justify="right")
+        table.add_row("rows read", f"{f.rows_read:,}")
+        table.add_row("rows that produced quotes", f"{f.responses:,}")
+        table.add_row("quotes created", f"{f.quotes:,}")
+        table.add_row("rows rejected", f"{f.rejected:,}")
+        for reason, n in sorted(f.rejects_by_reason.items()):
+            table.add_row(f"  {reason.replace('_', ' ')}", f"{n:,}")
+        out.print(table)
+        check = "✓" if f.balanced else "✗"
+        out.print(f"  {check} {f.rows_read:,} rows read = {f.responses:,} with quotes + {f.rejected:,} rejected")
+        if f.encoding:
+            out.print(f"  encoding: {f.encoding}" + (f"; mojibake repaired in {f.repaired:,} cells" if f.repaired else ""))
+        for label, unknown in (("region", f.unknown_regions), ("organisation", f.unknown_orgs)):
+            if unknown:
+                values = ", ".join(f"{v!r} ×{n}" for v, n in sorted(unknown.items(), key=lambda kv: -kv[1])[:8])
+                err.print(f"  [yellow]note:[/] {label} values kept as given (not in the alias table): {values}")
+    if any(f.rejected for f in report.files):
+        err.print("  See every rejected row with: probation-themes export rejects -o rejects.csv")
+    out.print(f"Project now holds {report.project_quotes:,} quotes (run {report.run_id}).")
+
+
+@app.command()
+@user_errors
+def ingest(
+    files: Annotated[list[Path], typer.Argument(help="CSV/TSV, XLSX, TXT/MD or JSONL files.", show_default=False)],
+    text_col: Annotated[
+        Optional[list[str]],
+        typer.Option("--text-col", help="Column holding answers; repeat for several questions."),
+    ] = None,
+    id_col: Annotated[Optional[str], typer.Option("--id-col", help="Respondent id column (default: file name + row).")] = None,
+    region_col: Annotated[Optional[str], typer.Option("--region-col", help="Region column.")] = None,
+    org_col: Annotated[Optional[str], typer.Option("--org-col", help="Legacy organisation column (CRC/NPS).")] = None,
+    attr_col: Annotated[
+        Optional[list[str]], typer.Option("--attr-col", help="Another attribute column to keep; repeatable.")
+    ] = None,
+    split: Annotated[Split, typer.Option("--split", help="One quote per response, paragraph, sentence, or quotation.")] = Split.response,
+    encoding: Annotated[Optional[str], typer.Option("--encoding", help="Override encoding detection, e.g. cp1252, utf-16.")] = None,
+    sheet: Annotated[Optional[str], typer.Option("--sheet", help="XLSX sheet name (default: the first sheet).")] = None,
+    project: ProjectOption = Path(DEFAULT_PROJECT),
+    as_json: JsonOption = False,
+) -> None:
+    """Read survey answers or report text into the project, and account for every row."""
+    options = IngestOptions(
+        text_cols=text_col or [], id_col=id_col, region_col=region_col, org_col=org_col,
+        attr_cols=attr_col or [], split=split.value, encoding=encoding, sheet=sheet,
+    )
+    with Project.open(project) as proj:
+        with err.status("Reading…") as status:
+            report = ingest_files(proj, files, options, on_file=lambda name: status.update(f"Reading {name}…"))
+    if as_json:
+        print_json({"run_id": report.run_id, "project_quotes": report.project_quotes,
+                    "files": [{**asdict(f), "rejected": f.rejected} for f in report.files]})
+    else:
+        render_ingest(report)
+
+
+# -- code ----------------------------------------------------------------------
+
+
+def _load_codebook_or_project(codebook: Path | None, proj: Project) -> "object":
+    if codebook is not None:
+        return load_codebook(codebook)
+    stored = proj.latest_codebook()
+    if stored is None:
+        raise CodebookError(
+            "No codebook given and the project has not been coded yet. Pass --codebook FILE "
+            "(for example the bundled codebooks/probation_unification.yaml)."
+        )
+    return stored
+
+
+def render_code(report: CodeReport, codebook) -> None:
+    """Print what a coding run wrote, per code, with coverage and rule warnings."""
+    table = Table(title=f"Coded {report.quotes:,} quotes with {report.coder} (run {report.run_id})", title_justify="left")
+    table.add_column("code")
+    table.add_column("label")
+    table.add_column("quotes", justify="right")
+    for code in codebook.codes:
+        table.add_row(code.id, code.label, f"{report.per_code.get(code.id, 0):,}")
+    out.print(table)
+    out.print(
+        f"Coverage ({report.method}): {report.responses_coded:,} of {report.responses:,} responses "
+        f"({percent(report.coverage)}) have at least one code; {report.codings:,} suggestions written."
+    )
+    if report.unmatched:
+        err.print(f"[yellow]warning:[/] {len(report.unmatched)} rule terms matched nothing in this corpus:")
+        for code_id, rule, term in report.unmatched[:40]:
+            err.print(f"  {code_id} -> rules -> {rule}: {term!r}")
+        if len(report.unmatched) > 40:
+            err.print(f"  … and {len(report.unmatched) - 40} more (see --json)")
+
+
+@app.command()
+@user_errors
+def code(
+    codebook: Annotated[Path, typer.Option("--codebook", "-c", help="Codebook YAML or CSV file.", show_default=False)],
+    method: Annotated[Method, typer.Option("--method", help="Which coder writes suggestions.")] = Method.rules,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Processes to use (default: all cores).")] = None,
+    project: ProjectOption = Path(DEFAULT_PROJECT),
+    as_json: JsonOption = False,
+) -> None:
+    """Code every quote with the codebook, replacing this method's earlier suggestions.
+
+    Human decisions (accepted or rejected codings) are never overwritten.
+    """
+    book = load_codebook(codebook)
+    with Project.open(project, create=False) as proj:
+        with err.status(f"Coding with {method.value}…"):
+            report = code_project(proj, book, method=method.value, n_jobs=jobs)
+    if as_json:
+        print_json({**asdict(report), "coverage": report.coverage,
+                    "unmatched": [{"code": c, "rule": r, "term": t} for c, r, t in report.unmatched]})
+    else:
+        render_code(report, book)

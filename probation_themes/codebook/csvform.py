@@ -1,0 +1,409 @@
+"""The CSV form of a codebook, for editing in a spreadsheet.
+
+Layout (see docs/codebook.md)::
+
+    name,Probation unification staff survey
+    version,1.0.0
+    description,Codes for the 2021 staff survey
+    <blank row>
+    id,label,parent,definition,include,exclude,examples,color,any,all,near,none,regex,seeds
+    workload,High caseloads and workloads,,Comments about ...,caseload* | workload | ...
+
+A few rows at the top hold the codebook's own fields; the table of codes starts at
+the row whose first cell is ``id``, one row per code. A cell holding a list joins
+its entries with `` | ``; a `near` entry is written ``training ~ time ~ 8``. A ``|``
+(or, in `near`, a ``~``) that belongs to an entry is written ``\\|`` (``\\~``), and a
+backslash just before one of those characters or another backslash is doubled.
+Converting YAML → CSV → YAML gives back an equal codebook.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import re
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from probation_themes.codebook.messages import Problem, join_problems, problems_from, sentence
+from probation_themes.codebook.schema import Codebook
+from probation_themes.errors import CodebookError
+
+META_FIELDS = ("name", "version", "description")
+COLUMNS = (
+    "id", "label", "parent", "definition", "include", "exclude", "examples", "color",
+    "any", "all", "near", "none", "regex", "seeds",
+)
+REQUIRED_COLUMNS = ("id", "label", "definition")
+LIST_COLUMNS = ("include", "exclude", "examples", "seeds")
+RULE_COLUMNS = ("any", "all", "near", "none", "regex")
+SEPARATOR = " | "
+NEAR_SEPARATOR = " ~ "
+
+# Spreadsheets run a cell that starts with one of these as a formula; a leading apostrophe,
+# which Excel itself treats as "this is text", stops that and is removed again on reading.
+_FORMULA_START = re.compile(r"^'*[=+\-@\t\r]")
+_GUARDED = re.compile(r"^'+[=+\-@\t\r]")
+
+
+def _letter(position: int) -> str:
+    """Spreadsheet column letters for a 0-based position: 0 → A, 26 → AA."""
+    letters = ""
+    position += 1
+    while position:
+        position, rest = divmod(position - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def _guard(cell: str) -> str:
+    return "'" + cell if _FORMULA_START.match(cell) else cell
+
+
+def _unguard(cell: str) -> str:
+    return cell[1:] if _GUARDED.match(cell) else cell
+
+
+def _escape(item: str, specials: str) -> str:
+    out = []
+    for i, ch in enumerate(item):
+        nxt = item[i + 1] if i + 1 < len(item) else ""
+        if ch in specials:
+            out.append(ch)
+        elif ch == "\\" and nxt and (nxt in specials or nxt == "\\"):
+            out.append("\\\\")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _split(cell: str, specials: str) -> list[list[str]]:
+    """Split a cell on unescaped '|' into entries, and each entry on the other specials into parts.
+
+    Parts keep their surrounding spaces; callers decide how much to trim.
+    """
+    entries: list[list[str]] = [[""]]
+    i = 0
+    while i < len(cell):
+        ch = cell[i]
+        nxt = cell[i + 1] if i + 1 < len(cell) else ""
+        if ch == "\\" and nxt and (nxt in specials or nxt == "\\"):
+            entries[-1][-1] += nxt
+            i += 2
+            continue
+        if ch == "|":
+            entries.append([""])
+        elif ch in specials:
+            entries[-1].append("")
+        else:
+            entries[-1][-1] += ch
+        i += 1
+    return entries
+
+
+def join_list(items: list[str]) -> str:
+    """Write a list of text entries as one cell, escaping any ``|`` inside an entry."""
+    return SEPARATOR.join(_escape(item, "|") for item in items)
+
+
+def split_list(cell: str, *, exact: bool = False) -> list[str]:
+    """Read a list cell back into entries.
+
+    Entries are trimmed and blank ones dropped, except with ``exact`` (used for regular
+    expressions, where spaces matter): then only the one space on each side of a ``|``
+    that the writer adds is removed.
+    """
+    parts = [entry[0] for entry in _split(cell, "|")]
+    if not exact:
+        return [p.strip() for p in parts if p.strip()]
+    out = []
+    for n, part in enumerate(parts):
+        if n > 0 and part.startswith(" "):
+            part = part[1:]
+        if n < len(parts) - 1 and part.endswith(" "):
+            part = part[:-1]
+        if part.strip():
+            out.append(part)
+    return out
+
+
+def join_near(pairs: list[tuple[str, str, int]]) -> str:
+    """Write near rules as ``training ~ time ~ 8 | ex ~ crc ~ 2``."""
+    return SEPARATOR.join(
+        NEAR_SEPARATOR.join((_escape(a, "|~"), _escape(b, "|~"), str(n))) for a, b, n in pairs
+    )
+
+
+def codebook_to_csv(codebook: Codebook) -> str:
+    """Write a codebook in its CSV form, to edit in Excel or another spreadsheet.
+
+    The first rows hold the name, version and description; a blank row follows; then a
+    header row and one row per code. Reading the text with ``codebook_from_csv`` gives
+    back an equal codebook.
+
+    Args:
+        codebook: the codebook to write.
+
+    Returns:
+        CSV text (comma separated, rows ending in CRLF as spreadsheets expect).
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["name", _guard(codebook.name)])
+    writer.writerow(["version", codebook.version])
+    if codebook.description:
+        writer.writerow(["description", _guard(codebook.description)])
+    writer.writerow([])
+    writer.writerow(COLUMNS)
+    for code in codebook.codes:
+        rules = code.rules
+        cells = {
+            "id": code.id,
+            "label": code.label,
+            "parent": code.parent or "",
+            "definition": code.definition,
+            "color": code.color or "",
+            **{field: join_list(getattr(code, field)) for field in LIST_COLUMNS},
+            **{
+                field: join_list(getattr(rules, field)) if rules else ""
+                for field in ("any", "all", "none", "regex")
+            },
+            "near": join_near(rules.near) if rules else "",
+        }
+        writer.writerow([_guard(cells[column]) for column in COLUMNS])
+    return buffer.getvalue()
+
+
+class _Reader:
+    """Reads CSV rows into codebook data, remembering which row each code came from."""
+
+    def __init__(self, text: str, path: str | Path | None) -> None:
+        self.path = path
+        self.text = text.removeprefix("\ufeff")
+        self.problems: list[tuple[str, str]] = []
+        self.code_rows: list[int] = []
+        self.meta_rows: dict[str, int] = {}
+        self.data: dict = {}
+
+    def fail(self, message: str, location: str | None = None) -> CodebookError:
+        where = f" {self.path}" if self.path else ""
+        return CodebookError(
+            f"The CSV codebook{where} cannot be read: {sentence(message)} See docs/codebook.md for "
+            "the CSV layout.",
+            path=self.path,
+            location=location,
+        )
+
+    def delimiter(self) -> str:
+        # Excel writes ';' in locales that use a decimal comma and tabs for "Unicode text".
+        match = re.match(r'\s*"?(?:name|version|description|id)"?\s*([,;\t])', self.text, re.IGNORECASE)
+        return match.group(1) if match else ","
+
+    def rows(self) -> list[list[str]]:
+        try:
+            return list(csv.reader(io.StringIO(self.text, newline=""), delimiter=self.delimiter()))
+        except csv.Error as exc:
+            raise self.fail(f"the text is not well-formed CSV ({exc})") from None
+
+    def read(self) -> dict:
+        rows = self.rows()
+        header_index = self.read_preamble(rows)
+        columns = self.read_header(rows[header_index], header_index + 1)
+        codes = []
+        for index in range(header_index + 1, len(rows)):
+            row = [_unguard(cell) for cell in rows[index]]
+            if not any(cell.strip() for cell in row):
+                continue  # spreadsheets leave empty rows behind; they are not codes
+            codes.append(self.read_code(row, columns, index + 1))
+        if not codes and not self.problems:
+            raise self.fail(
+                f"there are no codes under the header row (row {header_index + 1}); add one row per code",
+                location=f"row {header_index + 1}",
+            )
+        if self.problems:
+            where = f" {self.path}" if self.path else ""
+            raise CodebookError(
+                f"The CSV codebook{where} is not valid: {sentence(join_problems(self.problems))} Fix "
+                f"{'this cell' if len(self.problems) == 1 else 'these cells'} in the spreadsheet, "
+                f"save it as CSV UTF-8 and run `probation-themes codebook validate{where}` again.",
+                path=self.path,
+                location=self.problems[0][0],
+            )
+        self.data["codes"] = codes
+        return self.data
+
+    def read_preamble(self, rows: list[list[str]]) -> int:
+        for index, raw in enumerate(rows):
+            row = [_unguard(cell) for cell in raw]
+            if not any(cell.strip() for cell in row):
+                continue
+            first = row[0].strip().lower()
+            if first == "id":
+                return index
+            number = index + 1
+            if first not in META_FIELDS:
+                raise self.fail(
+                    f"row {number} starts with {row[0].strip()!r}; above the table of codes only rows "
+                    "starting with name, version or description may appear, and the table must start "
+                    "with a header row whose first cell is 'id'",
+                    location=f"row {number}",
+                )
+            if first in self.data:
+                raise self.fail(f"row {number} gives the codebook's {first} a second time; keep one row",
+                                location=f"row {number}")
+            if any(cell.strip() for cell in row[2:]):
+                raise self.fail(
+                    f"row {number} ({first}) has text beyond its second cell; put the whole {first} "
+                    "in the second cell",
+                    location=f"row {number}",
+                )
+            self.data[first] = row[1] if len(row) > 1 else ""
+            self.meta_rows[first] = number
+        raise self.fail(
+            "no header row was found; the table of codes must start with a row whose first cell is "
+            f"'id', followed by the column names ({', '.join(COLUMNS)})"
+        )
+
+    def read_header(self, header: list[str], number: int) -> dict[int, str]:
+        columns: dict[int, str] = {}
+        for position, raw in enumerate(header):
+            name = raw.strip().lower()
+            if not name:
+                continue
+            if name not in COLUMNS:
+                close = difflib.get_close_matches(name, COLUMNS, n=1, cutoff=0.6)
+                hint = f"did you mean {close[0]!r}?" if close else "the columns are " + ", ".join(COLUMNS)
+                raise self.fail(f"row {number} (the header) has an unknown column {raw.strip()!r}; {hint}",
+                                location=f"row {number}, column {raw.strip()}")
+            if name in columns.values():
+                raise self.fail(f"row {number} (the header) has the column {name!r} twice; keep one",
+                                location=f"row {number}, column {name}")
+            columns[position] = name
+        missing = [c for c in REQUIRED_COLUMNS if c not in columns.values()]
+        if missing:
+            raise self.fail(
+                f"the header (row {number}) lacks the column(s) {', '.join(missing)}; every codebook "
+                "table needs id, label and definition",
+                location=f"row {number}",
+            )
+        return columns
+
+    def read_code(self, row: list[str], columns: dict[int, str], number: int) -> dict:
+        cells: dict[str, str] = {}
+        for position, cell in enumerate(row):
+            if position in columns:
+                cells[columns[position]] = cell
+            elif cell.strip():
+                self.problems.append(
+                    (f"row {number}, column {_letter(position)}", "this cell is outside the table's "
+                     "named columns; move its text into a named column or delete it")
+                )
+        code: dict = {}
+        for field in ("id", "label", "definition", "parent", "color"):
+            value = cells.get(field, "").strip()
+            if value:
+                code[field] = value
+        for field in LIST_COLUMNS:
+            items = split_list(cells.get(field, ""))
+            if items:
+                code[field] = items
+        rules: dict = {}
+        for field in ("any", "all", "none", "regex"):
+            items = split_list(cells.get(field, ""), exact=field == "regex")
+            if items:
+                rules[field] = items
+        near = self.read_near(cells.get("near", ""), number)
+        if near:
+            rules["near"] = near
+        if rules:
+            code["rules"] = rules
+        self.code_rows.append(number)
+        return code
+
+    def read_near(self, cell: str, number: int) -> list[list]:
+        out: list[list] = []
+        for n, parts in enumerate(_split(cell, "|~"), start=1):
+            parts = [p.strip() for p in parts]
+            if parts == [""]:
+                continue
+            distance = parts[2] if len(parts) == 3 else ""
+            if len(parts) != 3 or not re.fullmatch(r"\d+", distance):
+                shown = " ~ ".join(parts)
+                self.problems.append(
+                    (f"row {number}, column near, item {n}",
+                     f"{shown!r} must be written 'word ~ word ~ distance', e.g. 'training ~ time ~ 8'")
+                )
+                continue
+            out.append([parts[0], parts[1], int(distance)])
+        return out
+
+    def place(self, loc: tuple) -> str:
+        """Where a pydantic location is in the spreadsheet, e.g. 'row 7, column any, item 3'."""
+        if not loc:
+            return "(whole codebook)"
+        if loc[0] != "codes":
+            row = self.meta_rows.get(str(loc[0]))
+            return f"row {row} ({loc[0]})" if row else str(loc[0])
+        if len(loc) < 2 or not isinstance(loc[1], int) or loc[1] >= len(self.code_rows):
+            return "the table of codes"
+        place = f"row {self.code_rows[loc[1]]}"
+        rest = list(loc[2:])
+        if rest and rest[0] == "rules":
+            rest = rest[1:]
+        if rest:
+            place += f", column {rest[0]}"
+        if len(rest) > 1 and isinstance(rest[1], int):
+            place += f", item {rest[1] + 1}"
+        return place
+
+
+def _csv_message(problem: Problem) -> str:
+    """The explanation, reworded where the YAML wording would not fit a spreadsheet."""
+    loc = problem.loc
+    if problem.kind == "missing" and len(loc) == 1 and loc[0] in META_FIELDS:
+        return (
+            f"the codebook's {loc[0]} is missing; add a row above the header with '{loc[0]}' "
+            "in its first cell and the value in its second"
+        )
+    if problem.kind == "missing" and len(loc) == 3 and loc[0] == "codes":
+        return f"this cell is empty, but every code needs a {loc[2]}"
+    if "regex" in loc and problem.kind == "value_error":
+        return problem.message + r" (in the CSV, a '|' that belongs to a regular expression is written '\|')"
+    return problem.message
+
+
+def codebook_from_csv(text: str, path: str | Path | None = None) -> Codebook:
+    """Read a codebook from its CSV form (as written by ``codebook_to_csv`` or a spreadsheet).
+
+    Columns may come in any order and optional ones may be left out; empty rows are
+    ignored. A comma, semicolon or tab separator is recognised from the first row.
+
+    Args:
+        text: the CSV text (a leading byte-order mark is ignored).
+        path: the file the text came from, used in error messages.
+
+    Returns:
+        The validated codebook.
+
+    Raises:
+        CodebookError: naming the row and column of every problem, e.g.
+            ``row 7, column any, item 3: unbalanced quote in '"caseload': remove the quote marks``.
+    """
+    reader = _Reader(text, path)
+    data = reader.read()
+    try:
+        return Codebook.model_validate(data)
+    except ValidationError as exc:
+        problems = problems_from(exc, data)
+        rendered = [(reader.place(p.loc), _csv_message(p)) for p in problems]
+        where = f" {path}" if path else ""
+        raise CodebookError(
+            f"The CSV codebook{where} is not valid: {sentence(join_problems(rendered))} Fix "
+            f"{'this cell' if len(rendered) == 1 else 'these cells'} in the spreadsheet, save it "
+            f"as CSV UTF-8 and run `probation-themes codebook validate{where}` again.",
+            path=path,
+            location=rendered[0][0],
+            code_id=problems[0].code_id,
+        ) from None

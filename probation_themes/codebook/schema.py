@@ -1,0 +1,272 @@
+"""The codebook format (DESIGN §3) as pydantic models that validate themselves."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Annotated
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
+# A rule term: words, spaces, hyphens, apostrophes, '&', '/', '.', digits; '*' only at a word's end.
+_WILDCARD_MISPLACED = re.compile(r"\*(?=\w)|(?<!\w)\*")
+
+
+def check_term(term: str) -> str:
+    """Validate and tidy one rule term (word or phrase); raise ValueError saying how to fix it."""
+    if not isinstance(term, str):
+        raise ValueError("a rule term must be text")
+    cleaned = " ".join(term.split())
+    if not cleaned:
+        raise ValueError("empty term: remove it or write a word or phrase")
+    for open_, close in (('"', '"'), ("“", "”")):
+        if open_ == close and cleaned.count(open_) % 2:
+            raise ValueError(f"unbalanced quote in {term!r}: remove the quote marks")
+        if open_ != close and cleaned.count(open_) != cleaned.count(close):
+            raise ValueError(f"unbalanced quote in {term!r}: remove the quote marks")
+    if cleaned.count("(") != cleaned.count(")") or cleaned.count("[") != cleaned.count("]"):
+        raise ValueError(
+            f"unbalanced bracket in {term!r}: rule terms are plain words; use `regex` for patterns"
+        )
+    if _WILDCARD_MISPLACED.search(cleaned):
+        raise ValueError(
+            f"'*' in {term!r} must end a word (e.g. 'overwhelm*'); use `regex` for other patterns"
+        )
+    return cleaned
+
+
+def check_distance(n: int) -> int:
+    """Validate the word distance of a `near` pair."""
+    if n < 1:
+        raise ValueError(f"distance {n} must be 1 or more words")
+    return n
+
+
+def check_regex(pattern: str) -> str:
+    """Validate one `regex` rule: it must compile and must not match empty text."""
+    if not pattern.strip():
+        raise ValueError("blank regular expression: remove it or write a pattern")
+    try:
+        re.compile(pattern, re.IGNORECASE)
+    except re.error as exc:
+        raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
+    if re.match(pattern, ""):
+        raise ValueError(f"regular expression {pattern!r} matches empty text; it would code every quote")
+    return pattern
+
+
+def check_entry(text: str) -> str:
+    """Tidy one entry of a prose list (criteria, examples, seeds): strip it and refuse blanks."""
+    text = text.strip()
+    if not text:
+        raise ValueError("empty entry: remove it or write some text")
+    return text
+
+
+# Validators sit on the item types (not on the lists) so an error's location ends in the item's index.
+Term = Annotated[
+    str,
+    AfterValidator(check_term),
+    Field(description="A word or phrase; '*' at a word's end matches any ending."),
+]
+Distance = Annotated[int, Field(strict=True), AfterValidator(check_distance)]
+Pattern = Annotated[str, AfterValidator(check_regex)]
+Entry = Annotated[str, AfterValidator(check_entry)]
+
+
+class Rules(BaseModel):
+    """What the rule coder matches for one code."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    any: list[Term] = Field(default_factory=list, description="Fires if any term occurs.")
+    all: list[Term] = Field(default_factory=list, description="Fires if every term occurs.")
+    near: list[tuple[Term, Term, Distance]] = Field(
+        default_factory=list, description="[a, b, N]: fires if a and b occur within N words."
+    )
+    none: list[Term] = Field(default_factory=list, description="If any occurs, the code does not fire.")
+    regex: list[Pattern] = Field(default_factory=list, description="Case-insensitive regular expressions.")
+
+    @field_validator("any", "all", "none", "regex", mode="before")
+    @classmethod
+    def _terms(cls, value: object) -> object:
+        # A single term written without list brackets, or a key left empty, is what the user meant.
+        if value is None:
+            return []
+        if isinstance(value, str):
+            return [value]
+        return value
+
+    @field_validator("near", mode="before")
+    @classmethod
+    def _near(cls, value: object) -> object:
+        return [] if value is None else value
+
+    def is_empty(self) -> bool:
+        """True when no rule would ever fire."""
+        return not (self.any or self.all or self.near or self.regex)
+
+
+class Code(BaseModel):
+    """One code (theme) of a codebook."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="snake_case, unique, never reused.")
+    label: str = Field(description="The heading used in reports.")
+    parent: str | None = Field(default=None, description="Id of a parent code.")
+    definition: str = Field(description="What the code means, for human and machine coders.")
+    include: list[Entry] = Field(default_factory=list, description="Inclusion criteria.")
+    exclude: list[Entry] = Field(default_factory=list, description="Exclusion criteria.")
+    examples: list[Entry] = Field(default_factory=list, description="Anchor quotes.")
+    color: str | None = Field(default=None, description="#RRGGBB colour.")
+    rules: Rules | None = None
+    seeds: list[Entry] = Field(default_factory=list, description="Seed words for topic models.")
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if not _ID.match(value):
+            raise ValueError(
+                f"code id {value!r} must be snake_case: lower-case letters, digits and '_', "
+                "starting with a letter (e.g. 'cultural_divide')"
+            )
+        return value
+
+    @field_validator("label", "definition")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("color")
+    @classmethod
+    def _color(cls, value: str | None) -> str | None:
+        if value is not None and not _COLOR.match(value):
+            raise ValueError(f"colour {value!r} must look like '#1F77B4'")
+        return value.upper() if value else value
+
+    @field_validator("include", "exclude", "examples", "seeds", mode="before")
+    @classmethod
+    def _listify(cls, value: object) -> object:
+        if value is None:
+            return []
+        if isinstance(value, str):
+            return [value]
+        return value
+
+    @field_validator("rules")
+    @classmethod
+    def _no_empty_rules(cls, value: Rules | None) -> Rules | None:
+        # `rules: {}` means the same as no rules; one spelling keeps YAML and CSV round trips equal.
+        if value is not None and not (value.any or value.all or value.near or value.none or value.regex):
+            return None
+        return value
+
+
+class Codebook(BaseModel):
+    """A named, versioned list of codes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    version: str = Field(description="major.minor.patch; bump when codes or rules change.")
+    description: str | None = None
+    codes: list[Code] = Field(min_length=1)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be empty: give the codebook a name")
+        return value
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version(cls, value: object) -> str:
+        value = str(value).strip()
+        if not _VERSION.match(value):
+            raise ValueError(f"version {value!r} must look like 1.0.0 (major.minor.patch)")
+        return value
+
+    @field_validator("description")
+    @classmethod
+    def _description(cls, value: str | None) -> str | None:
+        # A blank description and no description are the same thing; keep one spelling.
+        if value is None:
+            return None
+        return value.strip() or None
+
+    @model_validator(mode="after")
+    def _ids_and_parents(self) -> Codebook:
+        problems: list[InitErrorDetails] = []
+
+        def problem(index: int, field: str, message: str) -> None:
+            value = getattr(self.codes[index], field)
+            problems.append(
+                InitErrorDetails(
+                    type=PydanticCustomError("codebook_structure", message),
+                    loc=("codes", index, field),
+                    input=value,
+                )
+            )
+
+        first_use: dict[str, int] = {}
+        for index, code in enumerate(self.codes):
+            if code.id in first_use:
+                problem(
+                    index, "id",
+                    f"code id {code.id!r} is already used by code {first_use[code.id]}; "
+                    "every code needs its own id",
+                )
+            first_use.setdefault(code.id, index)
+        parents = {c.id: c.parent for c in self.codes}
+        for index, code in enumerate(self.codes):
+            if code.parent is not None and code.parent not in parents:
+                problem(index, "parent", f"parent {code.parent!r} is not the id of a code in this codebook")
+                continue
+            chain, node = {code.id}, code.parent
+            while node is not None:
+                if node in chain:
+                    problem(index, "parent", f"code {code.id!r} is its own ancestor: its parents form a loop")
+                    break
+                chain.add(node)
+                node = parents.get(node)
+        if problems:
+            # Raising a ValidationError (rather than ValueError) keeps each problem's own location,
+            # so the user is told which code to fix instead of "(top level)".
+            raise ValidationError.from_exception_data(type(self).__name__, problems)
+        return self
+
+    @property
+    def ids(self) -> list[str]:
+        """Code ids in codebook order (the order reports use)."""
+        return [c.id for c in self.codes]
+
+    def get(self, code_id: str) -> Code:
+        """Return the code with this id; KeyError if there is none."""
+        for code in self.codes:
+            if code.id == code_id:
+                return code
+        raise KeyError(code_id)
+
+    def content_hash(self) -> str:
+        """A sha256 of the codebook's content, recorded with every coding run."""
+        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()

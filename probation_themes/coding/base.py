@@ -1,0 +1,74 @@
+"""The contract every coder follows (scikit-learn's estimator conventions).
+
+``__init__`` only stores parameters; ``fit(codebook, quotes)`` validates, builds
+and returns ``self``; learned state ends in ``_``; ``predict(quotes)`` returns
+suggested codings with evidence and confidence. ``get_params()`` is the record of
+how a coding run was configured, stored with the run.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from probation_themes.codebook import Codebook
+from probation_themes.errors import CoderError
+from probation_themes.models import Coding, Quote
+
+
+class BaseCoder:
+    """Base class: parameter handling and the fitted-state check."""
+
+    #: Method recorded on the codings this coder writes (rules, topics, model).
+    method: ClassVar[str] = ""
+    #: Versioned registry name, e.g. ``rules.v1``; set by the registry decorator.
+    registry_name: ClassVar[str] = ""
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [
+            name
+            for name, p in sig.parameters.items()
+            if name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        ]
+
+    def get_params(self) -> dict[str, Any]:
+        """Return the constructor parameters as given (a free record of the configuration)."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any) -> BaseCoder:
+        """Change constructor parameters; the coder must be fitted again afterwards."""
+        valid = set(self._param_names())
+        for name, value in params.items():
+            if name not in valid:
+                raise CoderError(
+                    f"{type(self).__name__} has no parameter {name!r}; "
+                    f"valid parameters are: {', '.join(sorted(valid))}."
+                )
+            setattr(self, name, value)
+        return self
+
+    def _fitted_attributes(self) -> list[str]:
+        return [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]
+
+    def check_is_fitted(self) -> None:
+        """Raise CoderError if ``fit`` has not been called."""
+        if not self._fitted_attributes():
+            raise CoderError(
+                f"This {type(self).__name__} is not fitted yet. Call 'fit' with a codebook "
+                "before using it to code quotes."
+            )
+
+    def fit(self, codebook: Codebook, quotes: Sequence[Quote] | None = None) -> BaseCoder:
+        """Learn from the codebook (and, for statistical coders, the quotes); return self."""
+        raise CoderError(f"{type(self).__name__} does not implement fit.")
+
+    def predict(self, quotes: Sequence[Quote]) -> list[Coding]:
+        """Return suggested codings (status 'suggested') for the quotes."""
+        raise CoderError(f"{type(self).__name__} does not implement predict.")
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({params})"

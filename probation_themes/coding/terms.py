@@ -1,0 +1,283 @@
+"""Rule terms as surface forms, and finding them fast in text.
+
+At ``fit`` time each rule term ("caseload*", "not manageable", "IT system") is
+split into words by spaCy's blank English tokenizer, each word is expanded into
+its inflections (see :mod:`probation_themes.coding.lemmas`), and the results are
+joined into *surface forms*: the exact lower-case strings to look for. All forms
+of all terms go into one Aho–Corasick automaton (pyahocorasick), which finds
+every occurrence in one pass over a comment.
+
+Text and terms are put through the same :func:`normalise` (lower case, straight
+apostrophes, hyphens, dashes and every kind of white space to a plain space) so
+"part-time", "part – time" and "Part\\ntime" all match the term ``part time``.
+:func:`normalise` never changes the length of the text, and the rare text with a
+run of spaces is compacted with an offset map, so every match maps back to exact
+character offsets in the original text.
+
+A match counts only at word boundaries: the character before it and the one
+after it must not be a letter or digit. A wildcard word (``overwhelm*``) matches
+the prefix and then runs on to the end of the word.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import re
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import ahocorasick
+
+from probation_themes.coding.lemmas import inflections
+
+#: Most surface forms one phrase may expand to (the product of its words' forms).
+MAX_FORMS_PER_PHRASE = 64
+
+_APOSTROPHES = "\u2018\u2019\u201b\u02bc\u2032\uff07"
+_DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
+# Every character for which str.isspace() is true (a test checks this list).
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680"
+    "\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000"
+)
+_TABLE = str.maketrans(
+    {**{c: "'" for c in _APOSTROPHES}, **{c: " " for c in _DASHES + WHITESPACE}}
+)
+_ASCII_TABLE = bytes(
+    ord(" ") if (chr(i) in _DASHES or chr(i) in WHITESPACE) else i for i in range(256)
+)
+_SPACE_RUN = re.compile(r" {2,}")
+_WORD_CHARS = r"[^\W_]"
+
+
+def _lower_same_length(text: str) -> str:
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    # A few characters (e.g. 'İ') lower-case to two; keep their first so offsets hold.
+    return "".join(c.lower()[0] for c in text)
+
+
+def normalise(text: str) -> str:
+    """Return ``text`` lower-cased, apostrophes straightened, dashes and white space as spaces.
+
+    The result always has the same length as ``text``, so an offset in one is
+    the same offset in the other.
+    """
+    if text.isascii():
+        # bytes.translate is several times faster than str.translate with a dict.
+        return text.lower().encode("ascii").translate(_ASCII_TABLE).decode("ascii")
+    return _lower_same_length(text).translate(_TABLE)
+
+
+def compact(normalised: str) -> tuple[str, list[tuple[int, int]] | None]:
+    """Collapse runs of spaces to one; return the text and a map back to original offsets.
+
+    Returns:
+        ``(text, None)`` when there was nothing to collapse (the usual case),
+        otherwise ``(compacted, breaks)`` where ``breaks`` is a sorted list of
+        ``(compact_offset, shift)``: from ``compact_offset`` on, add ``shift`` to
+        get the offset in the original text. Use :func:`to_original`.
+    """
+    if "  " not in normalised:
+        return normalised, None
+    breaks: list[tuple[int, int]] = [(0, 0)]
+    removed = 0
+    for m in _SPACE_RUN.finditer(normalised):
+        a, b = m.span()
+        # The run's first space is kept; everything after it moves left.
+        removed += b - a - 1
+        breaks.append((b - removed, removed))
+    return _SPACE_RUN.sub(" ", normalised), breaks
+
+
+def to_original(offset: int, breaks: list[tuple[int, int]]) -> int:
+    """Map an offset in a compacted text back to the text it came from."""
+    i = bisect_right(breaks, (offset, float("inf"))) - 1
+    return offset + breaks[i][1]
+
+
+@dataclass(frozen=True)
+class SurfaceForm:
+    """One string the automaton looks for, standing for (part of) a rule term.
+
+    Attributes:
+        key: normalised text to find, e.g. ``"high caseloads"``.
+        wildcard: the key's last word is a prefix that runs on to the word's end.
+        tail: for a phrase with a wildcard before its last word, a regular
+            expression the text must match right after the wildcard word.
+    """
+
+    key: str
+    wildcard: bool = False
+    tail: str | None = None
+
+
+@functools.lru_cache(maxsize=1)
+def _tokenizer():  # type: ignore[no-untyped-def]
+    import spacy
+
+    return spacy.blank("en").tokenizer
+
+
+@dataclass(frozen=True)
+class _Word:
+    forms: tuple[str, ...]
+    wildcard: bool
+    space_after: str
+
+
+def _words(term: str, lemmas: bool) -> list[_Word]:
+    text = " ".join(normalise(term).split())
+    tokens = list(_tokenizer()(text))
+    raw: list[list] = []  # [text, wildcard, space_after]
+    for tok in tokens:
+        if tok.text == "*" and raw and not raw[-1][2]:
+            raw[-1][1] = True
+            raw[-1][2] = tok.whitespace_
+            continue
+        word, wild = tok.text, False
+        if word.endswith("*") and len(word) > 1:
+            word, wild = word[:-1], True
+        raw.append([word, wild, tok.whitespace_])
+    n_words = sum(1 for w, _, _ in raw if any(c.isalnum() for c in w))
+    words = []
+    for word, wild, space in raw:
+        if wild or not lemmas or not any(c.isalpha() for c in word):
+            forms: tuple[str, ...] = (word,)
+        else:
+            forms = inflections(word, alone=n_words == 1)
+        words.append(_Word(forms, wild, space))
+    return words
+
+
+def _cap(words: list[_Word], cap: int) -> list[_Word]:
+    words = list(words)
+    while True:
+        size = 1
+        for w in words:
+            size *= len(w.forms)
+        if size <= cap:
+            return words
+        # Keep the phrase's exact words; give up variants of the most varied word first.
+        i = max(range(len(words)), key=lambda k: (len(words[k].forms), k))
+        words[i] = _Word(words[i].forms[:1], words[i].wildcard, words[i].space_after)
+
+
+def _tail_regex(words: Sequence[_Word], lead: str) -> str:
+    parts = [re.escape(lead)]
+    for w in words:
+        if w.wildcard:
+            parts.append(re.escape(w.forms[0]) + _WORD_CHARS + "*")
+        else:
+            parts.append("(?:" + "|".join(re.escape(f) for f in w.forms) + ")")
+        parts.append(re.escape(w.space_after))
+    last = words[-1]
+    if not last.wildcard and last.forms[0][-1:].isalnum():
+        parts.append(f"(?!{_WORD_CHARS})")
+    return "".join(parts)
+
+
+def expand_term(term: str, *, lemmas: bool = True) -> list[SurfaceForm]:
+    """Return the surface forms that stand for a rule term, sorted.
+
+    Args:
+        term: a term as written in a codebook (``"caseload*"``, ``"high caseload"``).
+        lemmas: expand words into their inflections; False matches words as written.
+
+    Returns:
+        The forms; empty if the term has no letters or digits to match.
+    """
+    words = [w for w in _words(term, lemmas) if w.forms[0].strip()]
+    if not any(any(c.isalnum() for c in w.forms[0]) for w in words):
+        return []
+    words = _cap(words, MAX_FORMS_PER_PHRASE)
+    split = next((i for i, w in enumerate(words) if w.wildcard), len(words) - 1)
+    head, rest = words[: split + 1], words[split + 1 :]
+    tail = _tail_regex(rest, head[-1].space_after) if rest else None
+    out = set()
+    for combo in itertools.product(*(w.forms for w in head)):
+        key = "".join(f + w.space_after for f, w in zip(combo, head[:-1])) + combo[-1]
+        out.add(SurfaceForm(key, head[-1].wildcard, tail))
+    return sorted(out, key=lambda s: (s.key, s.wildcard, s.tail or ""))
+
+
+class TermIndex:
+    """Every surface form of a list of terms in one automaton; finds them in text.
+
+    Build it once with the terms (their position in the list is their id), then
+    call :meth:`find` for each text. It pickles, so worker processes can use it.
+    """
+
+    def __init__(self, terms: Sequence[str], *, lemmas: bool = True) -> None:
+        self.terms = list(terms)
+        self.forms: list[list[SurfaceForm]] = [expand_term(t, lemmas=lemmas) for t in self.terms]
+        entries: dict[str, list[tuple[int, bool, re.Pattern[str] | None]]] = {}
+        for term_id, forms in enumerate(self.forms):
+            for form in forms:
+                tail = re.compile(form.tail) if form.tail else None
+                entries.setdefault(form.key, []).append((term_id, form.wildcard, tail))
+        self.automaton = ahocorasick.Automaton()
+        for key, items in entries.items():
+            # Most keys stand for plain words or phrases; they take a faster path in find().
+            simple = tuple(t for t, wildcard, tail in items if not wildcard and tail is None)
+            complex_ = tuple(item for item in items if item[1] or item[2] is not None)
+            self.automaton.add_word(
+                key, (len(key), key[0].isalnum(), key[-1].isalnum(), simple or None, complex_)
+            )
+        self.n_forms = len(entries)
+        if entries:
+            self.automaton.make_automaton()
+
+    def find(self, text: str) -> dict[int, list[tuple[int, int]]]:
+        """Return ``{term id: [(start, end), …]}`` for every term occurring in ``text``.
+
+        Offsets are into ``text`` as given; each list is in order of position.
+        """
+        if not self.n_forms:
+            return {}
+        s, breaks = compact(normalise(text))
+        # Padding with spaces makes "start of text" and "end of text" ordinary boundaries.
+        s = f" {s} "
+        n = len(s)
+        hits: dict[int, list[tuple[int, int]]] = {}
+        for last, (length, check_start, check_end, simple, complex_) in self.automaton.iter(s):
+            start = last - length + 1
+            if check_start and s[start - 1].isalnum():
+                continue
+            after = last + 1
+            if simple is not None and not (check_end and s[after].isalnum()):
+                for term_id in simple:
+                    if term_id in hits:
+                        hits[term_id].append((start - 1, after - 1))
+                    else:
+                        hits[term_id] = [(start - 1, after - 1)]
+            for term_id, wildcard, tail in complex_:
+                end = after
+                if wildcard:
+                    while s[end].isalnum():
+                        end += 1
+                elif check_end and s[after].isalnum():
+                    continue
+                if tail is not None:
+                    m = tail.match(s, end)
+                    if m is None:
+                        continue
+                    end = m.end()
+                hits.setdefault(term_id, []).append((start - 1, end - 1))
+        if breaks is not None and hits:
+            hits = {
+                t: [(to_original(a, breaks), to_original(b - 1, breaks) + 1) for a, b in spans]
+                for t, spans in hits.items()
+            }
+        for spans in hits.values():
+            if len(spans) > 1:
+                spans.sort()
+        return hits
+
+    def find_many(self, texts: Iterable[str]) -> list[dict[int, list[tuple[int, int]]]]:
+        """:meth:`find` for each text."""
+        return [self.find(t) for t in texts]

@@ -1,0 +1,268 @@
+"""The themed quote table as one self-contained HTML page that works offline and prints well."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from html import escape
+
+from probation_themes.export.format import (
+    ATTRIBUTES,
+    SPLIT_TITLES,
+    attribution_text,
+    check_attribution,
+    check_splits,
+    code_line,
+    format_count,
+    format_share,
+    groups_line,
+    plural,
+    suppression_note,
+)
+from probation_themes.export.table import CodeSummary, GroupCount, QuoteRow, Split, ThemedTable, group_name
+
+# Colours for codes that have none in the codebook (colour-blind-safe, dark enough for white text).
+_PALETTE = ("#1F77B4", "#D55E00", "#2CA02C", "#9467BD", "#8C564B", "#CC79A7", "#7F7F7F", "#0072B2")
+_HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
+
+_CSS = """
+:root { --ink: #1a1a1a; --muted: #555; --rule: #d0d0d0; --track: #eee; }
+* { box-sizing: border-box; }
+body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif;
+       color: var(--ink); max-width: 60rem; margin: 0 auto; padding: 1.5rem; }
+h1 { font-size: 1.8rem; margin: 0 0 .5rem; }
+h2, h3, h4, h5, h6 { margin: 2rem 0 .25rem; border-left: .4rem solid var(--code-color, #888);
+       padding-left: .5rem; }
+.lede, .note, .count { color: var(--muted); }
+table { border-collapse: collapse; margin: .75rem 0; }
+th, td { border-bottom: 1px solid var(--rule); padding: .25rem .6rem; text-align: left; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+a { color: inherit; }
+.chart { display: block; max-width: 40rem; height: auto; margin: .5rem 0; }
+.chart text { font: 12px system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; fill: var(--ink); }
+.chart .track { fill: var(--track); }
+blockquote { margin: 1rem 0; padding: .25rem 1rem; border-left: .25rem solid var(--rule); }
+blockquote p { margin: 0; }
+blockquote footer { color: var(--muted); font-style: italic; }
+.filters { display: flex; flex-wrap: wrap; gap: 1rem; align-items: center; padding: .5rem 0;
+       border-bottom: 1px solid var(--rule); }
+.filters[hidden], [hidden] { display: none !important; }
+@media print {
+  body { max-width: none; padding: 0; font-size: 11pt; }
+  .filters { display: none !important; }
+  a { text-decoration: none; }
+  section.code { break-before: auto; }
+  h2, h3, h4, h5, h6 { break-after: avoid; }
+  blockquote, table, .chart { break-inside: avoid; }
+  * { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
+}
+"""
+
+# Filtering needs no library; without JavaScript the controls stay hidden and every quote shows.
+_SCRIPT = """
+(function () {
+  var box = document.getElementById("filters");
+  if (!box || !document.querySelectorAll) { return; }
+  var selects = box.querySelectorAll("select");
+  var quotes = document.querySelectorAll("blockquote.quote");
+  var status = document.getElementById("filter-status");
+  function apply() {
+    var shown = 0;
+    for (var i = 0; i < quotes.length; i++) {
+      var ok = true;
+      for (var j = 0; j < selects.length; j++) {
+        var s = selects[j];
+        if (s.value !== "" && quotes[i].getAttribute("data-" + s.name) !== s.value) { ok = false; }
+      }
+      quotes[i].hidden = !ok;
+      if (ok) { shown++; }
+    }
+    status.textContent = shown + " of " + quotes.length + " quotations shown";
+  }
+  for (var k = 0; k < selects.length; k++) { selects[k].addEventListener("change", apply); }
+  box.hidden = false;
+  apply();
+})();
+"""
+
+
+def _e(value: object) -> str:
+    return escape(str(value), quote=True)
+
+
+def _color(code: CodeSummary, index: int) -> str:
+    return code.color if code.color and _HEX.match(code.color) else _PALETTE[index % len(_PALETTE)]
+
+
+def _summary(table: ThemedTable) -> list[str]:
+    out = [
+        '<table class="summary">',
+        "<thead><tr><th>Code</th><th class=\"num\">Quotes</th><th class=\"num\">Respondents</th>"
+        "<th class=\"num\">% of respondents</th></tr></thead>",
+        "<tbody>",
+    ]
+    for code in table.codes:
+        indent = f' style="padding-left: {0.6 + 1.2 * code.depth:.1f}rem"' if code.depth else ""
+        out.append(
+            f'<tr><td{indent}><a href="#code-{_e(code.code_id)}">{_e(code.label)}</a></td>'
+            f'<td class="num">{code.n_quotes}</td><td class="num">{code.n_respondents}</td>'
+            f'<td class="num">{_e(format_share(code.share_of_respondents))}</td></tr>'
+        )
+    out += ["</tbody>", "</table>"]
+    return out
+
+
+def _chart(rows: Sequence[Split], color: str, min_cell: int, caption: str) -> str:
+    label_w, bar_w, text_w, row_h = 190, 300, 170, 22
+    width, height = label_w + bar_w + text_w, row_h * len(rows) + 4
+    parts = [
+        f'<svg class="chart" role="img" aria-label="{_e(caption)}" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}">'
+    ]
+    for i, s in enumerate(rows):
+        y = 2 + i * row_h
+        mid = y + row_h / 2 + 4
+        parts.append(f'<text x="0" y="{mid:g}">{_e(s.group)}</text>')
+        parts.append(f'<rect class="track" x="{label_w}" y="{y + 3}" width="{bar_w}" height="{row_h - 6}"/>')
+        if s.share is not None:
+            parts.append(
+                f'<rect x="{label_w}" y="{y + 3}" width="{bar_w * s.share:.1f}" height="{row_h - 6}" '
+                f'fill="{color}"/>'
+            )
+        value = f"{format_count(s.n_coded, min_cell)} of {format_count(s.n_group, min_cell)}"
+        if s.share is not None:
+            value += f" ({format_share(s.share)})"
+        parts.append(f'<text x="{label_w + bar_w + 8}" y="{mid:g}">{_e(value)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _split_table(title: str, rows: Sequence[Split], min_cell: int) -> list[str]:
+    out = [
+        '<table class="split">',
+        f"<thead><tr><th>{_e(title)}</th><th class=\"num\">Respondents coded</th>"
+        "<th class=\"num\">Respondents in group</th><th class=\"num\">%</th></tr></thead>",
+        "<tbody>",
+    ]
+    for s in rows:
+        out.append(
+            f"<tr><td>{_e(s.group)}</td><td class=\"num\">{_e(format_count(s.n_coded, min_cell))}</td>"
+            f"<td class=\"num\">{_e(format_count(s.n_group, min_cell))}</td>"
+            f"<td class=\"num\">{_e(format_share(s.share))}</td></tr>"
+        )
+    out += ["</tbody>", "</table>"]
+    return out
+
+
+def _quote(row: QuoteRow, attribution: tuple[str, ...]) -> str:
+    # Only the attributes chosen for attribution may appear anywhere in the page, data attributes included.
+    data = "".join(f' data-{a}="{_e(group_name(getattr(row, a)))}"' for a in attribution)
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", row.text.strip())] or [""]
+    paragraphs[0] = "“" + paragraphs[0]
+    paragraphs[-1] = paragraphs[-1] + "”"
+    body = "".join(f"<p>{_e(p).replace(chr(10), '<br>')}</p>" for p in paragraphs)
+    cite = attribution_text(row, attribution)
+    footer = f"<footer>{_e(cite)}</footer>" if cite else ""
+    return f'<blockquote class="quote"{data}>{body}{footer}</blockquote>'
+
+
+def _section(code: CodeSummary, index: int, table: ThemedTable, splits: tuple[str, ...],
+             attribution: tuple[str, ...]) -> list[str]:
+    color = _color(code, index)
+    level = min(2 + code.depth, 6)
+    out = [
+        f'<section class="code" id="code-{_e(code.code_id)}" style="--code-color: {color}">',
+        f"<h{level}>{_e(code.label)}</h{level}>",
+        f'<p class="count">{_e(code_line(code))}</p>',
+    ]
+    for split in splits:
+        rows = code.by_org if split == "org" else code.by_region
+        title = SPLIT_TITLES[split]
+        caption = f"{code.label}: respondents coded by {title.lower()}"
+        out.append(_chart(rows, color, table.min_cell, caption))
+        out += _split_table(title, rows, table.min_cell)
+    if not code.quotes:
+        out.append('<p class="note">No quotes were coded with this code.</p>')
+    out += [_quote(row, attribution) for row in code.quotes]
+    out.append("</section>")
+    return out
+
+
+def _filters(table: ThemedTable, attribution: tuple[str, ...]) -> list[str]:
+    groups: dict[str, Sequence[GroupCount]] = {
+        "org": table.respondents_by_org, "region": table.respondents_by_region,
+    }
+    out = ['<div id="filters" class="filters" hidden>']
+    for attr in attribution:
+        options = "".join(f'<option value="{_e(g.group)}">{_e(g.group)}</option>' for g in groups[attr])
+        out.append(
+            f'<label>{_e(SPLIT_TITLES[attr])} <select name="{attr}">'
+            f'<option value="">All</option>{options}</select></label>'
+        )
+    out += ['<span id="filter-status" class="note" aria-live="polite"></span>', "</div>"]
+    return out
+
+
+def render_html(
+    table: ThemedTable,
+    *,
+    attribution: Sequence[str] = ATTRIBUTES,
+    splits: Sequence[str] = ("org",),
+) -> str:
+    """Render the themed quote table as one self-contained HTML page.
+
+    The page needs no network: styles and a tiny filtering script are inline, and the
+    charts are inline SVG. It opens with a summary of every code (quotes, respondents,
+    share of respondents), then one section per code with a bar chart and table of the
+    split by former organisation and the quotes as block quotations with their
+    attribution. With JavaScript on, menus filter the quotations by organisation or
+    region; without it every quotation is shown. Printing gives a clean document.
+    All text from the project is HTML-escaped.
+
+    Args:
+        table: the table from :func:`build_themed_table`.
+        attribution: which of ``region`` and ``org`` attribute each quote; nothing else
+            about a quote (not even a hidden filter value) appears in the page.
+        splits: which splits to chart and tabulate under each code: ``org``, ``region`` or both.
+
+    Returns:
+        The HTML document.
+
+    Raises:
+        ExportError: an attribution or split other than ``region`` and ``org`` was asked for.
+    """
+    attribution = check_attribution(attribution)
+    splits = check_splits(splits)
+    orgs = groups_line(table.respondents_by_org, table.min_cell)
+    title = f"{table.project}: themed quotes"
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(title)}</title>",
+        f"<style>{_CSS}</style>",
+        "</head>",
+        "<body>",
+        "<header>",
+        f"<h1>{_e(title)}</h1>",
+        f'<p class="lede">{plural(table.total_quotes, "quote")} from '
+        f'{plural(table.total_respondents, "respondent")}. '
+        f"Respondents by former organisation: {_e(orgs)}.</p>",
+    ]
+    if table.min_cell > 1:
+        out.append(
+            f'<p class="note">To protect respondents, {_e(suppression_note(table.min_cell))}</p>'
+        )
+    out += ["</header>", "<nav>"] + _summary(table) + ["</nav>"]
+    if attribution:
+        out += _filters(table, attribution)
+    out.append("<main>")
+    for index, code in enumerate(table.codes):
+        out += _section(code, index, table, splits, attribution)
+    out.append("</main>")
+    if attribution:
+        out.append(f"<script>{_SCRIPT}</script>")
+    out += ["</body>", "</html>"]
+    return "\n".join(out) + "\n"

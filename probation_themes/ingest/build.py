@@ -1,0 +1,294 @@
+"""Turn a header and raw records into quotes and rejects, accounting for every row."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from probation_themes.ingest import split as splitters
+from probation_themes.ingest.clean import clean_cell, strip_controls
+from probation_themes.ingest.columns import default_text_column, find_column, unique_names
+from probation_themes.ingest.normalise import normalise_org, normalise_region
+from probation_themes.ingest.options import IngestOptions
+from probation_themes.ingest.quotes import extract_quotes, is_known_org, is_known_region
+from probation_themes.ingest.tables import Record
+from probation_themes.models import IngestResult, Quote, Reject
+
+_SPANS: dict[str, Callable[[str], list[tuple[int, int]]]] = {
+    "response": splitters.whole,
+    "paragraph": splitters.paragraphs,
+    "sentence": splitters.sentences,
+}
+
+
+def _cells(count: int) -> str:
+    return "1 cell" if count == 1 else f"{count} cells"
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where each option's column sits in the records."""
+
+    columns: list[str]
+    text: list[int]
+    id: int | None
+    region: int | None
+    org: int | None
+    attrs: list[int]
+
+
+def _layout(columns: list[str], options: IngestOptions, path: Path) -> _Layout:
+    def one(name: str | None, option: str) -> int | None:
+        return None if name is None else find_column(columns, name, option, path)
+
+    if options.text_cols:
+        text = [find_column(columns, name, "--text-col", path) for name in options.text_cols]
+    else:
+        text = [default_text_column(columns, path)]
+    return _Layout(
+        columns=columns,
+        text=text,
+        id=one(options.id_col, "--id-col"),
+        region=one(options.region_col, "--region-col"),
+        org=one(options.org_col, "--org-col"),
+        attrs=[find_column(columns, name, "--attr-col", path) for name in options.attr_cols],
+    )
+
+
+class _Builder:
+    def __init__(
+        self,
+        source: str,
+        stem: str,
+        layout: _Layout,
+        options: IngestOptions,
+        document: bool,
+        controls_stripped: bool,
+    ):
+        self.source = source
+        self._controls_stripped = controls_stripped
+        self.stem = stem
+        self.layout = layout
+        self.split = options.split
+        self.document = document
+        self.quotes: list[Quote] = []
+        self.rejects: list[Reject] = []
+        self.rows_read = 0
+        self.repaired = 0
+        self.unknown_regions: Counter[str] = Counter()
+        self.unknown_orgs: Counter[str] = Counter()
+        self._first_row_of_id: dict[str, int] = {}
+        self._clean_cache: dict[str, tuple[str, bool]] = {}
+        self._width = len(layout.columns)
+        self._last_text = max(layout.text)
+
+    def reject(self, row: int, reason: str, detail: str, raw: str | None) -> None:
+        self.rejects.append(Reject(source=self.source, row=row, reason=reason, detail=detail, raw=raw))
+
+    def _clean(self, value: str) -> str:
+        if not self._controls_stripped:
+            value = strip_controls(value)
+        value, fixed = clean_cell(value)
+        self.repaired += fixed
+        return value
+
+    def _shape_problem(self, cells: list[str], row: int) -> str | None:
+        count, width = len(cells), self._width
+        if count > width and any(cell.strip() for cell in cells[width:]):
+            return (
+                f"row {row} has {_cells(count)} but the header has {width} columns; an answer may "
+                "contain an unquoted delimiter, or the row has values beyond the last column"
+            )
+        if count <= self._last_text:
+            # Missing trailing cells are read as empty, but not when they would be
+            # every answer: that row has been cut short, usually by a line break
+            # inside an unquoted answer.
+            return (
+                f"row {row} has {_cells(count)} but the header has {width} columns, so its answer "
+                "column is missing; a line break inside an unquoted answer may have split the row"
+            )
+        return None
+
+    def _response_id(self, cells: list[str], row: int, raw: str | None) -> str | None:
+        if self.document:
+            return self.stem
+        if self.layout.id is None:
+            return f"{self.stem}:{row}"
+        name = self.layout.columns[self.layout.id]
+        response_id = cells[self.layout.id].strip()
+        if not response_id:
+            self.reject(row, "missing_id", f"row {row} has no value in the id column '{name}'", raw)
+            return None
+        first = self._first_row_of_id.setdefault(response_id, row)
+        if first != row:
+            detail = f"id '{response_id}' in column '{name}' was already used by row {first}"
+            self.reject(row, "duplicate_id", detail, raw)
+            return None
+        return response_id
+
+    def _optional(self, cells: list[str], index: int | None) -> str | None:
+        if index is None:
+            return None
+        value = cells[index]
+        if not value or value.isspace():
+            return None
+        # Region, organisation and attribute columns repeat a few values many
+        # times, so each distinct value is cleaned once.
+        cached = self._clean_cache.get(value)
+        if cached is None:
+            if not self._controls_stripped:
+                value = strip_controls(value)
+            cached = self._clean_cache[cells[index]] = clean_cell(value)
+        self.repaired += cached[1]
+        return cached[0]
+
+    def add(self, row: int, cells: list[str] | None, raw: str | None, problem: str | None) -> None:
+        if cells is None:
+            self.rows_read += 1
+            self.reject(row, "unreadable_row", problem or f"row {row} could not be read", raw)
+            return
+        if not any(cell and not cell.isspace() for cell in cells):
+            return  # a blank line or a row of empty cells holds no response
+        self.rows_read += 1
+        if len(cells) != self._width:
+            problem = self._shape_problem(cells, row)
+            if problem:
+                self.reject(row, "unreadable_row", problem, raw)
+                return
+            cells = cells[: self._width] + [""] * (self._width - len(cells))
+        response_id = self._response_id(cells, row, raw)
+        if response_id is None:
+            return
+        columns = self.layout.columns
+        answers = []
+        for number, index in enumerate(self.layout.text, start=1):
+            value = cells[index]
+            if value and not value.isspace():
+                answers.append((number, None if self.document else columns[index], self._clean(value)))
+        if not answers:
+            names = ", ".join(f"'{columns[i]}'" for i in self.layout.text)
+            self.reject(row, "empty_answer", f"the answer column {names} is blank", raw)
+            return
+        region, region_known = normalise_region(self._optional(cells, self.layout.region))
+        org, org_known = normalise_org(self._optional(cells, self.layout.org))
+        attributes = {columns[i]: (self._optional(cells, i) or "").strip() for i in self.layout.attrs}
+        before = len(self.quotes)
+        for number, question, answer in answers:
+            if self.split == "quote":
+                self._add_extracted(response_id, row, number, question, answer, region, org, attributes)
+                continue
+            for position, (start, end) in enumerate(_SPANS[self.split](answer)):
+                self.quotes.append(
+                    Quote(
+                        quote_id=f"{response_id}:{number}.{position + 1}",
+                        response_id=response_id,
+                        text=answer[start:end],
+                        source=self.source,
+                        row=row,
+                        question=question,
+                        position=position,
+                        start=start,
+                        end=end,
+                        region=region,
+                        org=org,
+                        attributes=attributes,
+                    )
+                )
+        if len(self.quotes) == before:
+            self.reject(
+                row,
+                "no_quotes_found",
+                "the text has no quotation followed by an attribution such as (Region, CRC)",
+                raw,
+            )
+            return
+        if region is not None and not region_known:
+            self.unknown_regions[region] += 1
+        if org is not None and not org_known:
+            self.unknown_orgs[org] += 1
+
+    def _add_extracted(
+        self,
+        response_id: str,
+        row: int,
+        number: int,
+        question: str | None,
+        answer: str,
+        region: str | None,
+        org: str | None,
+        attributes: dict[str, str],
+    ) -> None:
+        for position, found in enumerate(extract_quotes(answer)):
+            if found.region is not None and not is_known_region(found.region):
+                self.unknown_regions[found.region] += 1
+            if found.org is not None and not is_known_org(found.org):
+                self.unknown_orgs[found.org] += 1
+            self.quotes.append(
+                Quote(
+                    quote_id=f"{response_id}:{number}.{position + 1}",
+                    response_id=response_id,
+                    text=found.text,
+                    source=self.source,
+                    row=row,
+                    question=question,
+                    position=position,
+                    start=found.start,
+                    end=found.end,
+                    region=found.region if found.region is not None else region,
+                    org=found.org if found.org is not None else org,
+                    attributes=attributes,
+                )
+            )
+
+    def result(self, encoding: str | None) -> IngestResult:
+        return IngestResult(
+            source=self.source,
+            quotes=self.quotes,
+            rejects=self.rejects,
+            rows_read=self.rows_read,
+            columns=self.layout.columns,
+            encoding=encoding,
+            repaired=self.repaired,
+            unknown_regions=dict(self.unknown_regions.most_common()),
+            unknown_orgs=dict(self.unknown_orgs.most_common()),
+        )
+
+
+def build_table(
+    path: Path,
+    header: list[str],
+    records: Iterable[Record],
+    options: IngestOptions,
+    encoding: str | None,
+    controls_stripped: bool = False,
+) -> IngestResult:
+    """Read every record of a table into quotes and rejects.
+
+    ``controls_stripped`` says the whole text was already cleaned of control
+    characters, which saves checking each cell again.
+    """
+    columns = unique_names([clean_cell(strip_controls(name))[0] for name in header])
+    if not columns:
+        return IngestResult(source=path.name, encoding=encoding)
+    layout = _layout(columns, options, path)
+    builder = _Builder(
+        path.name, path.stem, layout, options, document=False, controls_stripped=controls_stripped
+    )
+    for record in records:
+        builder.add(*record)
+    return builder.result(encoding)
+
+
+def build_document(path: Path, text: str, options: IngestOptions, encoding: str | None) -> IngestResult:
+    """Read a whole document as one response (row 1, response id = file stem)."""
+    layout = _Layout(columns=["text"], text=[0], id=None, region=None, org=None, attrs=[])
+    builder = _Builder(path.name, path.stem, layout, options, document=True, controls_stripped=True)
+    builder.add(1, [text], None, None)
+    if builder.rows_read == 0:
+        # A document of nothing but spaces is still a file the user gave us: account for it.
+        builder.rows_read = 1
+        builder.reject(1, "empty_answer", "the document holds only blank space", None)
+    # A document has no columns; "text" above is only how the builder addresses it.
+    return builder.result(encoding).model_copy(update={"columns": []})

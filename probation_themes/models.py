@@ -1,0 +1,150 @@
+"""Records shared by every layer: quotes, rejects, codings, runs, decisions.
+
+These are plain pydantic models with no I/O. They validate themselves
+(``extra="forbid"``) so a record that reaches the store or an export is whole.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+#: Why an input row did not become a quote. Every rejected row carries one of these.
+RejectReason = Literal[
+    "empty_answer",  # every text column of the row is blank
+    "unreadable_row",  # the row could not be parsed (bad JSON, ragged CSV, undecodable bytes)
+    "duplicate_id",  # the row's --id-col value was already used by an earlier row
+    "missing_id",  # --id-col is set but the row has no value there
+    "no_quotes_found",  # --split quote found no attributed quotation in this passage
+]
+
+#: Where a coding came from.
+Method = Literal["rules", "topics", "model", "all", "human", "import"]
+
+#: The state of a coding once human decisions are applied to machine suggestions.
+Status = Literal["suggested", "accepted", "rejected"]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Quote(_Record):
+    """One codable passage of text: a whole answer, a paragraph, a sentence or a quotation."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    quote_id: str = Field(description="Stable id: '<response_id>:<question no.>.<passage no.>'.")
+    response_id: str = Field(description="The respondent or document the quote came from.")
+    text: str = Field(description="The passage, after encoding repair.")
+    source: str = Field(description="File name the passage was read from.")
+    row: int = Field(description="1-based row of the source (header is row 1; line for JSONL).")
+    question: str | None = Field(default=None, description="Text column the answer came from.")
+    position: int = Field(default=0, description="0-based index of the passage within its answer.")
+    start: int = Field(default=0, description="Offset of the passage in the answer text.")
+    end: int = Field(default=0, description="End offset (exclusive) of the passage in the answer.")
+    region: str | None = Field(default=None, description="Canonical region, or the value as given.")
+    org: str | None = Field(default=None, description="Legacy organisation: CRC, NPS, Other, or as given.")
+    attributes: dict[str, str] = Field(default_factory=dict, description="Other --attr-col values.")
+
+
+class Reject(_Record):
+    """An input row that produced no quote, and why."""
+
+    source: str
+    row: int
+    reason: RejectReason
+    detail: str = ""
+    raw: str | None = Field(default=None, description="The row as read, when it could be read.")
+
+
+class IngestResult(_Record):
+    """What one reader made of one file: quotes, rejects and what it noticed on the way.
+
+    Invariant: ``rows_read == responses_with_quotes + len(rejects)``.
+    """
+
+    source: str
+    quotes: list[Quote] = Field(default_factory=list)
+    rejects: list[Reject] = Field(default_factory=list)
+    rows_read: int = 0
+    columns: list[str] = Field(default_factory=list, description="Columns found in the file.")
+    encoding: str | None = Field(default=None, description="Encoding the file was decoded with.")
+    repaired: int = Field(default=0, description="Text cells whose mojibake was repaired.")
+    unknown_regions: dict[str, int] = Field(default_factory=dict)
+    unknown_orgs: dict[str, int] = Field(default_factory=dict)
+
+    @property
+    def responses_with_quotes(self) -> int:
+        """Number of input rows that produced at least one quote."""
+        return len({(q.source, q.row) for q in self.quotes})
+
+
+class Evidence(_Record):
+    """Why a coding was made: a matched rule term, a topic weight or a model's top terms."""
+
+    kind: Literal["rule", "topic", "model"] = "rule"
+    rule: str | None = Field(default=None, description="any, all, near, regex (for kind=rule).")
+    term: str = Field(description="The rule term as written, topic label or model feature.")
+    text: str = Field(default="", description="The words of the quote that matched.")
+    start: int | None = Field(default=None, description="Character offset in the quote text.")
+    end: int | None = Field(default=None, description="End offset (exclusive) in the quote text.")
+    weight: float | None = None
+
+
+class Coding(_Record):
+    """A code applied (or suggested) to a quote, with its evidence and provenance."""
+
+    quote_id: str
+    code: str
+    method: Method
+    status: Status = "suggested"
+    coder: str | None = Field(default=None, description="Person who decided; None for a machine.")
+    confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+    evidence: list[Evidence] = Field(default_factory=list)
+    run_id: int | None = None
+    decided_at: datetime | None = None
+
+
+class Decision(_Record):
+    """A human decision about one code on one quote; the audit log is a list of these."""
+
+    quote_id: str
+    code: str
+    decision: Literal["accept", "reject"]
+    coder: str
+    decided_at: datetime
+    suggestion_method: str | None = None
+    memo: str | None = None
+
+
+class Run(_Record):
+    """One command that changed a project, recorded so every result can be reproduced."""
+
+    run_id: int | None = None
+    command: str
+    method: str | None = None
+    coder: str | None = Field(default=None, description="Registered coder name, e.g. rules.v1.")
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    codebook_name: str | None = None
+    codebook_version: str | None = None
+    codebook_hash: str | None = None
+    input_hash: str | None = None
+    versions: dict[str, str] = Field(default_factory=dict)
+    started_at: datetime
+    finished_at: datetime | None = None
+    status: Literal["running", "done", "failed"] = "running"
+
+
+class Snapshot(_Record):
+    """Everything an exporter needs from a project, read in one go.
+
+    ``codings`` holds effective codings: machine suggestions with human decisions
+    applied, filtered by the status the caller asked for.
+    """
+
+    project: str
+    quotes: list[Quote]
+    codings: list[Coding]

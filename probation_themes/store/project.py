@@ -1,0 +1,440 @@
+"""A project: one SQLite file holding quotes, rejects, suggestions, decisions and runs.
+
+This is the only module that speaks SQL. Every change happens in one
+transaction, so a crash leaves the project as it was before the change or after
+it, never in between; the write-ahead log (WAL) keeps readers unblocked.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from probation_themes.codebook import Codebook
+from probation_themes.errors import StoreError
+from probation_themes.models import (
+    Coding,
+    Decision,
+    Evidence,
+    IngestResult,
+    Quote,
+    Reject,
+    Run,
+    Snapshot,
+)
+from probation_themes.store.migrations import apply_migrations
+
+#: Which codings count: ``default`` is suggested ∪ accepted, minus rejected.
+StatusFilter = Literal["default", "suggested", "accepted", "rejected", "all"]
+
+_QUOTE_COLUMNS = (
+    "quote_id, response_id, text, source, row, question, position, start_offset, end_offset, "
+    "region, org, attributes"
+)
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """One ingested file, with its reconciliation figures."""
+
+    source_id: int
+    name: str
+    sha256: str
+    encoding: str | None
+    rows_read: int
+    responses: int
+    quotes: int
+    rejects: int
+    run_id: int
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _busy(path: Path, exc: sqlite3.OperationalError) -> StoreError:
+    return StoreError(
+        f"The project {path} is busy: another probation-themes command is writing to it "
+        f"({exc}). Wait for that command to finish and run this one again.",
+        path=path,
+    )
+
+
+class Project:
+    """An open project file. Use ``Project.open(path)`` and close it (or use ``with``)."""
+
+    def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
+        self.path = path
+        self._db = connection
+
+    # -- opening ---------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | Path, *, create: bool = True) -> Project:
+        """Open (and, if ``create``, create) the project at ``path``, bringing its schema up to date."""
+        path = Path(path)
+        if not path.exists() and not create:
+            raise StoreError(
+                f"There is no project at {path}. Create one by ingesting a file "
+                f"(`probation-themes ingest FILE --project {path}`), or point --project "
+                "(or PROBATION_THEMES_PROJECT) at an existing project file.",
+                path=path,
+            )
+        if path.is_dir():
+            raise StoreError(f"The project path {path} is a folder; give a file name such as themes.db.", path=path)
+        if path.exists() and path.stat().st_size > 0:
+            with path.open("rb") as fh:
+                if fh.read(16) != b"SQLite format 3\x00":
+                    raise StoreError(
+                        f"{path} is not a probation-themes project (it is not an SQLite file). "
+                        "Choose another --project file name; this file was left untouched.",
+                        path=path,
+                    )
+        if not path.parent.exists():
+            raise StoreError(
+                f"Cannot create the project {path}: the folder {path.parent} does not exist.", path=path
+            )
+        try:
+            db = sqlite3.connect(path, isolation_level=None, timeout=10.0, check_same_thread=False)
+            db.execute("PRAGMA busy_timeout = 10000")
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if tables and "_migrations" not in tables:
+                db.close()
+                raise StoreError(
+                    f"{path} is an SQLite database but not a probation-themes project. "
+                    "Choose another --project file name; this file was left untouched.",
+                    path=path,
+                )
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+            db.execute("PRAGMA foreign_keys = ON")
+            apply_migrations(db)
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise _busy(path, exc) from None
+            raise StoreError(f"Cannot open the project {path}: {exc}.", path=path) from None
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"The project {path} cannot be read ({exc}). If it was copied while in use, "
+                "copy it again together with its -wal file.",
+                path=path,
+            ) from None
+        return cls(path, db)
+
+    def close(self) -> None:
+        """Close the project file."""
+        self._db.close()
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise _busy(self.path, exc) from None
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        else:
+            self._db.execute("COMMIT")
+
+    # -- runs ------------------------------------------------------------------
+
+    def start_run(self, run: Run) -> int:
+        """Record that a command started; returns its run id."""
+        with self._transaction() as db:
+            cur = db.execute(
+                "INSERT INTO runs (command, method, coder, parameters, codebook_name, codebook_version,"
+                " codebook_hash, input_hash, versions, started_at, status) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    run.command,
+                    run.method,
+                    run.coder,
+                    _json(run.parameters),
+                    run.codebook_name,
+                    run.codebook_version,
+                    run.codebook_hash,
+                    run.input_hash,
+                    _json(run.versions),
+                    run.started_at.isoformat(),
+                    "running",
+                ),
+            )
+            return int(cur.lastrowid)
+
+    def finish_run(self, run_id: int, *, status: Literal["done", "failed"] = "done") -> None:
+        """Mark a run as finished (or failed)."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE runs SET finished_at = ?, status = ? WHERE run_id = ?",
+                (datetime.now().astimezone().isoformat(), status, run_id),
+            )
+
+    def runs(self) -> list[Run]:
+        """Every run recorded in the project, oldest first."""
+        rows = self._db.execute(
+            "SELECT run_id, command, method, coder, parameters, codebook_name, codebook_version,"
+            " codebook_hash, input_hash, versions, started_at, finished_at, status FROM runs ORDER BY run_id"
+        ).fetchall()
+        return [
+            Run(
+                run_id=r[0], command=r[1], method=r[2], coder=r[3], parameters=json.loads(r[4]),
+                codebook_name=r[5], codebook_version=r[6], codebook_hash=r[7], input_hash=r[8],
+                versions=json.loads(r[9]), started_at=datetime.fromisoformat(r[10]),
+                finished_at=datetime.fromisoformat(r[11]) if r[11] else None, status=r[12],
+            )
+            for r in rows
+        ]
+
+    # -- codebooks -------------------------------------------------------------
+
+    def save_codebook(self, codebook: Codebook) -> str:
+        """Keep a copy of the codebook a run used (by content hash); returns the hash."""
+        digest = codebook.content_hash()
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO codebooks (hash, name, version, content, stored_at) VALUES (?,?,?,?,?)",
+                (digest, codebook.name, codebook.version, _json(codebook.model_dump(mode="json")),
+                 datetime.now().astimezone().isoformat()),
+            )
+        return digest
+
+    def latest_codebook(self) -> Codebook | None:
+        """The codebook of the most recent finished coding run, if any."""
+        row = self._db.execute(
+            "SELECT c.content FROM runs r JOIN codebooks c ON c.hash = r.codebook_hash"
+            " WHERE r.status = 'done' ORDER BY r.run_id DESC LIMIT 1"
+        ).fetchone()
+        return Codebook.model_validate(json.loads(row[0])) if row else None
+
+    # -- ingest ----------------------------------------------------------------
+
+    def find_source(self, sha256: str) -> SourceRecord | None:
+        """The earlier ingest of a file with exactly this content, if any."""
+        row = self._db.execute(
+            "SELECT source_id, name, sha256, encoding, rows_read, responses, quotes, rejects, run_id"
+            " FROM sources WHERE sha256 = ? ORDER BY source_id LIMIT 1",
+            (sha256,),
+        ).fetchone()
+        return SourceRecord(*row) if row else None
+
+    def existing_quote_ids(self, quote_ids: Iterable[str]) -> set[str]:
+        """Those of ``quote_ids`` already stored in the project."""
+        ids = list(quote_ids)
+        found: set[str] = set()
+        for i in range(0, len(ids), 900):
+            chunk = ids[i : i + 900]
+            marks = ",".join("?" * len(chunk))
+            found.update(r[0] for r in self._db.execute(f"SELECT quote_id FROM quotes WHERE quote_id IN ({marks})", chunk))
+        return found
+
+    def add_ingest(
+        self, result: IngestResult, *, sha256: str, run_id: int, options: dict | None = None
+    ) -> SourceRecord:
+        """Store one file's quotes and rejects, all or nothing, with its reconciliation."""
+        responses = result.responses_with_quotes
+        with self._transaction() as db:
+            cur = db.execute(
+                "INSERT INTO sources (name, sha256, encoding, options, rows_read, responses, quotes,"
+                " rejects, run_id) VALUES (?,?,?,?,?,?,?,?,?)",
+                (
+                    result.source, sha256, result.encoding, _json(options or {}), result.rows_read,
+                    responses, len(result.quotes), len(result.rejects), run_id,
+                ),
+            )
+            source_id = int(cur.lastrowid)
+            db.executemany(
+                f"INSERT INTO quotes ({_QUOTE_COLUMNS}, source_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    (
+                        q.quote_id, q.response_id, q.text, q.source, q.row, q.question, q.position,
+                        q.start, q.end, q.region, q.org, _json(q.attributes), source_id,
+                    )
+                    for q in result.quotes
+                ),
+            )
+            db.executemany(
+                "INSERT INTO rejects (source, row, reason, detail, raw, source_id) VALUES (?,?,?,?,?,?)",
+                ((r.source, r.row, r.reason, r.detail, r.raw, source_id) for r in result.rejects),
+            )
+        return SourceRecord(
+            source_id, result.source, sha256, result.encoding, result.rows_read, responses,
+            len(result.quotes), len(result.rejects), run_id,
+        )
+
+    def sources(self) -> list[SourceRecord]:
+        """Every ingested file, in ingest order."""
+        rows = self._db.execute(
+            "SELECT source_id, name, sha256, encoding, rows_read, responses, quotes, rejects, run_id"
+            " FROM sources ORDER BY source_id"
+        ).fetchall()
+        return [SourceRecord(*r) for r in rows]
+
+    def rejects(self) -> list[Reject]:
+        """Every rejected input row, in ingest order."""
+        rows = self._db.execute(
+            "SELECT source, row, reason, detail, raw FROM rejects ORDER BY reject_id"
+        ).fetchall()
+        return [Reject(source=r[0], row=r[1], reason=r[2], detail=r[3], raw=r[4]) for r in rows]
+
+    # -- quotes ----------------------------------------------------------------
+
+    def count_quotes(self) -> int:
+        """Number of quotes in the project."""
+        return int(self._db.execute("SELECT COUNT(*) FROM quotes").fetchone()[0])
+
+    @staticmethod
+    def _quote(row: Sequence) -> Quote:
+        # Rows were validated on the way in; constructing without re-validation keeps reads fast.
+        return Quote.model_construct(
+            quote_id=row[0], response_id=row[1], text=row[2], source=row[3], row=row[4],
+            question=row[5], position=row[6], start=row[7], end=row[8], region=row[9], org=row[10],
+            attributes=json.loads(row[11]),
+        )
+
+    def iter_quotes(self, batch_size: int = 10_000) -> Iterator[list[Quote]]:
+        """Quotes in ingest order, in batches of at most ``batch_size``."""
+        last = 0
+        while True:
+            rows = self._db.execute(
+                f"SELECT {_QUOTE_COLUMNS}, seq FROM quotes WHERE seq > ? ORDER BY seq LIMIT ?",
+                (last, batch_size),
+            ).fetchall()
+            if not rows:
+                return
+            last = rows[-1][-1]
+            yield [self._quote(r) for r in rows]
+
+    def quotes(self) -> list[Quote]:
+        """All quotes in ingest order."""
+        return [q for batch in self.iter_quotes() for q in batch]
+
+    # -- codings ---------------------------------------------------------------
+
+    def replace_suggestions(self, method: str, codings: Iterable[Coding], *, run_id: int) -> int:
+        """Replace every suggestion of ``method`` with ``codings``, in one transaction.
+
+        Human decisions live apart from suggestions and are never touched here.
+        Returns the number of suggestions written.
+        """
+        with self._transaction() as db:
+            db.execute("DELETE FROM suggestions WHERE method = ?", (method,))
+            before = db.total_changes
+            db.executemany(
+                "INSERT INTO suggestions (quote_id, code, method, confidence, evidence, run_id)"
+                " VALUES (?,?,?,?,?,?)",
+                (
+                    (
+                        c.quote_id, c.code, method, c.confidence,
+                        _json([e.model_dump(exclude_none=True) for e in c.evidence]), run_id,
+                    )
+                    for c in codings
+                ),
+            )
+            return db.total_changes - before
+
+    def record_decision(self, decision: Decision) -> int:
+        """Commit one human decision at once; returns its id in the audit log."""
+        with self._transaction() as db:
+            cur = db.execute(
+                "INSERT INTO decisions (quote_id, code, decision, coder, decided_at, suggestion_method, memo)"
+                " VALUES (?,?,?,?,?,?,?)",
+                (
+                    decision.quote_id, decision.code, decision.decision, decision.coder,
+                    decision.decided_at.isoformat(), decision.suggestion_method, decision.memo,
+                ),
+            )
+            return int(cur.lastrowid)
+
+    def decisions(self) -> list[Decision]:
+        """The full decision log, oldest first."""
+        rows = self._db.execute(
+            "SELECT quote_id, code, decision, coder, decided_at, suggestion_method, memo"
+            " FROM decisions ORDER BY decision_id"
+        ).fetchall()
+        return [
+            Decision(quote_id=r[0], code=r[1], decision=r[2], coder=r[3],
+                     decided_at=datetime.fromisoformat(r[4]), suggestion_method=r[5], memo=r[6])
+            for r in rows
+        ]
+
+    def suggestion_counts(self) -> dict[str, int]:
+        """Number of stored suggestions per method."""
+        return dict(self._db.execute("SELECT method, COUNT(*) FROM suggestions GROUP BY method").fetchall())
+
+    def codings(self, status: StatusFilter = "default", *, method: str | None = None) -> list[Coding]:
+        """Effective codings: machine suggestions with the latest human decision applied.
+
+        ``status``: ``default`` (suggested ∪ accepted, minus rejected), ``suggested``
+        (undecided suggestions only), ``accepted``, ``rejected`` or ``all``.
+        A code a person added without any suggestion appears with method ``human``.
+        Ordered by quote (ingest order), then code, then method.
+        """
+        latest: dict[tuple[str, str], tuple[str, str, str]] = {}
+        for quote_id, code, decision, coder, decided_at in self._db.execute(
+            "SELECT quote_id, code, decision, coder, decided_at FROM decisions ORDER BY decision_id"
+        ):
+            latest[(quote_id, code)] = (decision, coder, decided_at)
+
+        sql = (
+            "SELECT s.quote_id, s.code, s.method, s.confidence, s.evidence, s.run_id, q.seq"
+            " FROM suggestions s JOIN quotes q ON q.quote_id = s.quote_id"
+        )
+        params: tuple = ()
+        if method is not None:
+            sql += " WHERE s.method = ?"
+            params = (method,)
+        rows = self._db.execute(sql, params).fetchall()
+        out: list[tuple[int, Coding]] = []
+        suggested_pairs: set[tuple[str, str]] = set()
+        for quote_id, code, meth, confidence, evidence, run_id, seq in rows:
+            suggested_pairs.add((quote_id, code))
+            decided = latest.get((quote_id, code))
+            state = "suggested" if decided is None else ("accepted" if decided[0] == "accept" else "rejected")
+            coding = Coding.model_construct(
+                quote_id=quote_id, code=code, method=meth, status=state,
+                coder=decided[1] if decided else None, confidence=confidence,
+                evidence=[Evidence.model_construct(**{"kind": "rule", "rule": None, "text": "", "start": None,
+                                                      "end": None, "weight": None, **e})
+                          for e in json.loads(evidence)],
+                run_id=run_id, decided_at=datetime.fromisoformat(decided[2]) if decided else None,
+            )
+            out.append((seq, coding))
+        if method is None:
+            added = [key for key, d in latest.items() if key not in suggested_pairs and d[0] == "accept"]
+            if added:
+                seqs = dict(self._db.execute("SELECT quote_id, seq FROM quotes").fetchall())
+                for quote_id, code in added:
+                    decision, coder, decided_at = latest[(quote_id, code)]
+                    out.append((seqs.get(quote_id, 0), Coding(
+                        quote_id=quote_id, code=code, method="human", status="accepted", coder=coder,
+                        decided_at=datetime.fromisoformat(decided_at),
+                    )))
+        keep = {
+            "default": {"suggested", "accepted"},
+            "suggested": {"suggested"},
+            "accepted": {"accepted"},
+            "rejected": {"rejected"},
+            "all": {"suggested", "accepted", "rejected"},
+        }[status]
+        out.sort(key=lambda pair: (pair[0], pair[1].code, pair[1].method))
+        return [c for _, c in out if c.status in keep]
+
+    def snapshot(self, status: StatusFilter = "default", *, method: str | None = None) -> Snapshot:
+        """Everything an exporter needs, read in one go."""
+        return Snapshot.model_construct(
+            project=self.path.stem, quotes=self.quotes(), codings=self.codings(status, method=method)
+        )

@@ -1,0 +1,143 @@
+"""Ingest files into a project and account for every row."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from probation_themes.errors import IngestError
+from probation_themes.ingest import IngestOptions, read_file
+from probation_themes.models import IngestResult, Reject, Run
+from probation_themes.store import Project
+from probation_themes.workflows.provenance import file_sha256, library_versions
+
+
+@dataclass
+class FileReport:
+    """Reconciliation of one file: rows read = rows that produced quotes + rows rejected."""
+
+    path: str
+    rows_read: int = 0
+    responses: int = 0
+    quotes: int = 0
+    rejects_by_reason: dict[str, int] = field(default_factory=dict)
+    encoding: str | None = None
+    repaired: int = 0
+    unknown_regions: dict[str, int] = field(default_factory=dict)
+    unknown_orgs: dict[str, int] = field(default_factory=dict)
+    skipped_because: str | None = None
+
+    @property
+    def rejected(self) -> int:
+        """Number of rows rejected."""
+        return sum(self.rejects_by_reason.values())
+
+    @property
+    def balanced(self) -> bool:
+        """True when every row read is either a quote-producing row or a reject."""
+        return self.rows_read == self.responses + self.rejected
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did, per file, and the project totals afterwards."""
+
+    run_id: int
+    files: list[FileReport]
+    project_quotes: int
+
+
+def _drop_known_quotes(result: IngestResult, known: set[str]) -> IngestResult:
+    """Turn rows whose quote ids the project already holds into duplicate_id rejects."""
+    if not known:
+        return result
+    dup_rows = {(q.source, q.row) for q in result.quotes if q.quote_id in known}
+    rows_ids = {}
+    for q in result.quotes:
+        if (q.source, q.row) in dup_rows:
+            rows_ids.setdefault((q.source, q.row), q.response_id)
+    extra = [
+        Reject(source=src, row=row, reason="duplicate_id",
+               detail=f"response {rid!r} is already in the project from an earlier ingest")
+        for (src, row), rid in sorted(rows_ids.items(), key=lambda kv: kv[0][1])
+    ]
+    return result.model_copy(
+        update={
+            "quotes": [q for q in result.quotes if (q.source, q.row) not in dup_rows],
+            "rejects": sorted([*result.rejects, *extra], key=lambda r: r.row),
+        }
+    )
+
+
+def ingest_files(
+    project: Project,
+    paths: Sequence[str | Path],
+    options: IngestOptions,
+    *,
+    on_file: Callable[[str], None] | None = None,
+) -> IngestReport:
+    """Read every file, then store each file's quotes and rejects in one transaction.
+
+    A file whose exact content is already in the project is skipped (and said so),
+    so running the same command twice never doubles the data. Rows whose ids the
+    project already holds become ``duplicate_id`` rejects.
+    """
+    for path in paths:
+        p = Path(path)
+        if not p.exists():
+            raise IngestError(f"The file {p} does not exist. Check the path and its spelling.", path=p)
+        if p.is_dir():
+            raise IngestError(f"{p} is a folder; give the survey export or report file(s) inside it.", path=p)
+    run_id = project.start_run(
+        Run(
+            command="ingest",
+            parameters={"files": [str(Path(p).name) for p in paths], **options.model_dump()},
+            versions=library_versions(),
+            started_at=datetime.now().astimezone(),
+        )
+    )
+    reports: list[FileReport] = []
+    try:
+        # Read every file before storing any, so a bad file changes nothing.
+        pending: list[tuple[Path, str, IngestResult]] = []
+        for path in paths:
+            p = Path(path)
+            if on_file:
+                on_file(p.name)
+            sha = file_sha256(p)
+            earlier = project.find_source(sha)
+            if earlier is not None or any(sha == s for _, s, _ in pending):
+                where = f"as {earlier.name} in run {earlier.run_id}" if earlier else "earlier in this command"
+                reports.append(
+                    FileReport(
+                        path=str(p),
+                        skipped_because=f"the same content was already ingested ({where}); nothing was added",
+                    )
+                )
+                continue
+            pending.append((p, sha, read_file(p, options)))
+        for p, sha, result in pending:
+            known = project.existing_quote_ids(q.quote_id for q in result.quotes)
+            result = _drop_known_quotes(result, known)
+            project.add_ingest(result, sha256=sha, run_id=run_id, options=options.model_dump())
+            reports.append(
+                FileReport(
+                    path=str(p),
+                    rows_read=result.rows_read,
+                    responses=result.responses_with_quotes,
+                    quotes=len(result.quotes),
+                    rejects_by_reason=dict(Counter(r.reason for r in result.rejects)),
+                    encoding=result.encoding,
+                    repaired=result.repaired,
+                    unknown_regions=result.unknown_regions,
+                    unknown_orgs=result.unknown_orgs,
+                )
+            )
+    except BaseException:
+        project.finish_run(run_id, status="failed")
+        raise
+    project.finish_run(run_id)
+    return IngestReport(run_id=run_id, files=reports, project_quotes=project.count_quotes())
