@@ -145,8 +145,18 @@ def test_misspelt_field_suggests_the_closest_name(fields: dict, place: str, sugg
 
 def test_misspelt_top_level_field() -> None:
     err = yaml_error("name: T\nverison: 1.0.0\ncodes: [{id: a, label: A, definition: d}]\n")
-    assert "verison: unknown field; did you mean 'version'?" in str(err)
-    assert "version: this required field is missing" in str(err)
+    assert "The codebook cb.yaml is not valid: verison: unknown field; did you mean 'version'? Fix" in str(err)
+    assert err.location == "verison"
+
+
+def test_misspelt_required_field_is_one_problem_not_two() -> None:
+    err = yaml_error("name: T\nversion: 1.0.0\ncodes:\n  - id: workload\n    label: W\n    defintion: d\n")
+    assert str(err) == (
+        "The codebook cb.yaml is not valid: codes -> 0 (workload) -> defintion: unknown field; "
+        "did you mean 'definition'? Fix this field and run `probation-themes codebook validate "
+        "cb.yaml` again."
+    )
+    assert err.location == "codes -> 0 -> defintion"
 
 
 def test_unknown_field_without_a_close_match_lists_valid_fields() -> None:

@@ -28,7 +28,7 @@ def demo_command(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the demo project and reports.")] = Path(
         "probation_themes_demo"
     ),
-    quotes_per_theme: Annotated[int, typer.Option("--quotes", min=0, help="Quotes to print per theme.")] = 2,
+    quotes_per_theme: Annotated[int, typer.Option("--quotes", min=0, help="Quotes to print per theme (strongest evidence first).")] = 2,
     as_json: JsonOption = False,
 ) -> None:
     """Run the whole loop on the inspectorate's published quotes and print the themed table."""
@@ -67,7 +67,8 @@ def demo_command(
             if not c.quotes:
                 continue
             out.print(f"\n[bold]{c.label}[/]")
-            for q in c.quotes[:quotes_per_theme]:
+            strongest = sorted(c.quotes, key=lambda q: -(q.confidence or 0))[:quotes_per_theme]
+            for q in strongest:
                 text = q.text if len(q.text) <= 160 else q.text[:157].rstrip() + "…"
                 out.print(f"  “{text}” {attribution_text(q)}", markup=False)
     out.print(

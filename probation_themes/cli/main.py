@@ -131,9 +131,16 @@ def ingest(
         text_cols=text_col or [], id_col=id_col, region_col=region_col, org_col=org_col,
         attr_cols=attr_col or [], split=split.value, encoding=encoding, sheet=sheet,
     )
-    with Project.open(project) as proj:
-        with err.status("Reading…") as status:
-            report = ingest_files(proj, files, options, on_file=lambda name: status.update(f"Reading {name}…"))
+    fresh = not project.exists()
+    try:
+        with Project.open(project) as proj:
+            with err.status("Reading…") as status:
+                report = ingest_files(proj, files, options, on_file=lambda name: status.update(f"Reading {name}…"))
+    except BaseException:
+        if fresh:  # a failed first ingest leaves no empty project behind
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{project}{suffix}").unlink(missing_ok=True)
+        raise
     if as_json:
         print_json({"run_id": report.run_id, "project_quotes": report.project_quotes,
                     "files": [{**asdict(f), "rejected": f.rejected} for f in report.files]})

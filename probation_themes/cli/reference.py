@@ -6,7 +6,9 @@ a test fails when the file and the app disagree.
 
 from __future__ import annotations
 
-import click
+import sys
+from typing import Any
+
 import typer
 
 HEADER = """# Command-line reference
@@ -20,31 +22,36 @@ error in your data or options (the message says how to fix it), 2 on a mistyped 
 """
 
 
-def _walk(command: click.Command, path: list[str]) -> list[tuple[list[str], click.Command]]:
+# typer ships its own copy of click, so commands are recognised by shape, not by class.
+
+
+def _is_group(command: Any) -> bool:
+    return hasattr(command, "commands")
+
+
+def _walk(command: Any, path: list[str]) -> list[tuple[list[str], Any]]:
     found = [(path, command)]
-    if isinstance(command, click.Group):
+    if _is_group(command):
         for name in sorted(command.commands):
             found += _walk(command.commands[name], [*path, name])
     return found
 
 
-def _param_row(param: click.Parameter) -> str | None:
-    if isinstance(param, click.Argument):
-        return f"| `{param.human_readable_name}` | argument{' (one or more)' if param.nargs == -1 else ''} | |"
-    if not isinstance(param, click.Option) or param.hidden:
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def _param_row(param: Any, ctx: Any) -> str | None:
+    if getattr(param, "hidden", False):
         return None
-    names = ", ".join(f"`{n}`" for n in [*param.opts, *param.secondary_opts])
-    kind = "flag" if param.is_flag else (
-        " \\| ".join(param.type.choices) if isinstance(param.type, click.Choice) else param.type.name.lower()
-    )
-    if param.multiple:
-        kind += ", repeatable"
-    default = ""
-    if param.show_default is not False and param.default not in (None, False, (), []) and not param.is_flag:
-        value = param.default.value if hasattr(param.default, "value") else param.default
-        default = f" Default: `{value}`."
-    help_text = (param.help or "").replace("|", "\\|").replace("\n", " ")
-    return f"| {names} | {kind} | {help_text}{default} |"
+    if param.param_type_name == "argument":
+        many = ", one or more" if param.nargs == -1 else ""
+        return f"| `{(param.metavar or param.name).upper()}` (argument{many}) | {_cell(param.help or '')} |"
+    record = param.get_help_record(ctx)
+    if not record:
+        return None
+    names, help_text = record
+    return f"| `{_cell(names)}` | {_cell(help_text)} |"
 
 
 def render_reference(app: typer.Typer) -> str:
@@ -55,16 +62,16 @@ def render_reference(app: typer.Typer) -> str:
         if len(path) == 1:
             continue
         title = " ".join(path)
-        ctx = click.Context(command, info_name=title)
+        ctx = command.context_class(command, info_name=title)
         parts.append(f"\n## `{title}`\n")
         parts.append((command.help or "").strip() + "\n")
-        if isinstance(command, click.Group):
+        if _is_group(command):
             parts.append("Subcommands: " + ", ".join(f"`{n}`" for n in sorted(command.commands)) + ".\n")
             continue
         parts.append(f"```\n{command.get_usage(ctx).strip()}\n```\n")
-        rows = [r for r in (_param_row(p) for p in command.get_params(ctx)) if r and "--help" not in r]
+        rows = [r for r in (_param_row(p, ctx) for p in command.get_params(ctx)) if r and "--help" not in r]
         if rows:
-            parts.append("| name | type | description |\n|---|---|---|\n" + "\n".join(rows) + "\n")
+            parts.append("| option | description |\n|---|---|\n" + "\n".join(rows) + "\n")
     return "\n".join(parts)
 
 
@@ -72,7 +79,7 @@ def main() -> None:
     """Print the reference (used to regenerate docs/cli.md)."""
     from probation_themes.cli import app
 
-    click.echo(render_reference(app), nl=False)
+    sys.stdout.write(render_reference(app))
 
 
 if __name__ == "__main__":

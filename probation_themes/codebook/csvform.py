@@ -27,6 +27,15 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from probation_themes.codebook.cells import (
+    guard,
+    join_list,
+    join_near,
+    letter,
+    split_cell,
+    split_list,
+    unguard,
+)
 from probation_themes.codebook.messages import Problem, join_problems, problems_from, sentence
 from probation_themes.codebook.schema import Codebook
 from probation_themes.errors import CodebookError
@@ -38,103 +47,6 @@ COLUMNS = (
 )
 REQUIRED_COLUMNS = ("id", "label", "definition")
 LIST_COLUMNS = ("include", "exclude", "examples", "seeds")
-RULE_COLUMNS = ("any", "all", "near", "none", "regex")
-SEPARATOR = " | "
-NEAR_SEPARATOR = " ~ "
-
-# Spreadsheets run a cell that starts with one of these as a formula; a leading apostrophe,
-# which Excel itself treats as "this is text", stops that and is removed again on reading.
-_FORMULA_START = re.compile(r"^'*[=+\-@\t\r]")
-_GUARDED = re.compile(r"^'+[=+\-@\t\r]")
-
-
-def _letter(position: int) -> str:
-    """Spreadsheet column letters for a 0-based position: 0 → A, 26 → AA."""
-    letters = ""
-    position += 1
-    while position:
-        position, rest = divmod(position - 1, 26)
-        letters = chr(ord("A") + rest) + letters
-    return letters
-
-
-def _guard(cell: str) -> str:
-    return "'" + cell if _FORMULA_START.match(cell) else cell
-
-
-def _unguard(cell: str) -> str:
-    return cell[1:] if _GUARDED.match(cell) else cell
-
-
-def _escape(item: str, specials: str) -> str:
-    out = []
-    for i, ch in enumerate(item):
-        nxt = item[i + 1] if i + 1 < len(item) else ""
-        if ch in specials:
-            out.append(ch)
-        elif ch == "\\" and nxt and (nxt in specials or nxt == "\\"):
-            out.append("\\\\")
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-def _split(cell: str, specials: str) -> list[list[str]]:
-    """Split a cell on unescaped '|' into entries, and each entry on the other specials into parts.
-
-    Parts keep their surrounding spaces; callers decide how much to trim.
-    """
-    entries: list[list[str]] = [[""]]
-    i = 0
-    while i < len(cell):
-        ch = cell[i]
-        nxt = cell[i + 1] if i + 1 < len(cell) else ""
-        if ch == "\\" and nxt and (nxt in specials or nxt == "\\"):
-            entries[-1][-1] += nxt
-            i += 2
-            continue
-        if ch == "|":
-            entries.append([""])
-        elif ch in specials:
-            entries[-1].append("")
-        else:
-            entries[-1][-1] += ch
-        i += 1
-    return entries
-
-
-def join_list(items: list[str]) -> str:
-    """Write a list of text entries as one cell, escaping any ``|`` inside an entry."""
-    return SEPARATOR.join(_escape(item, "|") for item in items)
-
-
-def split_list(cell: str, *, exact: bool = False) -> list[str]:
-    """Read a list cell back into entries.
-
-    Entries are trimmed and blank ones dropped, except with ``exact`` (used for regular
-    expressions, where spaces matter): then only the one space on each side of a ``|``
-    that the writer adds is removed.
-    """
-    parts = [entry[0] for entry in _split(cell, "|")]
-    if not exact:
-        return [p.strip() for p in parts if p.strip()]
-    out = []
-    for n, part in enumerate(parts):
-        if n > 0 and part.startswith(" "):
-            part = part[1:]
-        if n < len(parts) - 1 and part.endswith(" "):
-            part = part[:-1]
-        if part.strip():
-            out.append(part)
-    return out
-
-
-def join_near(pairs: list[tuple[str, str, int]]) -> str:
-    """Write near rules as ``training ~ time ~ 8 | ex ~ crc ~ 2``."""
-    return SEPARATOR.join(
-        NEAR_SEPARATOR.join((_escape(a, "|~"), _escape(b, "|~"), str(n))) for a, b, n in pairs
-    )
-
 
 def codebook_to_csv(codebook: Codebook) -> str:
     """Write a codebook in its CSV form, to edit in Excel or another spreadsheet.
@@ -151,10 +63,10 @@ def codebook_to_csv(codebook: Codebook) -> str:
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["name", _guard(codebook.name)])
+    writer.writerow(["name", guard(codebook.name)])
     writer.writerow(["version", codebook.version])
     if codebook.description:
-        writer.writerow(["description", _guard(codebook.description)])
+        writer.writerow(["description", guard(codebook.description)])
     writer.writerow([])
     writer.writerow(COLUMNS)
     for code in codebook.codes:
@@ -172,7 +84,7 @@ def codebook_to_csv(codebook: Codebook) -> str:
             },
             "near": join_near(rules.near) if rules else "",
         }
-        writer.writerow([_guard(cells[column]) for column in COLUMNS])
+        writer.writerow([guard(cells[column]) for column in COLUMNS])
     return buffer.getvalue()
 
 
@@ -213,7 +125,7 @@ class _Reader:
         columns = self.read_header(rows[header_index], header_index + 1)
         codes = []
         for index in range(header_index + 1, len(rows)):
-            row = [_unguard(cell) for cell in rows[index]]
+            row = [unguard(cell) for cell in rows[index]]
             if not any(cell.strip() for cell in row):
                 continue  # spreadsheets leave empty rows behind; they are not codes
             codes.append(self.read_code(row, columns, index + 1))
@@ -236,7 +148,7 @@ class _Reader:
 
     def read_preamble(self, rows: list[list[str]]) -> int:
         for index, raw in enumerate(rows):
-            row = [_unguard(cell) for cell in raw]
+            row = [unguard(cell) for cell in raw]
             if not any(cell.strip() for cell in row):
                 continue
             first = row[0].strip().lower()
@@ -297,7 +209,7 @@ class _Reader:
                 cells[columns[position]] = cell
             elif cell.strip():
                 self.problems.append(
-                    (f"row {number}, column {_letter(position)}", "this cell is outside the table's "
+                    (f"row {number}, column {letter(position)}", "this cell is outside the table's "
                      "named columns; move its text into a named column or delete it")
                 )
         code: dict = {}
@@ -324,7 +236,7 @@ class _Reader:
 
     def read_near(self, cell: str, number: int) -> list[list]:
         out: list[list] = []
-        for n, parts in enumerate(_split(cell, "|~"), start=1):
+        for n, parts in enumerate(split_cell(cell, "|~"), start=1):
             parts = [p.strip() for p in parts]
             if parts == [""]:
                 continue

@@ -73,15 +73,30 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
     return None
 
 
-def suggest_field(name: str, valid: list[str]) -> str:
-    """'did you mean ...?' for a misspelt field, or the list of valid fields."""
+def closest_field(name: str, valid: list[str]) -> str | None:
+    """The valid field a misspelt one most likely meant, or None."""
     lowered = {v.lower(): v for v in valid}
     if name.lower() in lowered:
-        return f"did you mean {lowered[name.lower()]!r}?"
+        return lowered[name.lower()]
     close = difflib.get_close_matches(name.lower(), valid, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def suggest_field(name: str, valid: list[str]) -> str:
+    """'did you mean ...?' for a misspelt field, or the list of valid fields."""
+    close = closest_field(name, valid)
     if close:
-        return f"did you mean {close[0]!r}?"
+        return f"did you mean {close!r}?"
     return "valid fields here are: " + ", ".join(valid)
+
+
+def _meant(loc: tuple) -> tuple | None:
+    """For an unknown field's location, the location of the field it probably meant."""
+    model = _model_at(loc[:-1])
+    if model is None:
+        return None
+    close = closest_field(str(loc[-1]), list(model.model_fields))
+    return (*loc[:-1], close) if close else None
 
 
 def _in_near(loc: tuple) -> bool:
@@ -122,9 +137,15 @@ def code_id_at(data: object, loc: tuple) -> str | None:
 
 def problems_from(exc: ValidationError, data: object) -> list[Problem]:
     """All problems in a validation error, in the order pydantic found them."""
+    errors = exc.errors()
+    # A misspelt required field shows up twice: as unknown ('defintion') and as missing
+    # ('definition'). The "did you mean" message says it all, so the missing one is dropped.
+    meant = {_meant(tuple(e["loc"])) for e in errors if e["type"] == "extra_forbidden"}
     problems = []
-    for err in exc.errors():
+    for err in errors:
         loc = tuple(err["loc"])
+        if err["type"] == "missing" and loc in meant:
+            continue
         if err["type"] == "missing" and _in_near(loc) and len(loc) - loc.index("near") == 3:
             loc = loc[:-1]  # a near rule lacking its distance: point at the rule, not the absent slot
         problems.append(Problem(loc, explain(err), code_id_at(data, loc), err["type"]))

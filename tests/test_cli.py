@@ -1,0 +1,170 @@
+"""Every command through typer's CliRunner: results, exit codes, and one-paragraph errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from probation_themes.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+CODEBOOK = ROOT / "codebooks" / "probation_unification.yaml"
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+
+def _assert_user_error(result, *needles: str) -> None:
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    message = result.output.lower()
+    for needle in needles:
+        assert needle.lower() in message, result.output
+
+
+@pytest.fixture
+def survey(tmp_path: Path) -> Path:
+    path = tmp_path / "survey.csv"
+    rows = [
+        ["id", "region", "org", "q1", "q2"],
+        ["a1", "London", "former CRC", "My caseload is far too high and I work late every night.", ""],
+        ["a2", "KSS", "NPS", "The new laptops keep crashing and IT support never answers.", "More admin support."],
+        ["a3", "Cymru", "Legacy NPS", "", ""],
+        ["a4", "Atlantis", "CRC", "Staff were treated as second class by legacy NPS colleagues.", ""],
+        ["a1", "London", "CRC", "A duplicate id.", ""],
+    ]
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+    return path
+
+
+def _ingest(survey: Path, project: Path):
+    return invoke("ingest", survey, "--project", project, "--id-col", "id", "--region-col", "region",
+                  "--org-col", "org", "--text-col", "q1", "--text-col", "q2")
+
+
+def test_ingest_prints_a_reconciliation(survey: Path, tmp_path: Path):
+    result = _ingest(survey, tmp_path / "p.db")
+    assert result.exit_code == 0, result.output
+    assert "rows read" in result.output
+    assert "5 rows read = 3 with quotes + 2 rejected" in result.output
+    assert "empty answer" in result.output and "duplicate id" in result.output
+    assert "Atlantis" in result.output  # unknown region kept and reported
+
+
+def test_ingest_json_and_second_run_adds_nothing(survey: Path, tmp_path: Path):
+    project = tmp_path / "p.db"
+    first = invoke("ingest", survey, "-p", project, "--id-col", "id", "--text-col", "q1", "--json")
+    data = json.loads(first.stdout)
+    (f,) = data["files"]
+    assert f["rows_read"] == f["responses"] + f["rejected"]
+    again = invoke("ingest", survey, "-p", project, "--id-col", "id", "--text-col", "q1")
+    assert again.exit_code == 0 and "skipped" in again.output
+    assert json.loads(first.stdout)["project_quotes"] == 3
+
+
+def test_missing_column_is_a_one_paragraph_error(survey: Path, tmp_path: Path):
+    result = invoke("ingest", survey, "-p", tmp_path / "p.db", "--text-col", "answer")
+    _assert_user_error(result, "answer", "q1", "q2")
+    assert not (tmp_path / "p.db").exists()  # a failed first ingest leaves no project behind
+
+
+def test_missing_file_and_missing_project(tmp_path: Path):
+    _assert_user_error(invoke("ingest", tmp_path / "nope.csv", "-p", tmp_path / "p.db"), "does not exist")
+    _assert_user_error(invoke("code", "-c", CODEBOOK, "-p", tmp_path / "none.db"), "no project")
+    _assert_user_error(invoke("report", "-o", tmp_path / "r.md", "-p", tmp_path / "none.db"), "no project")
+
+
+def test_code_report_stats_and_exports(survey: Path, tmp_path: Path):
+    project = tmp_path / "p.db"
+    _ingest(survey, project)
+    coded = invoke("code", "-c", CODEBOOK, "-p", project, "--jobs", "1", "--json")
+    assert coded.exit_code == 0, coded.output
+    data = json.loads(coded.stdout)
+    assert data["per_code"]["workload"] >= 1 and data["per_code"]["ict"] >= 1
+    assert data["responses"] == 3 and 0 < data["coverage"] <= 1
+
+    md = tmp_path / "r.md"
+    assert invoke("report", "-p", project, "-o", md).exit_code == 0
+    text = md.read_text(encoding="utf-8")
+    assert text.index("High caseloads and workloads") < text.index("ICT systems and equipment")
+    assert "(London, CRC)" in text
+
+    for fmt in ("html", "csv"):
+        out = tmp_path / f"r.{fmt}"
+        assert invoke("report", "-p", project, "-f", fmt, "-o", out).exit_code == 0
+        assert out.stat().st_size > 0
+
+    stats = invoke("stats", "-p", project, "--json")
+    codes = {c["code_id"]: c for c in json.loads(stats.stdout)["codes"]}
+    assert codes["workload"]["n_respondents"] >= 1
+    assert "Respondents coded" in invoke("stats", "-p", project).output
+
+    long_csv, wide_csv = tmp_path / "long.csv", tmp_path / "wide.csv"
+    assert invoke("export", "codings", "-p", project, "-o", long_csv).exit_code == 0
+    assert invoke("export", "codings", "-p", project, "-o", wide_csv, "--wide").exit_code == 0
+    long_rows = list(csv.DictReader(long_csv.open(encoding="utf-8-sig")))
+    assert {"response_id", "quote_id", "code", "method", "confidence", "status", "evidence"} <= set(long_rows[0])
+    wide_rows = list(csv.DictReader(wide_csv.open(encoding="utf-8-sig")))
+    assert list(wide_rows[0])[1:] == [
+        "cultural_divide", "induction_overload", "workload", "ict", "positive_outlook",
+        "leadership_communication", "wellbeing", "staffing", "pay_grading", "premises",
+        "bureaucracy", "professional_identity",
+    ]
+    rejects = tmp_path / "rejects.csv"
+    assert invoke("export", "rejects", "-p", project, "-o", rejects).exit_code == 0
+    assert {r["reason"] for r in csv.DictReader(rejects.open(encoding="utf-8-sig"))} == {"empty_answer", "duplicate_id"}
+
+
+def test_report_without_codebook_uses_the_one_last_coded_with(survey: Path, tmp_path: Path):
+    project = tmp_path / "p.db"
+    _ingest(survey, project)
+    _assert_user_error(invoke("report", "-p", project, "-o", tmp_path / "r.md"), "--codebook")
+    invoke("code", "-c", CODEBOOK, "-p", project, "-j", "1")
+    assert invoke("report", "-p", project, "-o", tmp_path / "r.md").exit_code == 0
+
+
+def test_codebook_commands(tmp_path: Path):
+    assert "valid" in invoke("codebook", "validate", CODEBOOK).output
+    shown = json.loads(invoke("codebook", "show", CODEBOOK, "--json").stdout)
+    assert len(shown["codes"]) == 12
+    out_csv = tmp_path / "cb.csv"
+    assert invoke("codebook", "convert", CODEBOOK, "-o", out_csv).exit_code == 0
+    back = tmp_path / "cb.yaml"
+    assert invoke("codebook", "convert", out_csv, "-o", back).exit_code == 0
+    assert invoke("codebook", "validate", back).exit_code == 0
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nversion: 1.0.0\ncodes:\n  - id: Bad Id\n    label: L\n    definition: d\n")
+    _assert_user_error(invoke("codebook", "validate", bad), "codes -> 0", "-> id:", "snake_case")
+
+
+def test_unavailable_method_says_what_exists(survey: Path, tmp_path: Path):
+    project = tmp_path / "p.db"
+    _ingest(survey, project)
+    _assert_user_error(invoke("code", "-c", CODEBOOK, "-p", project, "--method", "model"), "rules")
+
+
+def test_bad_usage_exits_2():
+    assert runner.invoke(app, ["ingest", "--split", "word", "x.csv"]).exit_code == 2
+
+
+def test_demo_runs_and_places_quotes_under_the_inspectorate_themes(tmp_path: Path):
+    result = invoke("demo", "--out", tmp_path / "demo", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["inspectorate_quotes"] == 40
+    assert data["inspectorate_theme_placed"] / data["inspectorate_quotes"] >= 0.6
+    assert Path(data["report_html"]).exists() and Path(data["report_md"]).exists()
+
+
+def test_console_script_and_module_entry_point(tmp_path: Path):
+    done = subprocess.run([sys.executable, "-m", "probation_themes", "--version"], capture_output=True, text=True)
+    assert done.returncode == 0 and "probation-themes" in done.stdout
