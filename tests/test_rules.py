@@ -82,6 +82,9 @@ def test_irregular_lemma_collisions_are_not_followed():
     assert "well" not in inflections("better") and "well" not in inflections("good")
     assert inflections("was") == ("was",)
     assert {"is", "was", "were"} <= set(inflections("be"))
+    # A word that heads its own family stays in it.
+    assert set(inflections("number")) == {"number", "numbers", "numbered", "numbering"}
+    assert set(inflections("building")) == {"building", "buildings"}
     # Inside a phrase a function word stays as written.
     assert inflections("be", alone=False) == ("be",)
 
@@ -381,11 +384,26 @@ _PARALLEL_RULES = dict(
 )
 
 
-def test_two_processes_give_exactly_the_single_process_result():
+def spy_on_workers(monkeypatch) -> list[int]:
+    """Record the number of worker processes each parallel run asks for."""
+    calls: list[int] = []
+    real = RulesCoder._scan_parallel
+
+    def spy(self, texts, jobs):
+        calls.append(jobs)
+        return real(self, texts, jobs)
+
+    monkeypatch.setattr(RulesCoder, "_scan_parallel", spy)
+    return calls
+
+
+def test_two_processes_give_exactly_the_single_process_result(monkeypatch):
+    calls = spy_on_workers(monkeypatch)
     quotes = make_quotes(generated_texts(12_000))
     codebook = make_codebook(**_PARALLEL_RULES)
     one = RulesCoder(n_jobs=1).fit(codebook).scan(quotes)
     two = RulesCoder(n_jobs=2, batch_size=1000).fit(codebook).scan(quotes)
+    assert calls == [2]
     assert len(one.codings) > 1000
     assert [c.model_dump() for c in two.codings] == [c.model_dump() for c in one.codings]
     assert two.term_counts == one.term_counts
@@ -395,10 +413,19 @@ def test_two_processes_give_exactly_the_single_process_result():
 def test_spawned_workers_give_the_same_result(monkeypatch):
     monkeypatch.setattr(rules_module, "PARALLEL_MIN_QUOTES", 10)
     monkeypatch.setattr(rules_module, "_start_method", lambda: "spawn")
+    calls = spy_on_workers(monkeypatch)
     quotes = make_quotes(generated_texts(300, seed=5))
     codebook = make_codebook(**_PARALLEL_RULES)
     one = RulesCoder(n_jobs=1).fit(codebook).predict(quotes)
+    # Spawned workers import the module afresh, so only matching done in this
+    # process (the fallback when workers cannot start) is seen here.
+    in_parent: list[int] = []
+    real_scan = rules_module._Engine.scan
+    monkeypatch.setattr(
+        rules_module._Engine, "scan", lambda self, *a: in_parent.append(1) or real_scan(self, *a)
+    )
     two = RulesCoder(n_jobs=2, batch_size=50).fit(codebook).predict(quotes)
+    assert calls == [2] and in_parent == []
     assert [c.model_dump() for c in two] == [c.model_dump() for c in one]
 
 
@@ -433,3 +460,18 @@ def test_batches_add_up_to_the_whole_scan_and_can_interleave(monkeypatch):
     assert batches > 1 and expected_inner
     assert [c.model_dump() for c in codings] == [c.model_dump() for c in whole.codings]
     assert counts == whole.term_counts
+
+
+def _failing_initializer(engine) -> None:
+    raise RuntimeError("worker cannot start")
+
+
+def test_workers_that_cannot_start_fall_back_to_this_process(monkeypatch):
+    monkeypatch.setattr(rules_module, "PARALLEL_MIN_QUOTES", 10)
+    monkeypatch.setattr(rules_module, "_init_worker", _failing_initializer)
+    quotes = make_quotes(generated_texts(200, seed=11))
+    codebook = make_codebook(**_PARALLEL_RULES)
+    one = RulesCoder(n_jobs=1).fit(codebook).scan(quotes)
+    two = RulesCoder(n_jobs=2, batch_size=40).fit(codebook).scan(quotes)
+    assert [c.model_dump() for c in two.codings] == [c.model_dump() for c in one.codings]
+    assert two.term_counts == one.term_counts

@@ -12,6 +12,8 @@ letters of the lemma (stress/stressed, pay/paid, build/built, but not leave/left
 or good/well). Function words (spaCy's English stop words) and words shorter
 than three letters are only expanded when they are a whole rule term on their
 own and are themselves a lemma, so ``be`` finds "was" but ``was`` finds only "was".
+A word that is itself the lemma of other forms keeps its own family: ``number``
+finds "numbers", not "numb"; ``building`` finds "buildings", not "build".
 """
 
 from __future__ import annotations
@@ -115,8 +117,11 @@ def inflections(word: str, *, alone: bool = True) -> tuple[str, ...]:
     word = word.lower()
     if not any(c.isalpha() for c in word):
         return (word,)
-    table = lemma_table()
-    lemma = table.get(word, word)
+    lemma = lemma_table().get(word, word)
+    if word in lemma_families():
+        # The word heads a family of its own, so it is a lemma, whatever the table
+        # says it is a form of ("number" is listed as a form of "numb").
+        lemma = word
     forms: set[str] = set()
     if word in function_words() or len(word) < 3:
         if alone and lemma == word:

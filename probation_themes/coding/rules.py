@@ -11,6 +11,8 @@ import threading
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 
@@ -36,7 +38,7 @@ Match = tuple[str, str, int, int]
 Hit = tuple[int, int, float, tuple[Match, ...]]
 #: {term or pattern id: [(start, end), …]} — where each term occurred in one text.
 Spans = dict[int, list[tuple[int, int]]]
-#: Matching a batch of texts gives its hits and, per term and per pattern, the texts it occurred in.
+#: A matched batch: its hits, and per term and per pattern the number of texts it occurred in.
 Scanned = tuple[list[Hit], Counter, Counter]
 #: (code id, rule kind, term) — one entry of RuleScan.term_counts.
 TermKey = tuple[str, str, str]
@@ -236,7 +238,7 @@ class _Engine:
         return fired
 
     def scan(self, texts: Sequence[str], first: int = 0) -> Scanned:
-        """Code ``texts``; quote indexes in the result start at ``first``."""
+        """Match ``texts`` and apply every code's rules; quote indexes start at ``first``."""
         out: list[Hit] = []
         term_seen: Counter = Counter()
         regex_seen: Counter = Counter()
@@ -289,6 +291,13 @@ def _start_method() -> str:
     return "spawn"
 
 
+def _usable_cpus() -> int:
+    """CPUs this process may run on (fewer than os.cpu_count() in many containers)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
 def _init_worker(engine: _Engine | None) -> None:
     global _WORKER_ENGINE
     if engine is not None:
@@ -325,40 +334,52 @@ class RulesCoder(BaseCoder):
     """Codes quotes by the words and patterns in each code's ``rules``.
 
     A code fires on a quote when at least one of its triggers fires and none of
-    its ``none`` terms occurs. The triggers are:
+    its ``none`` terms occurs anywhere in the quote. The triggers are:
 
     - ``any``: each term is a trigger of its own; it fires if the term occurs.
     - ``all``: the whole list is one trigger; it fires if every term occurs
       somewhere in the quote.
     - ``near``: each ``[a, b, N]`` fires if a and b occur within N words of each
-      other, in either order: the second begins at most N words after the first
-      ends (neighbouring words are 1 apart; words are runs of letters and digits,
-      so "high-caseload" is two words).
+      other, in either order: the later one begins at most N words after the
+      earlier one ends (neighbouring words are 1 apart; words are runs of
+      letters and digits, so "high-caseload" is two words). Two occurrences
+      that overlap do not count as near each other.
     - ``regex``: each pattern fires if it matches the original quote text,
-      case-insensitively (Python ``re`` syntax).
+      case-insensitively (Python ``re`` syntax). Patterns run over every quote,
+      so they cost more than terms; prefer terms where a term will do.
 
-    Terms match whole words, case-insensitively, including their inflections
-    from spaCy's English lemma table: ``caseload`` also matches "caseloads",
-    ``stressed`` matches "stress", "stresses" and "stressing". A ``*`` at the end
-    of a word matches any ending (``overwhelm*`` matches "overwhelmed",
-    "overwhelming"); wildcard words are not inflected. Function words ("not",
-    "no", "it") are matched as written. In phrases, hyphens, dashes, line breaks
-    and runs of spaces between words all count as one space, and curly
-    apostrophes equal straight ones ("can’t" = "can't").
+    Terms match whole words, case-insensitively, and also the inflections of
+    their words from spaCy's English lemma table: ``caseload`` also matches
+    "caseloads", ``stressed`` matches "stress", "stresses" and "stressing";
+    irregular forms that change the stem are left out (``leave`` does not match
+    "left"). A ``*`` at the end of a word matches any ending (``overwhelm*``
+    matches "overwhelmed", "overwhelming"); wildcard words are not inflected.
+    Function words inside phrases ("not", "no", "it") are matched as written.
+    Between the words of a phrase, hyphens, dashes, line breaks and runs of
+    spaces all count as one space, and curly apostrophes equal straight ones
+    ("can’t" = "can't"). A match must start and end at a word boundary: ``ict``
+    does not match "strict", ``pay`` does not match "repay".
 
     Each coding's evidence lists every occurrence of every term (or pattern)
-    that made it fire, with its character offsets in the quote text.
-
-    Its confidence is ``1 - 0.4 ** n`` where n is the number of distinct terms
-    in the evidence (0.6 for one term, 0.84 for two, 0.94 for three): a
-    strength-of-evidence score for ordering review, not a calibrated
+    that made it fire, with its character offsets in the quote text, sorted by
+    position. Its confidence is ``1 - 0.4 ** n`` where n is the number of
+    distinct terms in the evidence (0.6 for one term, 0.84 for two, 0.936 for
+    three): a strength-of-evidence score for ordering review, not a calibrated
     probability that the code is right.
 
     Args:
-        n_jobs: worker processes for large inputs; None or -1 uses every CPU,
-            1 codes in this process.
+        n_jobs: worker processes for large inputs (more than
+            ``PARALLEL_MIN_QUOTES`` quotes); None or -1 uses every CPU, 1 codes
+            in this process. Results are the same either way.
         lemmas: match inflected forms of rule words; False matches them as written.
-        batch_size: most quotes sent to a worker at a time.
+        batch_size: most quotes handled (and, by :meth:`iter_scan`, returned)
+            at a time.
+
+    Attributes:
+        codes_: code ids in codebook order.
+        forms_: for each distinct term, the surface forms it was expanded into.
+        n_forms_: number of distinct surface forms in the automaton.
+        automaton_: the pyahocorasick automaton holding every surface form.
     """
 
     method = "rules"
@@ -429,7 +450,7 @@ class RulesCoder(BaseCoder):
     # -- coding --------------------------------------------------------------
 
     def _processes(self, n_quotes: int) -> int:
-        jobs = (os.cpu_count() or 1) if self.n_jobs in (None, -1) else self.n_jobs
+        jobs = _usable_cpus() if self.n_jobs in (None, -1) else self.n_jobs
         # A daemon process (e.g. a worker of someone else's pool) may not start children.
         if jobs <= 1 or n_quotes <= PARALLEL_MIN_QUOTES or multiprocessing.current_process().daemon:
             return 1
@@ -447,23 +468,39 @@ class RulesCoder(BaseCoder):
     def _scan_parallel(self, texts: list[str], jobs: int) -> Iterator[Scanned]:
         global _WORKER_ENGINE
         chunks = self._chunks(texts, jobs)
-        jobs = min(jobs, len(chunks))
         method = _start_method()
-        ctx = multiprocessing.get_context(method)
+        executor = ProcessPoolExecutor(
+            min(jobs, len(chunks)),
+            mp_context=multiprocessing.get_context(method),
+            initializer=_init_worker,
+            initargs=(None,) if method == "fork" else (self.engine_,),
+        )
         if method == "fork":
-            # Workers are forked inside Pool(); they keep the engine, the parent lets go.
+            # With fork the executor starts every worker at the first submit; they
+            # inherit the engine from this global, which the parent then lets go.
             with _FORK_LOCK:
                 _WORKER_ENGINE = self.engine_
                 try:
-                    pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(None,))
+                    futures = [executor.submit(_scan_chunk, chunk) for chunk in chunks]
                 finally:
                     _WORKER_ENGINE = None
         else:
-            pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(self.engine_,))
-        with pool:
-            # Results arrive in order while later chunks are still being matched,
-            # so building codings in the parent overlaps with the workers.
-            yield from pool.imap(_scan_chunk, chunks)
+            futures = [executor.submit(_scan_chunk, chunk) for chunk in chunks]
+        try:
+            for k, future in enumerate(futures):
+                try:
+                    part = future.result()
+                except BrokenProcessPool:
+                    # Workers could not start (e.g. spawn from a script without an
+                    # `if __name__ == "__main__":` guard): finish in this process.
+                    for first, chunk in chunks[k:]:
+                        yield self.engine_.scan(chunk, first)
+                    return
+                # Results are taken in order while later chunks are still being
+                # matched, so building codings in the parent overlaps with the workers.
+                yield part
+        finally:
+            executor.shutdown(wait=True, cancel_futures=True)
 
     def iter_scan(self, quotes: Sequence[Quote]) -> Iterator[RuleScan]:
         """Code the quotes batch by batch, so codings can be stored as they come.
@@ -477,7 +514,13 @@ class RulesCoder(BaseCoder):
             CoderError: the coder has not been fitted.
         """
         self.check_is_fitted()
-        texts = [q.text for q in quotes]
+        try:
+            texts = [q.text for q in quotes]
+        except AttributeError:
+            raise CoderError(
+                "The rules coder codes Quote records (probation_themes.models.Quote), "
+                "not plain text; ingest the answers first or wrap each text in a Quote."
+            ) from None
         jobs = self._processes(len(texts))
         parts = self._scan_parallel(texts, jobs) if jobs > 1 else self._scan_serial(texts)
         # closing() shuts the worker pool at once if the caller stops early or fails.
@@ -505,10 +548,13 @@ class RulesCoder(BaseCoder):
         """
         self.check_is_fitted()
         total = RuleScan([], self._term_counts(Counter(), Counter()))
-        for batch in self.iter_scan(quotes):
-            total.codings.extend(batch.codings)
-            for key, count in batch.term_counts.items():
-                total.term_counts[key] += count
+        # Paused throughout: a full collection between batches would walk every
+        # coding built so far, again and again.
+        with _gc_paused():
+            for batch in self.iter_scan(quotes):
+                total.codings.extend(batch.codings)
+                for key, count in batch.term_counts.items():
+                    total.term_counts[key] += count
         return total
 
     def predict(self, quotes: Sequence[Quote]) -> list[Coding]:

@@ -25,7 +25,7 @@ import functools
 import itertools
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import ahocorasick
@@ -149,7 +149,9 @@ def _words(term: str, lemmas: bool) -> list[_Word]:
         if wild or not lemmas or not any(c.isalpha() for c in word):
             forms: tuple[str, ...] = (word,)
         else:
-            forms = inflections(word, alone=n_words == 1)
+            # A few table forms are hyphenated ("court-martialled"); text has spaces there.
+            found = inflections(word, alone=n_words == 1)
+            forms = tuple(dict.fromkeys(normalise(f) for f in found))
         words.append(_Word(forms, wild, space))
     return words
 
@@ -277,7 +279,3 @@ class TermIndex:
             if len(spans) > 1:
                 spans.sort()
         return hits
-
-    def find_many(self, texts: Iterable[str]) -> list[dict[int, list[tuple[int, int]]]]:
-        """:meth:`find` for each text."""
-        return [self.find(t) for t in texts]

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from probation_themes.codebook import Codebook
 from probation_themes.errors import StoreError
@@ -52,6 +52,19 @@ class SourceRecord:
     quotes: int
     rejects: int
     run_id: int
+
+
+class QuoteRef(NamedTuple):
+    """The part of a quote a coder reads: cheap to build for millions of quotes."""
+
+    quote_id: str
+    response_id: str
+    text: str
+
+
+def _evidence_json(evidence: Sequence[Evidence]) -> str:
+    # Reading the fields directly is several times faster than model_dump for 10^5 codings.
+    return _json([{k: v for k, v in e.__dict__.items() if v is not None} for e in evidence])
 
 
 def _json(value: object) -> str:
@@ -318,33 +331,54 @@ class Project:
             last = rows[-1][-1]
             yield [self._quote(r) for r in rows]
 
+    def iter_quote_refs(self, batch_size: int = 20_000) -> Iterator[list[QuoteRef]]:
+        """(quote_id, response_id, text) in ingest order, in batches: what coders read."""
+        last = 0
+        while True:
+            rows = self._db.execute(
+                "SELECT seq, quote_id, response_id, text FROM quotes WHERE seq > ? ORDER BY seq LIMIT ?",
+                (last, batch_size),
+            ).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield [QuoteRef(r[1], r[2], r[3]) for r in rows]
+
     def quotes(self) -> list[Quote]:
         """All quotes in ingest order."""
         return [q for batch in self.iter_quotes() for q in batch]
 
     # -- codings ---------------------------------------------------------------
 
-    def replace_suggestions(self, method: str, codings: Iterable[Coding], *, run_id: int) -> int:
-        """Replace every suggestion of ``method`` with ``codings``, in one transaction.
+    @contextmanager
+    def replacing_suggestions(self, method: str, *, run_id: int) -> Iterator[Callable[[Iterable[Coding]], int]]:
+        """Replace every suggestion of ``method`` in one transaction, written batch by batch.
 
+        Yields a function that stores a batch of codings and returns how many it wrote.
+        If anything fails before the block ends, the earlier suggestions are kept intact.
         Human decisions live apart from suggestions and are never touched here.
-        Returns the number of suggestions written.
         """
         with self._transaction() as db:
             db.execute("DELETE FROM suggestions WHERE method = ?", (method,))
-            before = db.total_changes
-            db.executemany(
-                "INSERT INTO suggestions (quote_id, code, method, confidence, evidence, run_id)"
-                " VALUES (?,?,?,?,?,?)",
-                (
-                    (
-                        c.quote_id, c.code, method, c.confidence,
-                        _json([e.model_dump(exclude_none=True) for e in c.evidence]), run_id,
-                    )
-                    for c in codings
-                ),
-            )
-            return db.total_changes - before
+
+            def write(codings: Iterable[Coding]) -> int:
+                before = db.total_changes
+                db.executemany(
+                    "INSERT INTO suggestions (quote_id, code, method, confidence, evidence, run_id)"
+                    " VALUES (?,?,?,?,?,?)",
+                    ((c.quote_id, c.code, method, c.confidence, _evidence_json(c.evidence), run_id) for c in codings),
+                )
+                return db.total_changes - before
+
+            yield write
+
+    def replace_suggestions(self, method: str, codings: Iterable[Coding], *, run_id: int) -> int:
+        """Replace every suggestion of ``method`` with ``codings``, in one transaction.
+
+        Returns the number of suggestions written.
+        """
+        with self.replacing_suggestions(method, run_id=run_id) as write:
+            return write(codings)
 
     def record_decision(self, decision: Decision) -> int:
         """Commit one human decision at once; returns its id in the audit log."""
