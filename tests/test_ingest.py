@@ -485,3 +485,15 @@ def test_any_cell_text_round_trips_as_the_quote(tmp_path, text):
     assert quote.text == text
     assert text[quote.start : quote.end] == quote.text
     assert result.rows_read == 1 and result.rejects == []
+
+
+def test_a_quote_never_closed_is_an_error_naming_its_row(tmp_path):
+    path = tmp_path / "runaway.csv"
+    path.write_text('id,text\n1,"fine"\n2,"never closed\n3,swallowed\n4,swallowed too\n', encoding="utf-8")
+    with pytest.raises(IngestError, match=r"runaway\.csv: Row 3 opens a quoted answer") as info:
+        read_file(path, IngestOptions(text_cols=["text"]))
+    assert info.value.row == 3 and info.value.path == str(path)
+    closed = tmp_path / "closed.csv"
+    closed.write_text('id,text\n1,"fine"\n2,"two\nlines"\n', encoding="utf-8")
+    result = read_file(closed, IngestOptions(text_cols=["text"]))
+    assert [q.text for q in result.quotes] == ["fine", "two\nlines"]

@@ -100,4 +100,9 @@ def read_file(path: str | Path, options: IngestOptions) -> IngestResult:
         header, records = read_delimited(text, None)
     else:
         return build_document(path, text, options, encoding)
-    return build_table(path, header, records, options, encoding, controls_stripped=suffix != ".jsonl")
+    try:
+        return build_table(path, header, records, options, encoding, controls_stripped=suffix != ".jsonl")
+    except IngestError as exc:
+        if exc.path is not None:
+            raise
+        raise IngestError(f"{path.name}: {exc.message}", path=path, row=exc.row, column=exc.column) from None

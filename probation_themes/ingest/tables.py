@@ -13,6 +13,8 @@ import itertools
 import re
 from collections.abc import Iterator
 
+from probation_themes.errors import IngestError
+
 Record = tuple[int, list[str] | None, str | None, str | None]
 
 _DELIMITERS = ",;\t|"
@@ -115,7 +117,28 @@ def read_delimited(text: str, delimiter: str | None) -> tuple[list[str], Iterato
     shown = "\t" if delimiter == _NO_DELIMITER else delimiter
 
     def records() -> Iterator[Record]:
+        row, first_line = header_row, reader.line_num + 1
         for row, cells in enumerate(reader, start=header_row + 1):
             yield row, cells, shown.join(cells), None
+            last_first_line, first_line = first_line, reader.line_num + 1
+        if row > header_row and reader.line_num > last_first_line and _unclosed(text, last_first_line, delimiter):
+            raise IngestError(
+                f"Row {row} opens a quoted answer (\") that is never closed, so the "
+                f"{reader.line_num - last_first_line + 1} lines from it to the end of the file would be "
+                "read as one answer and their rows lost. Close the quote in that row (or export the file again from "
+                "the spreadsheet) and ingest again.",
+                row=row,
+            )
 
     return header, records()
+
+
+def _unclosed(text: str, first_line: int, delimiter: str) -> bool:
+    """Whether the record starting at physical line ``first_line`` runs to the end inside quotes."""
+    tail = "".join(io.StringIO(text, newline="").readlines()[first_line - 1 :])
+    try:
+        for _ in csv.reader(io.StringIO(tail, newline=""), delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False

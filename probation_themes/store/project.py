@@ -62,9 +62,13 @@ class QuoteRef(NamedTuple):
     text: str
 
 
+_EVIDENCE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _evidence_json(evidence: Sequence[Evidence]) -> str:
-    # Reading the fields directly is several times faster than model_dump for 10^5 codings.
-    return _json([{k: v for k, v in e.__dict__.items() if v is not None} for e in evidence])
+    # Reading the fields directly (fields come in model order, so the output is
+    # deterministic) is several times faster than model_dump for 10^5 codings.
+    return _EVIDENCE_ENCODER.encode([{k: v for k, v in e.__dict__.items() if v is not None} for e in evidence])
 
 
 def _json(value: object) -> str:

@@ -1,0 +1,122 @@
+"""Workflows end to end on a real project file: ingest, code, re-code, and the demo's scoring."""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from probation_themes.codebook import Codebook
+from probation_themes.errors import IngestError
+from probation_themes.ingest import IngestOptions
+from probation_themes.models import Coding, Decision, Quote
+from probation_themes.store import Project
+from probation_themes.workflows.code import code_project
+from probation_themes.workflows.demo import gold_agreement
+from probation_themes.workflows.ingest import ingest_files
+
+BOOK = Codebook.model_validate(
+    {
+        "name": "mini",
+        "version": "1.2.0",
+        "codes": [
+            {"id": "workload", "label": "Workload", "definition": "d", "rules": {"any": ["caseload", "overwhelm*"]}},
+            {"id": "ict", "label": "ICT", "definition": "d", "rules": {"any": ["laptop", "nDelius"]}},
+            {"id": "pay", "label": "Pay", "definition": "d", "rules": {"any": ["regrading exercise"]}},
+        ],
+    }
+)
+OPTIONS = IngestOptions(text_cols=["answer"], id_col="id", region_col="region", org_col="org")
+
+
+def write_survey(path: Path, rows: list[tuple[str, str, str, str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["id", "region", "org", "answer"])
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def project(tmp_path: Path):
+    with Project.open(tmp_path / "p.db") as proj:
+        yield proj
+
+
+def test_ingest_accounts_for_every_row_across_files(project: Project, tmp_path: Path):
+    a = write_survey(tmp_path / "a.csv", [("1", "London", "CRC", "My caseloads grow"), ("2", "Wales", "NPS", "")])
+    b = write_survey(tmp_path / "b.csv", [("1", "London", "CRC", "same id again"), ("3", "KSS", "NPS", "laptops")])
+    report = ingest_files(project, [a, b], OPTIONS)
+    fa, fb = report.files
+    assert (fa.rows_read, fa.responses, fa.rejects_by_reason) == (2, 1, {"empty_answer": 1})
+    assert (fb.rows_read, fb.responses, fb.rejects_by_reason) == (2, 1, {"duplicate_id": 1})
+    assert all(f.balanced for f in report.files)
+    assert report.project_quotes == 2
+    assert {q.region for q in project.quotes()} == {"London", "Kent, Surrey and Sussex"}
+    again = ingest_files(project, [a], OPTIONS)
+    assert again.files[0].skipped_because and again.project_quotes == 2
+
+
+def test_a_bad_file_stores_nothing_from_the_same_command(project: Project, tmp_path: Path):
+    good = write_survey(tmp_path / "good.csv", [("1", "London", "CRC", "caseload")])
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,region,org,comment\n1,x,y,z\n", encoding="utf-8")
+    with pytest.raises(IngestError, match="answer"):
+        ingest_files(project, [good, bad], OPTIONS)
+    assert project.count_quotes() == 0
+    assert project.runs()[-1].status == "failed"
+
+
+def test_recoding_keeps_human_decisions_and_records_the_run(project: Project, tmp_path: Path):
+    path = write_survey(
+        tmp_path / "s.csv",
+        [("1", "London", "CRC", "Caseloads overwhelming"), ("2", "Wales", "NPS", "New laptop broken"),
+         ("3", "Wales", "NPS", "Nothing to add")],
+    )
+    ingest_files(project, [path], OPTIONS)
+    report = code_project(project, BOOK, n_jobs=1)
+    assert report.per_code == {"workload": 1, "ict": 1}
+    assert (report.responses, report.responses_coded) == (3, 2)
+    assert report.unmatched == [("ict", "any", "nDelius"), ("pay", "any", "regrading exercise")]
+    now = datetime.now(timezone.utc)
+    project.record_decision(Decision(quote_id="2:1.1", code="ict", decision="reject", coder="ann", decided_at=now))
+    project.record_decision(Decision(quote_id="3:1.1", code="pay", decision="accept", coder="ann", decided_at=now))
+
+    code_project(project, BOOK, n_jobs=1)
+
+    status = {(c.quote_id, c.code): c.status for c in project.codings("all")}
+    assert status == {("1:1.1", "workload"): "suggested", ("2:1.1", "ict"): "rejected", ("3:1.1", "pay"): "accepted"}
+    run = project.runs()[-1]
+    assert (run.command, run.coder, run.codebook_version) == ("code", "rules.v1", "1.2.0")
+    assert run.codebook_hash == BOOK.content_hash() and "spacy" in run.versions
+    assert project.latest_codebook() == BOOK
+
+
+def test_coding_in_small_batches_gives_the_same_suggestions(project: Project, tmp_path: Path):
+    rows = [(str(i), "London", "CRC", ["caseload high", "laptop", "fine", "overwhelmed by nDelius"][i % 4])
+            for i in range(40)]
+    ingest_files(project, [write_survey(tmp_path / "s.csv", rows)], OPTIONS)
+    code_project(project, BOOK, n_jobs=1, batch_size=7)
+    small = project.codings("all")
+    code_project(project, BOOK, n_jobs=1, batch_size=1000)
+    assert [c.model_dump(exclude={"run_id"}) for c in small] == [
+        c.model_dump(exclude={"run_id"}) for c in project.codings("all")
+    ]
+    assert len(small) == 40
+
+
+def test_gold_agreement_counts_quotes_placed_under_their_human_theme():
+    quotes = [
+        Quote(quote_id=f"q{i}", response_id=f"r{i}", text="t", source="s", row=i, attributes={"theme": theme})
+        for i, theme in enumerate(["workload", "workload", "ict"])
+    ]
+    codings = [
+        Coding(quote_id="q0", code="workload", method="rules"),
+        Coding(quote_id="q1", code="ict", method="rules"),
+        Coding(quote_id="q2", code="ict", method="rules", status="rejected"),
+    ]
+    agreement = gold_agreement(quotes, codings)
+    assert (agreement.placed, agreement.quotes) == (1, 3)
+    assert agreement.per_theme == {"workload": (1, 2), "ict": (0, 1)}
