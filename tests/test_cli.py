@@ -146,10 +146,22 @@ def test_codebook_commands(tmp_path: Path):
     _assert_user_error(invoke("codebook", "validate", bad), "codes -> 0", "-> id:", "snake_case")
 
 
-def test_unavailable_method_says_what_exists(survey: Path, tmp_path: Path):
+def test_only_methods_with_a_coder_are_offered(survey: Path, tmp_path: Path):
     project = tmp_path / "p.db"
     _ingest(survey, project)
-    _assert_user_error(invoke("code", "-c", CODEBOOK, "-p", project, "--method", "model"), "rules")
+    result = runner.invoke(app, ["code", "-c", str(CODEBOOK), "-p", str(project), "--method", "model"])
+    assert result.exit_code == 2 and "rules" in result.output
+
+
+def test_outputs_can_go_to_stdout_and_stats_fit_a_terminal(survey: Path, tmp_path: Path):
+    project = tmp_path / "p.db"
+    _ingest(survey, project)
+    invoke("code", "-c", CODEBOOK, "-p", project, "-j", "1")
+    wide = invoke("export", "codings", "-p", project, "--wide", "-o", "-")
+    assert wide.stdout.splitlines()[0].startswith("response_id,cultural_divide")
+    assert "# " in invoke("report", "-p", project, "-o", "-").stdout
+    regions = invoke("stats", "-p", project, "--by", "region").stdout
+    assert "12=professional_identity" in regions and "Kent, Surrey" in regions
 
 
 def test_bad_usage_exits_2():

@@ -101,7 +101,13 @@ def test_evidence_without_offsets_or_text():
         Evidence(kind="rule", term="toil", text="TOIL"),
         Evidence(kind="topic", term="topic 1"),
     ]
-    assert format_evidence(evidence) == r'\bOASys\b; toil → "TOIL"; topic 1'
+    assert format_evidence(evidence) == r'regex: \bOASys\b; toil → "TOIL"; topic 1'
+
+
+def test_evidence_names_non_any_rules_and_shows_a_repeated_item_once():
+    match = {"kind": "rule", "term": "spo", "text": "SPO", "start": 3, "end": 6}
+    evidence = [Evidence(rule="any", **match), Evidence(rule="any", **match), Evidence(rule="near", **match)]
+    assert format_evidence(evidence) == 'spo → "SPO" [3:6]; near: spo → "SPO" [3:6]'
 
 
 def test_long_uses_crlf_and_is_deterministic():

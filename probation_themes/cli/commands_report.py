@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich import box
 from rich.table import Table
 
-from probation_themes.cli.common import DEFAULT_PROJECT, JsonOption, ProjectOption, out, print_json, user_errors
+from probation_themes.cli.common import DEFAULT_PROJECT, JsonOption, ProjectOption, err, out, print_json, user_errors
 from probation_themes.cli.main import _load_codebook_or_project, app
 from probation_themes.codebook import Codebook
 from probation_themes.errors import ExportError
@@ -68,14 +70,32 @@ def themed_table(project: Path, codebook: Path | None, status: StatusChoice, min
     """Open the project, choose the codebook and build the themed table."""
     with Project.open(project, create=False) as proj:
         book = _load_codebook_or_project(codebook, proj)
-        snapshot = proj.snapshot(status.value)
+        snapshot = proj.snapshot(status.value, evidence=False)
+    if not snapshot.codings:
+        err.print(
+            f"[yellow]warning:[/] no codings with status {status.value} in {project}; every theme will be "
+            "empty. Run `probation-themes code --codebook FILE` first, or choose another --status."
+        )
     return build_themed_table(snapshot, book, min_cell=min_cell), book
+
+
+def write_output(output: Path, text: str, *, csv_file: bool = False) -> str:
+    """Write to a file (atomically), or to stdout when the output is '-'. Returns where it went."""
+    if str(output) == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return "standard output"
+    if csv_file:
+        write_csv_atomic(output, text)
+    else:
+        write_text_atomic(output, text)
+    return str(output)
 
 
 @app.command()
 @user_errors
 def report(
-    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.", show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write; - for standard output.", show_default=False)],
     fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="md, html or csv.")] = ReportFormat.md,
     by: Annotated[str, typer.Option("--by", help="Splits to show and attributes to attribute quotes by: region,org.")] = "region,org",
     status: StatusOption = StatusChoice.default,
@@ -87,30 +107,54 @@ def report(
     chosen = _split_list(by)
     table, _ = themed_table(project, codebook, status, min_cell)
     if fmt is ReportFormat.md:
-        write_text_atomic(output, render_markdown(table, attribution=chosen, splits=chosen))
+        where = write_output(output, render_markdown(table, attribution=chosen, splits=chosen))
     elif fmt is ReportFormat.html:
-        write_text_atomic(output, render_html(table, attribution=chosen, splits=chosen))
+        where = write_output(output, render_html(table, attribution=chosen, splits=chosen))
     else:
-        write_csv_atomic(output, render_csv(table, attribution=chosen))
+        where = write_output(output, render_csv(table, attribution=chosen), csv_file=True)
     coded = sum(1 for c in table.codes if c.n_quotes)
-    out.print(f"Wrote {output}: {coded} of {len(table.codes)} codes have quotes; {table.total_respondents:,} respondents.")
+    err.print(f"Wrote {where}: {coded} of {len(table.codes)} codes have quotes; {table.total_respondents:,} respondents.")
 
 
 def stats_tables(table: ThemedTable, by: tuple[str, ...]) -> list[Table]:
-    """Rich tables of code × organisation and code × region (respondents coded)."""
+    """Rich tables of respondents coded: code × organisation and code × region.
+
+    The region split (up to a dozen regions and more) is turned round — regions as
+    rows, codes as numbered columns — so it fits an 80-column terminal.
+    """
     tables = []
     for split in by:
         rows = {c.code_id: (c.by_org if split == "org" else c.by_region) for c in table.codes}
         groups = [s.group for s in next(iter(rows.values()), ())]
-        title = "organisation" if split == "org" else "region"
-        t = Table(title=f"Respondents coded, by {title} ({table.total_respondents:,} respondents)", title_justify="left")
-        t.add_column("code")
-        t.add_column("all", justify="right")
-        for g in groups:
-            t.add_column(g, justify="right")
-        for c in table.codes:
-            cells = [f"{format_count(s.n_coded, table.min_cell)} ({format_share(s.share)})" for s in rows[c.code_id]]
-            t.add_row(("  " * c.depth) + c.label, f"{c.n_respondents} ({format_share(c.share_of_respondents)})", *cells)
+        title = f"Respondents coded, by {'organisation' if split == 'org' else 'region'} " \
+                f"({table.total_respondents:,} respondents)"
+        if split == "org":
+            t = Table(title=title, title_justify="left")
+            t.add_column("code")
+            t.add_column("all", justify="right")
+            for g in groups:
+                t.add_column(g, justify="right")
+            for c in table.codes:
+                cells = [f"{format_count(s.n_coded, table.min_cell)} ({format_share(s.share)})" for s in rows[c.code_id]]
+                t.add_row(("  " * c.depth) + c.label, f"{c.n_respondents} ({format_share(c.share_of_respondents)})", *cells)
+        else:
+            # Shares, not counts: comparable across regions of different sizes, and
+            # narrow enough for 12 codes in 80 columns. Counts are in --json.
+            t = Table(
+                title=title.replace("Respondents coded", "% of each region's respondents coded"),
+                title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 0, 0, 1), pad_edge=False,
+                caption=" ".join(f"{i}={c.code_id}" for i, c in enumerate(table.codes, 1)),
+                caption_justify="left",
+            )
+            t.add_column(split, no_wrap=True, max_width=22, overflow="ellipsis")
+            t.add_column("n", justify="right")
+            for i, _ in enumerate(table.codes, 1):
+                t.add_column(str(i), justify="right")
+            for gi, group in enumerate(groups):
+                splits = [rows[c.code_id][gi] for c in table.codes]
+                n_group = splits[0].n_group if splits else 0
+                t.add_row(group, format_count(n_group, table.min_cell),
+                          *("–" if sp.share is None else f"{sp.share * 100:.0f}" for sp in splits))
         tables.append(t)
     return tables
 
@@ -149,7 +193,7 @@ app.add_typer(export_app, name="export")
 @export_app.command("codings")
 @user_errors
 def export_codings(
-    output: Annotated[Path, typer.Option("--output", "-o", help="CSV file to write.", show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="CSV file to write; - for standard output.", show_default=False)],
     wide: Annotated[bool, typer.Option("--wide", help="One row per respondent, one 0/1 column per code.")] = False,
     status: Annotated[
         Optional[StatusChoice],
@@ -162,21 +206,21 @@ def export_codings(
     chosen = status or (StatusChoice.default if wide else StatusChoice.all)
     with Project.open(project, create=False) as proj:
         book = _load_codebook_or_project(codebook, proj)
-        snapshot = proj.snapshot(chosen.value)
+        snapshot = proj.snapshot(chosen.value, evidence=not wide)
     text = export_codings_wide(snapshot, book) if wide else export_codings_long(snapshot, book)
-    write_csv_atomic(output, text)
+    where = write_output(output, text, csv_file=True)
     rows = len({q.response_id for q in snapshot.quotes}) if wide else len(snapshot.codings)
-    out.print(f"Wrote {output}: {rows:,} rows ({'wide' if wide else 'long'} form, status {chosen.value}).")
+    err.print(f"Wrote {where}: {rows:,} rows ({'wide' if wide else 'long'} form, status {chosen.value}).")
 
 
 @export_app.command("rejects")
 @user_errors
 def export_rejects_command(
-    output: Annotated[Path, typer.Option("--output", "-o", help="CSV file to write.", show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="CSV file to write; - for standard output.", show_default=False)],
     project: ProjectOption = Path(DEFAULT_PROJECT),
 ) -> None:
     """Write every rejected input row with its file, row and reason."""
     with Project.open(project, create=False) as proj:
         rejects = proj.rejects()
-    write_csv_atomic(output, export_rejects(rejects))
-    out.print(f"Wrote {output}: {len(rejects):,} rejected rows.")
+    where = write_output(output, export_rejects(rejects), csv_file=True)
+    err.print(f"Wrote {where}: {len(rejects):,} rejected rows.")

@@ -5,6 +5,7 @@ This package is the only importer of typer and the only place that prints or exi
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict
 from enum import Enum
 from pathlib import Path
@@ -52,10 +53,9 @@ class Split(str, Enum):
 
 
 class Method(str, Enum):
+    """Coding methods with a registered coder (topics and a learned model are planned)."""
+
     rules = "rules"
-    topics = "topics"
-    model = "model"
-    all = "all"
 
 
 def _version(value: bool) -> None:
@@ -77,7 +77,7 @@ def _root(
 # -- ingest --------------------------------------------------------------------
 
 
-def render_ingest(report: IngestReport) -> None:
+def render_ingest(report: IngestReport, report_split: str = "response") -> None:
     """Print the reconciliation of an ingest: every row is a quote or a reject with a reason."""
     for f in report.files:
         if f.skipped_because:
@@ -93,6 +93,8 @@ def render_ingest(report: IngestReport) -> None:
         for reason, n in sorted(f.rejects_by_reason.items()):
             table.add_row(f"  {reason.replace('_', ' ')}", f"{n:,}")
         out.print(table)
+        if f.rows_read == 0:
+            err.print("  [yellow]note:[/] the file has a header but no data rows; nothing was added.")
         check = "✓" if f.balanced else "✗"
         out.print(f"  {check} {f.rows_read:,} rows read = {f.responses:,} with quotes + {f.rejected:,} rejected")
         if f.encoding:
@@ -103,7 +105,13 @@ def render_ingest(report: IngestReport) -> None:
                 err.print(f"  [yellow]note:[/] {label} values kept as given (not in the alias table): {values}")
     if any(f.rejected for f in report.files):
         err.print("  See every rejected row with: probation-themes export rejects -o rejects.csv")
-    out.print(f"Project now holds {report.project_quotes:,} quotes (run {report.run_id}).")
+    noun = "quote" if report.project_quotes == 1 else "quotes"
+    out.print(f"Project now holds {report.project_quotes:,} {noun} (run {report.run_id}).")
+    if any(f.skipped_because for f in report.files):
+        err.print("  To read a file again with other options, ingest it into a new project (--project other.db).")
+    documents = [f for f in report.files if f.path.lower().endswith((".md", ".txt")) and f.quotes == 1]
+    if documents and report_split == "response":
+        err.print("  A whole document became one quote; use --split paragraph, sentence or quote to divide it.")
 
 
 @app.command()
@@ -145,7 +153,7 @@ def ingest(
         print_json({"run_id": report.run_id, "project_quotes": report.project_quotes,
                     "files": [{**asdict(f), "rejected": f.rejected} for f in report.files]})
     else:
-        render_ingest(report)
+        render_ingest(report, split.value)
 
 
 # -- code ----------------------------------------------------------------------
@@ -157,8 +165,9 @@ def _load_codebook_or_project(codebook: Path | None, proj: Project) -> "object":
     stored = proj.latest_codebook()
     if stored is None:
         raise CodebookError(
-            "No codebook given and the project has not been coded yet. Pass --codebook FILE "
-            "(for example the bundled codebooks/probation_unification.yaml)."
+            f"The project {proj.path} has not been coded yet, so there is nothing to report. "
+            "Run `probation-themes code --codebook FILE` first (for example with the bundled "
+            "codebooks/probation_unification.yaml)."
         )
     return stored
 
@@ -173,15 +182,17 @@ def render_code(report: CodeReport, codebook) -> None:
         table.add_row(code.id, code.label, f"{report.per_code.get(code.id, 0):,}")
     out.print(table)
     out.print(
-        f"Coverage ({report.method}): {report.responses_coded:,} of {report.responses:,} responses "
+        f"Coverage ({report.method}): {report.responses_coded:,} of {report.responses:,} respondents "
         f"({percent(report.coverage)}) have at least one code; {report.codings:,} suggestions written."
     )
     if report.unmatched:
-        err.print(f"[yellow]warning:[/] {len(report.unmatched)} rule terms matched nothing in this corpus:")
-        for code_id, rule, term in report.unmatched[:40]:
-            err.print(f"  {code_id} -> rules -> {rule}: {term!r}")
-        if len(report.unmatched) > 40:
-            err.print(f"  … and {len(report.unmatched) - 40} more (see --json)")
+        per_code = Counter(code_id for code_id, _, _ in report.unmatched)
+        err.print(
+            f"[yellow]warning:[/] {len(report.unmatched)} rule terms matched nothing in these "
+            f"{report.quotes:,} quotes (normal for a small survey; worth a look on a large one): "
+            + ", ".join(f"{code_id} {n}" for code_id, n in per_code.items())
+            + ". List them with --json."
+        )
 
 
 @app.command()

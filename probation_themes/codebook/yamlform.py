@@ -38,26 +38,64 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+_CHECK_LINE = (
+    "Check the indentation and quoting on that line and the one before it; a value "
+    "containing ': ' or starting with a quote, '*', '&' or '#' must be put in quotes."
+)
+# A quote left open swallows the lines after it, so YAML reports the damage far below
+# the slip; the hint sends the reader back up the file.
+_LOOK_ABOVE = "If that line looks right, look above it for a quotation mark that is never closed."
+
+
+def _place(mark: yaml.Mark) -> str:
+    return f"line {mark.line + 1}, column {mark.column + 1}"
+
+
+def _syntax_error(exc: yaml.YAMLError, where_file: str, path: str | Path | None) -> CodebookError:
+    """A YAML syntax error as one paragraph saying where it is and how to fix it."""
+    mark = getattr(exc, "problem_mark", None)
+    opened = getattr(exc, "context_mark", None)
+    context = getattr(exc, "context", None) or ""
+    problem = getattr(exc, "problem", None) or str(exc)
+    if "quoted scalar" in context and "end of stream" in problem and opened is not None:
+        # The file ended inside quotes: the place to fix is the opening quote, not the end.
+        return CodebookError(
+            f"The codebook{where_file} is not valid YAML: the quoted text that starts at "
+            f"{_place(opened)} is never closed, so the file ended inside it. Add the closing "
+            f"quotation mark, or remove the opening one. {_LOOK_ABOVE}",
+            path=path,
+            location=_place(opened),
+        )
+    if "'\\t'" in problem:
+        hint = "Indent with spaces, not tabs."
+    elif "escape character" in problem:
+        hint = (
+            "Inside double quotes a backslash starts an escape such as \\n; write regular "
+            "expressions and other text with backslashes in single quotes instead."
+        )
+    elif isinstance(exc, (yaml.scanner.ScannerError, yaml.parser.ParserError)):
+        hint = f"{_CHECK_LINE} {_LOOK_ABOVE}"
+    else:
+        hint = ""
+    where = f" at {_place(mark)}" if mark else ""
+    return CodebookError(
+        f"The codebook{where_file} is not valid YAML{where}: {problem}. {hint}".rstrip(),
+        path=path,
+        location=_place(mark) if mark else None,
+    )
+
+
 def parse_yaml(text: str, path: str | Path | None = None) -> object:
-    """Parse YAML text; a syntax error becomes a CodebookError naming line and column."""
+    """Parse YAML text; a syntax error becomes a CodebookError naming line and column.
+
+    An unclosed quotation mark is reported at the line where it opens; other scanning
+    and parsing errors also suggest looking above the reported line for one.
+    """
     where_file = f" {path}" if path else ""
     try:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        hint = (
-            "Indent with spaces, not tabs"
-            if "'\\t'" in problem
-            else "Check the indentation and quoting on that line and the one before it; a value "
-            "containing ': ' or starting with a quote, '*', '&' or '#' must be put in quotes"
-        )
-        raise CodebookError(
-            f"The codebook{where_file} is not valid YAML{where}: {problem}. {hint}.",
-            path=path,
-            location=f"line {mark.line + 1}, column {mark.column + 1}" if mark else None,
-        ) from None
+        raise _syntax_error(exc, where_file, path) from None
 
 
 class _FlowList(list):

@@ -35,13 +35,17 @@ def format_evidence(evidence: Sequence[Evidence]) -> str:
     """Evidence as one readable cell.
 
     Rule evidence reads ``caseload* → "caseloads" [12:21]`` (the rule term, the words it
-    matched and their character offsets); topic and model evidence reads as the term
-    and its weight, e.g. ``topic 3: caseload, hours (0.412)``. Items are joined by ``; ``.
+    matched and their character offsets), with the rule named when it is not an ``any``
+    term (``near: training ~ time → "time" [40:44]``); topic and model evidence reads as
+    the term and its weight, e.g. ``topic 3: caseload, hours (0.412)``. Items are joined
+    by ``; `` and an item repeated word for word is shown once.
     """
-    parts = []
+    parts: list[str] = []
     for item in evidence:
         part = item.term
         if item.kind == "rule":
+            if item.rule and item.rule != "any":
+                part = f"{item.rule}: {part}"
             if item.text:
                 part += f' → "{item.text}"'
             if item.start is not None and item.end is not None:
@@ -49,7 +53,7 @@ def format_evidence(evidence: Sequence[Evidence]) -> str:
         elif item.weight is not None:
             part += f" ({format_number(item.weight)})"
         parts.append(part)
-    return "; ".join(parts)
+    return "; ".join(dict.fromkeys(parts))
 
 
 def render_csv(table: ThemedTable, *, attribution: Sequence[str] = ATTRIBUTES) -> str:

@@ -82,7 +82,7 @@ class _Builder:
         self._first_row_of_id: dict[str, int] = {}
         self._clean_cache: dict[str, tuple[str, bool]] = {}
         self._width = len(layout.columns)
-        self._last_text = max(layout.text)
+        self._first_text = min(layout.text)
 
     def reject(self, row: int, reason: str, detail: str, raw: str | None) -> None:
         self.rejects.append(Reject(source=self.source, row=row, reason=reason, detail=detail, raw=raw))
@@ -101,13 +101,14 @@ class _Builder:
                 f"row {row} has {_cells(count)} but the header has {width} columns; an answer may "
                 "contain an unquoted delimiter, or the row has values beyond the last column"
             )
-        if count <= self._last_text:
-            # Missing trailing cells are read as empty, but not when they would be
-            # every answer: that row has been cut short, usually by a line break
-            # inside an unquoted answer.
+        if count <= self._first_text:
+            # Missing trailing cells are read as empty (spreadsheets leave them out),
+            # but not when they would be every answer: that row has been cut short,
+            # usually by a line break inside an unquoted answer.
+            which = "answer column is" if len(self.layout.text) == 1 else "answer columns are"
             return (
-                f"row {row} has {_cells(count)} but the header has {width} columns, so its answer "
-                "column is missing; a line break inside an unquoted answer may have split the row"
+                f"row {row} has {_cells(count)} but the header has {width} columns, so its {which} "
+                "missing; a line break inside an unquoted answer may have split the row"
             )
         return None
 
@@ -169,7 +170,11 @@ class _Builder:
                 answers.append((number, None if self.document else columns[index], self._clean(value)))
         if not answers:
             names = ", ".join(f"'{columns[i]}'" for i in self.layout.text)
-            self.reject(row, "empty_answer", f"the answer column {names} is blank", raw)
+            if len(self.layout.text) == 1:
+                detail = f"the answer column {names} is blank"
+            else:
+                detail = f"the answer columns {names} are blank"
+            self.reject(row, "empty_answer", detail, raw)
             return
         region, region_known = normalise_region(self._optional(cells, self.layout.region))
         org, org_known = normalise_org(self._optional(cells, self.layout.org))

@@ -18,7 +18,8 @@ from probation_themes.ingest.normalise import ORGS, REGIONS, normalise_org, norm
 
 # A closing double quote, optional punctuation or a dash, then the opening
 # bracket of an attribution (possibly wrapped onto the next line).
-_CANDIDATE = re.compile(r"[”\"][.,;:]?[ \t]*\n?[ \t]*(?:[-–—][ \t]*)?\(")
+_CANDIDATE = re.compile(r"[”\"][.,;:]?[ \t]*\n?[ \t]*(?P<attribution>(?:[-–—][ \t]*)?\()")
+_WORD = re.compile(r"\S+")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _STRAIGHT_OPENER_BEFORE = frozenset(" \t\n([{:;—–-/")
 _TRAILING_PUNCT = " \t.,;:"
@@ -46,8 +47,33 @@ class ExtractedQuote:
     attribution: str
 
 
-def _parse_attribution(raw: str) -> tuple[str | None, str | None] | None:
-    """Split an attribution into ``(region, org)``; None if it names neither.
+@dataclass(frozen=True, slots=True)
+class Attributed:
+    """An attributed quotation and where its parts sit in the searched text.
+
+    Attributes:
+        quote: the quotation, as :func:`extract_quotes` returns it.
+        opening: offset of the opening quote mark.
+        attribution_start: offset of the attribution (its bracket, or a dash before it).
+        attribution_end: end offset (exclusive) of the attribution.
+    """
+
+    quote: ExtractedQuote
+    opening: int
+    attribution_start: int
+    attribution_end: int
+
+
+def _org(value: str) -> tuple[str | None, bool]:
+    # Only the alias table: "(mostly CRC staff)" after a quoted phrase is narrative,
+    # which reading any value that names CRC as an organisation would not see.
+    return normalise_org(value, by_words=False)
+
+
+def parse_attribution(raw: str) -> tuple[str | None, str | None] | None:
+    """Read the inside of an attribution bracket as ``(region, org)``; None if it names neither.
+
+    A bracket of narrative (``see annex B``, ``31 per cent``) names neither.
 
     ``Kent, Surrey and Sussex, CRC``: the last comma-separated part is the
     organisation when it is one, and everything before it is the region.
@@ -59,13 +85,13 @@ def _parse_attribution(raw: str) -> tuple[str | None, str | None] | None:
     if not raw:
         return None
     parts = [part.strip() for part in raw.split(",")]
-    org, org_known = normalise_org(parts[-1])
+    org, org_known = _org(parts[-1])
     if org_known:
         # The region is kept even when unrecognised ("Scotland, CRC"): the
         # organisation alone shows this bracket is an attribution.
         return normalise_region(", ".join(parts[:-1]))[0], org
     for index in range(len(parts) - 1):
-        org, org_known = normalise_org(parts[index])
+        org, org_known = _org(parts[index])
         if not org_known:
             continue
         rest = parts[index + 1 :] if index == 0 else parts[:index]
@@ -77,7 +103,7 @@ def _parse_attribution(raw: str) -> tuple[str | None, str | None] | None:
         return region, None
     words = raw.split()
     for size in range(min(4, len(words) - 1), 0, -1):
-        org, org_known = normalise_org(" ".join(words[-size:]))
+        org, org_known = _org(" ".join(words[-size:]))
         if not org_known:
             continue
         region, region_known = normalise_region(" ".join(words[:-size]))
@@ -109,13 +135,16 @@ def _read_attribution(text: str, open_bracket: int) -> tuple[str, int, bool]:
 
 
 def _parse_unclosed(raw: str) -> tuple[str, tuple[str | None, str | None]] | None:
-    """An attribution without its ")" may run on into narrative: take the longest prefix that parses."""
-    words = raw.split()
+    """An attribution without its ")" may run on into narrative: take the longest prefix that parses.
+
+    Returns ``(the prefix as written, (region, org))``.
+    """
+    words = list(_WORD.finditer(raw))
     for size in range(len(words), 0, -1):
-        candidate = " ".join(words[:size])
-        parsed = _parse_attribution(candidate)
+        candidate = raw[: words[size - 1].end()].rstrip(_TRAILING_PUNCT)
+        parsed = parse_attribution(candidate)
         if parsed is not None:
-            return candidate.rstrip(_TRAILING_PUNCT), parsed
+            return candidate, parsed
     return None
 
 
@@ -181,19 +210,35 @@ def extract_quotes(text: str) -> list[ExtractedQuote]:
     Returns:
         The quotations in the order they appear; ``text[q.start:q.end] == q.text``.
     """
-    found: list[ExtractedQuote] = []
+    return [found.quote for found in find_attributed(text)]
+
+
+def find_attributed(text: str) -> list[Attributed]:
+    """Like :func:`extract_quotes`, with where each quotation's marks and attribution sit.
+
+    Args:
+        text: report text.
+
+    Returns:
+        The attributed quotations in the order they appear.
+    """
+    found: list[Attributed] = []
     floor = 0
     for match in _CANDIDATE.finditer(text):
         close = match.start()
         if close < floor:
             continue
-        raw, attribution_end, closed = _read_attribution(text, match.end() - 1)
+        open_bracket = match.end() - 1
+        raw, attribution_end, closed = _read_attribution(text, open_bracket)
         if closed:
-            parsed = _parse_attribution(raw)
+            parsed = parse_attribution(raw)
         else:
             unclosed = _parse_unclosed(raw)
             parsed = unclosed[1] if unclosed else None
-            raw = unclosed[0] if unclosed else raw
+            if unclosed:
+                # Narrative running on after an unclosed bracket is not part of it.
+                raw = unclosed[0]
+                attribution_end = open_bracket + 1 + len(raw)
         if parsed is None:
             continue
         opening = _opening(text, close, _paragraph_start(text, close, floor))
@@ -207,7 +252,8 @@ def extract_quotes(text: str) -> list[ExtractedQuote]:
         if start == end:
             continue
         region, org = parsed
-        found.append(ExtractedQuote(text[start:end], start, end, region, org, raw.strip()))
+        quote = ExtractedQuote(text[start:end], start, end, region, org, raw.strip())
+        found.append(Attributed(quote, opening, match.start("attribution"), attribution_end))
         floor = attribution_end
     return found
 

@@ -54,12 +54,19 @@ def read_xlsx(path: Path, sheet: str | None) -> tuple[list[str], Iterator[Record
         workbook.close()
         raise
 
+    width = len(header)
+
     def records() -> Iterator[Record]:
         for row, values in enumerate(rows, start=header_row + 1):
             cells = [_cell_text(v) for v in values]
             while cells and not cells[-1]:
                 cells.pop()
-            yield row, cells, "\t".join(cells), None
+            raw = "\t".join(cells)
+            # A spreadsheet row ends at its last filled cell: blank cells at the end
+            # (a question left unanswered, no organisation given) are empty values,
+            # never a sign of a broken row as they can be in a CSV file.
+            cells.extend([""] * (width - len(cells)))
+            yield row, cells, raw, None
 
     return header, records(), workbook.close
 

@@ -62,6 +62,7 @@ class QuoteRef(NamedTuple):
     text: str
 
 
+_EVIDENCE_DEFAULTS = {"kind": "rule", "rule": None, "text": "", "start": None, "end": None, "weight": None}
 _EVIDENCE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
@@ -413,13 +414,16 @@ class Project:
         """Number of stored suggestions per method."""
         return dict(self._db.execute("SELECT method, COUNT(*) FROM suggestions GROUP BY method").fetchall())
 
-    def codings(self, status: StatusFilter = "default", *, method: str | None = None) -> list[Coding]:
+    def codings(
+        self, status: StatusFilter = "default", *, method: str | None = None, evidence: bool = True
+    ) -> list[Coding]:
         """Effective codings: machine suggestions with the latest human decision applied.
 
         ``status``: ``default`` (suggested ∪ accepted, minus rejected), ``suggested``
         (undecided suggestions only), ``accepted``, ``rejected`` or ``all``.
         A code a person added without any suggestion appears with method ``human``.
-        Ordered by quote (ingest order), then code, then method.
+        Ordered by quote (ingest order), then code, then method. ``evidence=False``
+        skips reading the evidence (much faster for counts and tables).
         """
         latest: dict[tuple[str, str], tuple[str, str, str]] = {}
         for quote_id, code, decision, coder, decided_at in self._db.execute(
@@ -428,7 +432,9 @@ class Project:
             latest[(quote_id, code)] = (decision, coder, decided_at)
 
         sql = (
-            "SELECT s.quote_id, s.code, s.method, s.confidence, s.evidence, s.run_id, q.seq"
+            "SELECT s.quote_id, s.code, s.method, s.confidence, "
+            + ("s.evidence" if evidence else "'[]'")
+            + ", s.run_id, q.seq"
             " FROM suggestions s JOIN quotes q ON q.quote_id = s.quote_id"
         )
         params: tuple = ()
@@ -438,16 +444,15 @@ class Project:
         rows = self._db.execute(sql, params).fetchall()
         out: list[tuple[int, Coding]] = []
         suggested_pairs: set[tuple[str, str]] = set()
-        for quote_id, code, meth, confidence, evidence, run_id, seq in rows:
+        for quote_id, code, meth, confidence, stored, run_id, seq in rows:
             suggested_pairs.add((quote_id, code))
             decided = latest.get((quote_id, code))
             state = "suggested" if decided is None else ("accepted" if decided[0] == "accept" else "rejected")
             coding = Coding.model_construct(
                 quote_id=quote_id, code=code, method=meth, status=state,
                 coder=decided[1] if decided else None, confidence=confidence,
-                evidence=[Evidence.model_construct(**{"kind": "rule", "rule": None, "text": "", "start": None,
-                                                      "end": None, "weight": None, **e})
-                          for e in json.loads(evidence)],
+                evidence=[Evidence.model_construct(**{**_EVIDENCE_DEFAULTS, **e}) for e in json.loads(stored)]
+                if evidence else [],
                 run_id=run_id, decided_at=datetime.fromisoformat(decided[2]) if decided else None,
             )
             out.append((seq, coding))
@@ -471,8 +476,12 @@ class Project:
         out.sort(key=lambda pair: (pair[0], pair[1].code, pair[1].method))
         return [c for _, c in out if c.status in keep]
 
-    def snapshot(self, status: StatusFilter = "default", *, method: str | None = None) -> Snapshot:
-        """Everything an exporter needs, read in one go."""
+    def snapshot(
+        self, status: StatusFilter = "default", *, method: str | None = None, evidence: bool = True
+    ) -> Snapshot:
+        """Everything an exporter needs, read in one go (evidence only if asked for)."""
         return Snapshot.model_construct(
-            project=self.path.stem, quotes=self.quotes(), codings=self.codings(status, method=method)
+            project=self.path.stem,
+            quotes=self.quotes(),
+            codings=self.codings(status, method=method, evidence=evidence),
         )
