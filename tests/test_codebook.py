@@ -30,7 +30,10 @@ from probation_themes.codebook import (
 )
 from probation_themes.codebook.csvform import COLUMNS
 from probation_themes.codebook.schema import check_term
+from probation_themes.coding.rules import RulesCoder
+from probation_themes.coding.terms import TermIndex, expand_term
 from probation_themes.errors import CodebookError
+from probation_themes.models import Quote
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = ROOT / "codebooks" / "probation_unification.yaml"
@@ -187,6 +190,50 @@ def test_tab_indentation_gets_its_own_hint() -> None:
     err = yaml_error("name: T\nversion: 1.0.0\ncodes:\n\t- id: a\n")
     assert "line 4, column 1" in str(err)
     assert "Indent with spaces, not tabs" in str(err)
+    assert LOOK_ABOVE not in str(err)
+
+
+LOOK_ABOVE = "If that line looks right, look above it for a quotation mark that is never closed."
+
+
+def test_quote_left_open_to_the_end_is_reported_where_it_opens() -> None:
+    err = yaml_error(
+        'name: T\nversion: 1.0.0\ncodes:\n  - id: a\n    label: "Workload\n    definition: d\n'
+        "    rules:\n      any: [caseload]\n"
+    )
+    assert "the quoted text that starts at line 5, column 12 is never closed" in str(err)
+    assert err.location == "line 5, column 12"
+    assert "Add the closing quotation mark" in str(err)
+    assert LOOK_ABOVE in str(err)
+    assert "\n" not in str(err)
+
+
+def test_quote_closed_by_a_later_quote_sends_the_reader_back_up() -> None:
+    # The quote left open on line 5 is closed by the first quote on line 8, so YAML
+    # only notices three lines further down.
+    err = yaml_error(
+        'name: T\nversion: 1.0.0\ncodes:\n  - id: a\n    label: "Workload\n    definition: d\n'
+        '    include:\n      - "caseloads"\n'
+    )
+    assert "at line 8, column 10" in str(err)
+    assert str(err).endswith(LOOK_ABOVE)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "name: T\nversion: 1.0.0\ncodes:\n  - id: a\n    label: A: b\n",  # scanner error
+        "name: T\nversion: 1.0.0\ncodes:\n  - id: a\n    rules:\n      any: [x, y\n  - id: b\n",  # parser error
+    ],
+)
+def test_scanning_and_parsing_errors_suggest_an_unclosed_quote_above(text: str) -> None:
+    assert LOOK_ABOVE in str(yaml_error(text))
+
+
+def test_backslash_in_double_quotes_suggests_single_quotes() -> None:
+    err = yaml_error('name: T\nversion: 1.0.0\ncodes:\n  - id: a\n    rules:\n      regex: ["\\d+%"]\n')
+    assert "line 6" in str(err)
+    assert "write regular expressions and other text with backslashes in single quotes" in str(err)
 
 
 def test_duplicate_key_is_an_error_not_silently_dropped() -> None:
@@ -196,6 +243,7 @@ def test_duplicate_key_is_an_error_not_silently_dropped() -> None:
     )
     assert "line 9, column 7" in str(err)
     assert "the key 'any' appears twice" in str(err)
+    assert LOOK_ABOVE not in str(err)  # a repeated key has nothing to do with quotes
 
 
 @pytest.mark.parametrize("text", ["", "   \n", "# only a comment\n"])
@@ -646,7 +694,7 @@ def bundled() -> Codebook:
 
 def test_bundled_codebook_has_the_design_codes_in_order(bundled: Codebook) -> None:
     assert bundled.name == "Probation unification staff survey"
-    assert bundled.version == "1.0.0"
+    assert bundled.version == "1.1.0"
     assert [(c.id, c.label) for c in bundled.codes] == DESIGN_CODES
 
 
@@ -687,3 +735,120 @@ def test_docs_example_is_a_valid_codebook() -> None:
     book = codebook_from_yaml(example.group(1))
     assert book.ids == ["workload", "caseload_weighting"]
     assert book.codes[1].parent == "workload"
+
+
+def test_no_bundled_term_repeats_another_term_of_its_code(bundled: Codebook) -> None:
+    # Two terms with the same forms ("desk" and "desks") count twice as evidence and
+    # inflate the confidence of every coding they support.
+    for code in bundled.codes:
+        for field in ("any", "none"):
+            forms = {}
+            for term in getattr(code.rules, field):
+                key = frozenset(expand_term(term))
+                assert key not in forms, (code.id, field, term, forms.get(key))
+                forms[key] = term
+
+
+# Comments written for these tests from the code definitions, one per line of thought a
+# staff member might write; each names codes it must get and codes it must not get.
+BUNDLED_CASES = [
+    # premises: travel and home or hybrid working count; "office" and "parked" alone do not
+    ("Since our local office shut I commute over an hour each way.", {"premises"}, set()),
+    ("We're told to be in the office three days a week and work from home the rest.", {"premises"}, set()),
+    ("Hybrid working suits me but there are never enough desks on office days.", {"premises"}, set()),
+    ("The car park is full by 8.30 so there's nowhere to park.", {"premises"}, set()),
+    ("The office we were moved to is forty miles from where I live.", {"premises"}, set()),
+    ("Former CRC staff sit at one end of the office and NPS staff at the other.", {"cultural_divide"}, {"premises"}),
+    ("My request for a transfer has been parked for months.", set(), {"premises"}),
+    ("I see my SPO in the office once a month for supervision.", {"leadership_communication"}, {"premises"}),
+    # leadership_communication: a chaotic change, not chaotic lives; briefings only for clarity
+    ("The whole thing has been chaotic from the day we transferred.", {"leadership_communication"}, set()),
+    ("Roll-out of the new model was shambolic.", {"leadership_communication"}, set()),
+    ("The briefing was so unclear that nobody knew which team they were in.", {"leadership_communication"}, set()),
+    ("Many of the people I supervise lead chaotic lives.", set(), {"leadership_communication"}),
+    ("My caseload is full of chaotic, high-risk young men.", {"workload"}, {"leadership_communication"}),
+    ("Constant briefings, emails and webinars on top of a full caseload.", {"induction_overload"},
+     {"leadership_communication"}),
+    # ict: "IT" but never the pronoun; OASys and nDelius only when the system is the point
+    ("The IT has been a nightmare since the switch.", {"ict"}, set()),
+    ("IT never answer the phone.", {"ict"}, set()),
+    ("Still waiting for IT-support to sort out my account.", {"ict"}, set()),
+    ("nDelius is so slow in the afternoons it is unusable.", {"ict"}, set()),
+    ("OASys crashes at least once a week and I lose my work.", {"ict"}, set()),
+    ("It was hard but it is getting better.", set(), {"ict"}),
+    ("THE WHOLE THING IS A MESS AND I HATE IT", set(), {"ict"}),
+    ("I have four OASys assessments due this week and no time to do them.", {"workload"}, {"ict"}),
+    ("Everything has to be recorded on Delius twice.", set(), {"ict"}),
+    # positive_outlook: one organisation again; negated praise is not praise
+    ("Glad to be one organisation again after the CRC years.", {"positive_outlook"}, set()),
+    ("It feels good to be back in one probation service.", {"positive_outlook"}, set()),
+    ("Reunification has gone well in our area.", {"positive_outlook"}, set()),
+    ("Nothing has gone well since the transfer.", set(), {"positive_outlook"}),
+    ("It hasn't gone smoothly and nothing has improved.", set(), {"positive_outlook"}),
+    ("We are meant to be one organisation, but it doesn't feel that way.", set(), {"positive_outlook"}),
+    ("I don't feel welcome in the new team.", set(), {"positive_outlook"}),
+    # pay_grading and professional_identity: bands without numbers, the same job for less
+    ("I do the same job as a colleague who is a band higher.", {"pay_grading"}, set()),
+    ("Ex-CRC PSOs are on a lower grade for identical work.", {"pay_grading"}, set()),
+    ("We lost our essential car user allowance at transfer.", {"pay_grading"}, set()),
+    ("PSOs are doing the same work as POs on a lower band.", {"pay_grading", "professional_identity"}, set()),
+    ("The workload allowance for PSRs is far too low.", {"workload"}, {"pay_grading"}),
+    ("Senior leaders pay lip service to wellbeing.", {"leadership_communication"}, {"pay_grading"}),
+    ("They removed London weighting from ex-CRC staff.", {"pay_grading"}, {"workload"}),
+    # staffing: more, extra or not enough staff
+    ("We've taken on hundreds of extra cases with no additional staff.", {"staffing", "workload"}, set()),
+    ("We are short of staff in every team.", {"staffing"}, set()),
+    ("There aren't enough staff to run duty.", {"staffing"}, set()),
+    ("The staff in my team are brilliant.", set(), {"staffing"}),
+    # bureaucracy: admin as a burden, not admin as a job
+    ("The admin burden has doubled since we joined the civil service.", {"bureaucracy"}, set()),
+    ("Admin eats up half of my time.", {"bureaucracy"}, set()),
+    ("I feel like a glorified admin worker.", {"professional_identity"}, {"bureaucracy"}),
+    ("Our admin staff are the only reason the office runs.", set(), {"bureaucracy"}),
+    # workload: drowning in work and covering cases, not in e-learning or in what trainees may do
+    ("I'm drowning in work and the cases keep coming.", {"workload"}, set()),
+    ("I've been covering cases for a colleague on long-term sick.", {"workload"}, set()),
+    ("Drowning in e-learning modules.", {"induction_overload"}, {"workload"}),
+    ("PQiP learners cannot cover high-risk cases on their own.", {"staffing"}, {"workload"}),
+]
+
+
+@pytest.fixture(scope="module")
+def bundled_codes(bundled: Codebook) -> dict[str, set[str]]:
+    """The codes the rule coder gives each of BUNDLED_CASES with the bundled codebook."""
+    quotes = [
+        Quote(quote_id=f"q{i}", response_id=f"r{i}", text=text, source="cases", row=i + 2)
+        for i, (text, _, _) in enumerate(BUNDLED_CASES)
+    ]
+    found: dict[str, set[str]] = {q.text: set() for q in quotes}
+    texts = {q.quote_id: q.text for q in quotes}
+    for coding in RulesCoder(n_jobs=1).fit(bundled).predict(quotes):
+        found[texts[coding.quote_id]].add(coding.code)
+    return found
+
+
+@pytest.mark.parametrize(("text", "wanted", "unwanted"), BUNDLED_CASES, ids=[c[0][:40] for c in BUNDLED_CASES])
+def test_bundled_codebook_codes_typical_comments(
+    bundled_codes: dict[str, set[str]], text: str, wanted: set[str], unwanted: set[str]
+) -> None:
+    got = bundled_codes[text]
+    assert wanted <= got, f"missing {wanted - got}; got {got}"
+    assert not unwanted & got, f"should not get {unwanted & got}"
+
+
+@pytest.mark.parametrize(
+    ("term", "finds", "misses"),
+    [
+        # "parking" would also find "parked" (set aside); the phrases do not.
+        ("parking space*", ["parking spaces"], ["parked"]),
+        ("car park*", ["car parks", "car parking"], ["parked"]),
+        ("work from home", ["working from home", "worked from home"], []),
+        ("lower band", ["lower bands"], []),
+    ],
+)
+def test_bundled_terms_expand_as_intended(term: str, finds: list[str], misses: list[str]) -> None:
+    index = TermIndex([term])
+    for text in finds:
+        assert index.find(text), (term, text)
+    for text in misses:
+        assert not index.find(text), (term, text)

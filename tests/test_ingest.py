@@ -124,14 +124,33 @@ def test_txt_document_is_one_response(tmp_path):
     assert result.rows_read == 1
 
 
-def test_markdown_document_split_into_paragraphs(tmp_path):
+def test_markdown_document_split_into_paragraphs_leaves_out_headings(tmp_path):
     path = tmp_path / "findings.md"
-    text = "# Findings\n\nStaff are tired.\nVery tired.\n\nLaptops work.\n"
+    text = "# Findings\n\nStaff are tired.\nVery tired.\n\n## IT\n#1 issue: laptops. Wifi is fixed.\n"
     path.write_text(text, encoding="utf-8")
     result = read_file(path, IngestOptions(split="paragraph"))
-    assert [q.text for q in result.quotes] == ["# Findings", "Staff are tired.\nVery tired.", "Laptops work."]
-    assert [q.quote_id for q in result.quotes] == ["findings:1.1", "findings:1.2", "findings:1.3"]
+    # "#1" without a space after it is text, as Markdown renders it.
+    assert [q.text for q in result.quotes] == ["Staff are tired.\nVery tired.", "#1 issue: laptops. Wifi is fixed."]
+    assert [q.quote_id for q in result.quotes] == ["findings:1.1", "findings:1.2"]
     assert all(text[q.start : q.end] == q.text for q in result.quotes)
+    sentences = read_file(path, IngestOptions(split="sentence")).quotes
+    assert [q.text for q in sentences] == ["Staff are tired.", "Very tired.", "#1 issue: laptops.", "Wifi is fixed."]
+    # The whole response keeps its headings, and a .txt file has none.
+    assert read_file(path, IngestOptions()).quotes[0].text == text.strip()
+    txt = tmp_path / "findings.txt"
+    txt.write_text(text, encoding="utf-8")
+    assert read_file(txt, IngestOptions(split="paragraph")).quotes[0].text == "# Findings"
+
+
+def test_markdown_document_of_headings_only_is_still_accounted_for(tmp_path):
+    path = tmp_path / "outline.md"
+    path.write_text("# Findings\n\n## Workload\n", encoding="utf-8")
+    for split in ("paragraph", "sentence"):
+        result = read_file(path, IngestOptions(split=split))
+        assert result.quotes == [] and result.rows_read == 1
+        assert [(r.row, r.reason) for r in result.rejects] == [(1, "empty_answer")]
+        assert "Markdown headings" in result.rejects[0].detail
+        assert reconciles(result)
 
 
 def _workbook(path, sheets):
@@ -158,6 +177,43 @@ def test_xlsx_first_sheet_by_default_and_numbers_as_text(tmp_path):
         ("1001", "Too many emails", {"Score": "4"})
     ]
     assert [(r.row, r.reason) for r in result.rejects] == [(3, "empty_answer")]
+
+
+def test_xlsx_rows_with_blank_cells_at_the_end_are_read(tmp_path):
+    path = _workbook(
+        tmp_path / "survey.xlsx",
+        {
+            "Responses": [
+                ["ID", "Region", "Q1", "Q2", "Organisation"],
+                [1, "London", "Only the first question", None, None],
+                [2, "Wales", None, "Only the second question", None],
+                [3, "NW", None, None, None],
+                [4, "KSS", "Both", "answered", None],
+                [5, "London", "Org given", None, "CRC"],
+            ]
+        },
+    )
+    options = IngestOptions(id_col="id", region_col="region", org_col="organisation", text_cols=["Q1", "Q2"])
+    result = read_file(path, options)
+    assert [(q.quote_id, q.text, q.region, q.org) for q in result.quotes] == [
+        ("1:1.1", "Only the first question", "London", None),
+        ("2:2.1", "Only the second question", "Wales", None),
+        ("4:1.1", "Both", "Kent, Surrey and Sussex", None),
+        ("4:2.1", "answered", "Kent, Surrey and Sussex", None),
+        ("5:1.1", "Org given", "London", "CRC"),
+    ]
+    [reject] = result.rejects
+    assert (reject.row, reject.reason, reject.raw) == (4, "empty_answer", "3\tNW")
+    assert reject.detail == "the answer columns 'Q1', 'Q2' are blank"
+    assert result.rows_read == 5 and reconciles(result)
+
+
+def test_xlsx_values_beyond_the_header_are_still_a_broken_row(tmp_path):
+    path = _workbook(tmp_path / "wide.xlsx", {"S": [["id", "text"], [1, "fine", None], [2, "extra", "cell"]]})
+    result = read_file(path, IngestOptions(id_col="id"))
+    assert [q.text for q in result.quotes] == ["fine"]
+    assert [(r.row, r.reason) for r in result.rejects] == [(3, "unreadable_row")]
+    assert "3 cells but the header has 2 columns" in result.rejects[0].detail
 
 
 def test_xlsx_named_sheet_and_missing_sheet(tmp_path):
@@ -407,6 +463,27 @@ def test_multiple_text_columns_tag_the_question(tmp_path):
     ]
     assert [(r.row, r.reason) for r in result.rejects] == [(4, "empty_answer")]
     assert result.rows_read == 3 and reconciles(result)
+
+
+def test_csv_rows_missing_their_trailing_empty_cells_are_read(tmp_path):
+    # Excel leaves the delimiters of blank trailing cells out of some CSV rows.
+    path = tmp_path / "short.csv"
+    path.write_text(
+        "id,Q1,Q2,org\n1,only the first\n2,,only the second\n3,both,answered,CRC\n4\n5,,\n",
+        encoding="utf-8",
+    )
+    result = read_file(path, IngestOptions(id_col="id", org_col="org", text_cols=["Q1", "Q2"]))
+    assert [(q.quote_id, q.text, q.org) for q in result.quotes] == [
+        ("1:1.1", "only the first", None),
+        ("2:2.1", "only the second", None),
+        ("3:1.1", "both", "CRC"),
+        ("3:2.1", "answered", "CRC"),
+    ]
+    # A row without even its first answer cell may be the tail of a broken line.
+    assert [(r.row, r.reason) for r in result.rejects] == [(5, "unreadable_row"), (6, "empty_answer")]
+    assert "answer columns are missing" in result.rejects[0].detail
+    assert result.rejects[1].detail == "the answer columns 'Q1', 'Q2' are blank"
+    assert reconciles(result)
 
 
 def test_ids_without_id_column_are_file_and_row_and_stable(tmp_path):

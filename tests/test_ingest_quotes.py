@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 
 from probation_themes.ingest import (
@@ -12,6 +15,7 @@ from probation_themes.ingest import (
     normalise_region,
     read_file,
 )
+from probation_themes.ingest.quotes import parse_attribution
 from probation_themes.ingest.split import paragraphs, sentences
 
 # Written for these tests in the style of an inspectorate's themed quote table:
@@ -210,6 +214,20 @@ def test_there_are_twelve_regions_and_each_canonical_name_is_known():
         ("KSS", "Kent, Surrey and Sussex"),
         ("Kent Surrey & Sussex", "Kent, Surrey and Sussex"),
         ("Greater London", "London"),
+        ("N West", "North West"),
+        ("N. West", "North West"),
+        ("N.West", "North West"),
+        ("N East", "North East"),
+        ("N. East", "North East"),
+        ("W Mids", "West Midlands"),
+        ("W. Mids", "West Midlands"),
+        ("E Mids", "East Midlands"),
+        ("Yorks & Humber", "Yorkshire and the Humber"),
+        ("Yorks and Humber", "Yorkshire and the Humber"),
+        ("Yorks. & the Humber region", "Yorkshire and the Humber"),
+        ("S West", "South West"),
+        ("S. Central", "South Central"),
+        ("Gtr. Manchester", "Greater Manchester"),
     ],
 )
 def test_region_aliases(alias, region):
@@ -240,10 +258,95 @@ def test_every_region_is_reachable_from_an_alias_other_than_its_name():
         ("other", "Other"),
         ("HMPPS", "Other"),
         ("Prison Service", "Other"),
+        ("Purple Futures", "CRC"),
+        ("Interserve", "CRC"),
+        ("Seetec", "CRC"),
+        ("KSS CRC", "CRC"),
+        ("Sodexo", "CRC"),
+        ("Sodexo Justice Services", "CRC"),
+        ("Working Links", "CRC"),
+        ("MTC Novo", "CRC"),
+        ("MTCnovo", "CRC"),
+        ("ARCC", "CRC"),
+        ("Durham Tees Valley CRC", "CRC"),
+        ("Cheshire and Greater Manchester CRC (CGM CRC)", "CRC"),
+        ("CGM CRC", "CRC"),
+        ("Thames Valley CRC", "CRC"),
+        ("Bristol Gloucestershire Somerset and Wiltshire CRC (BGSW)", "CRC"),
+        ("BGSW", "CRC"),
+        ("Dorset Devon and Cornwall CRC (DDC)", "CRC"),
+        ("Northumbria CRC", "CRC"),
+        ("Wales CRC", "CRC"),
+        ("London CRC", "CRC"),
+        ("CRC (Purple Futures)", "CRC"),
+        ("CRC (any owner at all)", "CRC"),
+        ("Hampshire & IoW CRC", "CRC"),
+        ("Community Rehabilitation Company (Sodexo)", "CRC"),
+        ("HMPPS Wales", "NPS"),
+        ("Wales NPS", "NPS"),
+        ("NPS Wales", "NPS"),
+        ("NPS - Midlands division", "NPS"),
+        ("National Probation Service (Wales)", "NPS"),
+        ("Neither CRC nor NPS", "Other"),
     ],
 )
 def test_org_aliases(alias, org):
     assert normalise_org(alias) == (org, True)
+
+
+@pytest.mark.parametrize("value", ["CRC and NPS", "NPS/CRC", "non-CRC", "Not NPS", "Probation Trust", "SCRCC"])
+def test_values_naming_both_or_neither_organisation_stay_unknown(value):
+    assert normalise_org(value) == (value, False)
+
+
+def test_south_east_is_not_a_probation_region():
+    # The nearest region is Kent, Surrey and Sussex, but guessing would misplace people.
+    for value in ("South East", "SE", "S. East", "South-East region"):
+        assert normalise_region(value) == (value, False)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Prefer not to say",
+        "prefer not to say",
+        "Rather not say",
+        "N/A",
+        "NA",
+        "n/a",
+        "Unknown",
+        "Don't know",
+        "Don’t know",
+        "Not stated",
+        "-",
+        " -- ",
+        "?",
+    ],
+)
+def test_non_answers_are_not_given(value):
+    assert normalise_region(value) == (None, False)
+    assert normalise_org(value) == (None, False)
+
+
+def test_non_answers_are_blank_and_not_reported_as_unknown(tmp_path):
+    path = tmp_path / "survey.csv"
+    path.write_text(
+        "id,region,org,text\n"
+        "1,Prefer not to say,N/A,One\n"
+        "2,-,Don't know,Two\n"
+        "3,South East,Seetec,Three\n"
+        "4,W. Mids,Unknown,Four\n",
+        encoding="utf-8",
+    )
+    result = read_file(path, IngestOptions(id_col="id", region_col="region", org_col="org"))
+    assert [(q.region, q.org) for q in result.quotes] == [
+        (None, None),
+        (None, None),
+        ("South East", "CRC"),
+        ("West Midlands", None),
+    ]
+    assert result.unknown_regions == {"South East": 1}
+    assert result.unknown_orgs == {}
 
 
 def test_unknown_values_are_kept_verbatim_and_blanks_are_none():
@@ -251,3 +354,127 @@ def test_unknown_values_are_kept_verbatim_and_blanks_are_none():
     assert normalise_org("Probation Trust") == ("Probation Trust", False)
     assert normalise_region("   ") == (None, False)
     assert normalise_org(None) == (None, False)
+
+
+# --- attributions when report text is split by paragraph or sentence ------------
+
+ATTRIBUTED = (
+    "Staff views\n\n"
+    "Many felt unheard. “Nobody asked what we knew. I had led a team for years.” (Greater Manchester, CRC) "
+    "Others were positive.\n\n"
+    "“I’m glad we are one service.” (Wales, NPS) “The laptops arrived late.” (South Central, Other)\n\n"
+    "“They called it a merger.”\n(South West, CRC)\n\n"
+    "Nobody listens to us\n\n(London NPS)\n\n"
+    "“Too many emails. Far too many.” – (Atlantis, CRC)\n"
+)
+
+
+def _read(tmp_path, name, text, split, **options):
+    path = tmp_path / name
+    if isinstance(text, list):
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(text)
+        text = buffer.getvalue()
+    path.write_text(text, encoding="utf-8")
+    result = read_file(path, IngestOptions(split=split, **options))
+    assert result.rows_read == result.responses_with_quotes + len(result.rejects)
+    return result
+
+
+def test_sentences_take_their_quotations_attribution_and_lose_it_from_the_text(tmp_path):
+    result = _read(tmp_path, "report.txt", ATTRIBUTED, "sentence")
+    assert [(q.text, q.region, q.org) for q in result.quotes] == [
+        ("Staff views", None, None),
+        ("Many felt unheard.", None, None),
+        ("“Nobody asked what we knew.", "Greater Manchester", "CRC"),
+        ("I had led a team for years.”", "Greater Manchester", "CRC"),
+        ("Others were positive.", None, None),
+        ("“I’m glad we are one service.”", "Wales", "NPS"),
+        ("“The laptops arrived late.”", "South Central", "Other"),
+        ("“They called it a merger.”", "South West", "CRC"),
+        ("Nobody listens to us", "London", "NPS"),
+        ("“Too many emails.", "Atlantis", "CRC"),
+        ("Far too many.”", "Atlantis", "CRC"),
+    ]
+    assert all(ATTRIBUTED[q.start : q.end] == q.text for q in result.quotes)
+    assert [q.position for q in result.quotes] == list(range(len(result.quotes)))
+    # One quotation of two sentences is one unknown region, not two.
+    assert result.unknown_regions == {"Atlantis": 1} and result.unknown_orgs == {}
+
+
+def test_paragraphs_take_their_quotations_attribution_and_lose_it_from_the_text(tmp_path):
+    result = _read(tmp_path, "report.md", ATTRIBUTED, "paragraph")
+    assert [(q.text, q.region, q.org) for q in result.quotes] == [
+        ("Staff views", None, None),
+        (
+            "Many felt unheard. “Nobody asked what we knew. I had led a team for years.”",
+            "Greater Manchester",
+            "CRC",
+        ),
+        ("Others were positive.", None, None),
+        ("“I’m glad we are one service.”", "Wales", "NPS"),
+        ("“The laptops arrived late.”", "South Central", "Other"),
+        ("“They called it a merger.”", "South West", "CRC"),
+        ("Nobody listens to us", "London", "NPS"),
+        ("“Too many emails. Far too many.”", "Atlantis", "CRC"),
+    ]
+    assert all(ATTRIBUTED[q.start : q.end] == q.text for q in result.quotes)
+
+
+def test_the_inspectorate_report_split_into_sentences_keeps_no_attribution(tmp_path):
+    result = _read(tmp_path, "annual_report.txt", REPORT, "sentence")
+    texts = [q.text for q in result.quotes]
+    for quote in extract_quotes(REPORT):
+        assert not any(quote.attribution in text for text in texts), quote.attribution
+        # A passage of a quotation spans its quote marks, one character either side.
+        inside = [q for q in result.quotes if quote.start - 1 <= q.start and q.end <= quote.end + 1]
+        assert inside and all((q.region, q.org) == (quote.region, quote.org) for q in inside)
+    assert not any(text.startswith("(") for text in texts)
+    narrative = [q for q in result.quotes if q.text.startswith("The inspectorate notes")]
+    assert [(q.region, q.org) for q in narrative] == [(None, None)]
+    assert all(REPORT[q.start : q.end] == q.text for q in result.quotes)
+
+
+def test_split_cells_fall_back_to_the_region_and_org_columns(tmp_path):
+    text = [
+        ["id", "region", "org", "text"],
+        ["1", "Wales", "NPS", "Busy. “I quit.” (London, CRC) Then I left."],
+        ["2", "Wales", "NPS", "“Only a quotation.” (London)"],
+        ["3", "Wales", "NPS", "“Nothing but an attribution” has words; (London) alone does not"],
+    ]
+    options = {"id_col": "id", "region_col": "region", "org_col": "org"}
+    result = _read(tmp_path, "cells.csv", text, "sentence", **options)
+    assert [(q.quote_id, q.text, q.region, q.org) for q in result.quotes] == [
+        ("1:1.1", "Busy.", "Wales", "NPS"),
+        ("1:1.2", "“I quit.”", "London", "CRC"),
+        ("1:1.3", "Then I left.", "Wales", "NPS"),
+        ("2:1.1", "“Only a quotation.”", "London", "NPS"),
+        ("3:1.1", "“Nothing but an attribution” has words; (London) alone does not", "Wales", "NPS"),
+    ]
+
+
+def test_an_answer_of_nothing_but_an_attribution_is_an_empty_answer(tmp_path):
+    rows = [["id", "text"], ["1", "(London, CRC)"], ["2", "Fine."]]
+    result = _read(tmp_path, "only.csv", rows, "paragraph", id_col="id")
+    assert [q.text for q in result.quotes] == ["Fine."]
+    assert [(r.row, r.reason) for r in result.rejects] == [(2, "empty_answer")]
+    assert "only attributions" in result.rejects[0].detail
+
+
+@pytest.mark.parametrize(
+    ("raw", "parsed"),
+    [
+        ("London CRC", ("London", "CRC")),
+        ("NPS Wales", ("Wales", "NPS")),
+        ("North East NPS", ("North East", "NPS")),
+        ("N. West, NPS", ("North West", "NPS")),
+        ("London, Purple Futures", ("London", "CRC")),
+        ("Durham Tees Valley CRC", (None, "CRC")),
+        ("Prefer not to say, CRC", (None, "CRC")),
+        ("mostly CRC staff", None),
+        ("CRC and NPS alike", None),
+        ("31 per cent", None),
+    ],
+)
+def test_parse_attribution(raw, parsed):
+    assert parse_attribution(raw) == parsed

@@ -120,3 +120,15 @@ def test_gold_agreement_counts_quotes_placed_under_their_human_theme():
     agreement = gold_agreement(quotes, codings)
     assert (agreement.placed, agreement.quotes) == (1, 3)
     assert agreement.per_theme == {"workload": (1, 2), "ict": (0, 1)}
+
+
+def test_quote_split_recovers_every_published_quote_from_the_report_text():
+    """The inspectorate's own report text, split by quotation, gives back its 40 quotes exactly."""
+    from probation_themes.ingest import read_file
+
+    root = Path(__file__).resolve().parents[1] / "corpora" / "inspectorate_2021"
+    result = read_file(root / "report_extract.md", IngestOptions(split="quote"))
+    with (root / "quotes.csv").open(encoding="utf-8", newline="") as fh:
+        published = [(r["text"], r["region"], r["org"]) for r in csv.DictReader(fh)]
+    assert [(q.text, q.region, q.org) for q in result.quotes] == published
+    assert result.rows_read == 1 and not result.rejects

@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from probation_themes.ingest import split as splitters
 from probation_themes.ingest.clean import clean_cell, strip_controls
 from probation_themes.ingest.columns import default_text_column, find_column, unique_names
 from probation_themes.ingest.normalise import normalise_org, normalise_region
 from probation_themes.ingest.options import IngestOptions
-from probation_themes.ingest.quotes import extract_quotes, is_known_org, is_known_region
+from probation_themes.ingest.passages import split_passages
+from probation_themes.ingest.quotes import ExtractedQuote, extract_quotes, is_known_org, is_known_region
 from probation_themes.ingest.tables import Record
 from probation_themes.models import IngestResult, Quote, Reject
-
-_SPANS: dict[str, Callable[[str], list[tuple[int, int]]]] = {
-    "response": splitters.whole,
-    "paragraph": splitters.paragraphs,
-    "sentence": splitters.sentences,
-}
-
 
 def _cells(count: int) -> str:
     return "1 cell" if count == 1 else f"{count} cells"
@@ -66,6 +59,7 @@ class _Builder:
         options: IngestOptions,
         document: bool,
         controls_stripped: bool,
+        markdown: bool = False,
     ):
         self.source = source
         self._controls_stripped = controls_stripped
@@ -73,6 +67,7 @@ class _Builder:
         self.layout = layout
         self.split = options.split
         self.document = document
+        self.markdown = markdown
         self.quotes: list[Quote] = []
         self.rejects: list[Reject] = []
         self.rows_read = 0
@@ -183,36 +178,64 @@ class _Builder:
         for number, question, answer in answers:
             if self.split == "quote":
                 self._add_extracted(response_id, row, number, question, answer, region, org, attributes)
-                continue
-            for position, (start, end) in enumerate(_SPANS[self.split](answer)):
-                self.quotes.append(
-                    Quote(
-                        quote_id=f"{response_id}:{number}.{position + 1}",
-                        response_id=response_id,
-                        text=answer[start:end],
-                        source=self.source,
-                        row=row,
-                        question=question,
-                        position=position,
-                        start=start,
-                        end=end,
-                        region=region,
-                        org=org,
-                        attributes=attributes,
-                    )
-                )
+            else:
+                self._add_passages(response_id, row, number, question, answer, region, org, attributes)
         if len(self.quotes) == before:
-            self.reject(
-                row,
-                "no_quotes_found",
-                "the text has no quotation followed by an attribution such as (Region, CRC)",
-                raw,
-            )
+            if self.split == "quote":
+                reason, detail = "no_quotes_found", (
+                    "the text has no quotation followed by an attribution such as (Region, CRC)"
+                )
+            else:
+                holder = "document" if self.document else "answer"
+                what = "Markdown headings and attributions" if self.markdown else "attributions"
+                reason = "empty_answer"
+                detail = f"the {holder} holds only {what} such as (Region, CRC), no text to quote"
+            self.reject(row, reason, detail, raw)
             return
         if region is not None and not region_known:
             self.unknown_regions[region] += 1
         if org is not None and not org_known:
             self.unknown_orgs[org] += 1
+
+    def _count_unknown(self, quotation: ExtractedQuote) -> None:
+        if quotation.region is not None and not is_known_region(quotation.region):
+            self.unknown_regions[quotation.region] += 1
+        if quotation.org is not None and not is_known_org(quotation.org):
+            self.unknown_orgs[quotation.org] += 1
+
+    def _add_passages(
+        self,
+        response_id: str,
+        row: int,
+        number: int,
+        question: str | None,
+        answer: str,
+        region: str | None,
+        org: str | None,
+        attributes: dict[str, str],
+    ) -> None:
+        counted: set[int] = set()
+        for position, passage in enumerate(split_passages(answer, self.split, self.markdown)):
+            quotation = passage.quotation
+            if quotation is not None and quotation.start not in counted:
+                counted.add(quotation.start)  # a quotation of several sentences is one attribution
+                self._count_unknown(quotation)
+            self.quotes.append(
+                Quote(
+                    quote_id=f"{response_id}:{number}.{position + 1}",
+                    response_id=response_id,
+                    text=answer[passage.start : passage.end],
+                    source=self.source,
+                    row=row,
+                    question=question,
+                    position=position,
+                    start=passage.start,
+                    end=passage.end,
+                    region=quotation.region if quotation and quotation.region is not None else region,
+                    org=quotation.org if quotation and quotation.org is not None else org,
+                    attributes=attributes,
+                )
+            )
 
     def _add_extracted(
         self,
@@ -226,10 +249,7 @@ class _Builder:
         attributes: dict[str, str],
     ) -> None:
         for position, found in enumerate(extract_quotes(answer)):
-            if found.region is not None and not is_known_region(found.region):
-                self.unknown_regions[found.region] += 1
-            if found.org is not None and not is_known_org(found.org):
-                self.unknown_orgs[found.org] += 1
+            self._count_unknown(found)
             self.quotes.append(
                 Quote(
                     quote_id=f"{response_id}:{number}.{position + 1}",
@@ -289,7 +309,15 @@ def build_table(
 def build_document(path: Path, text: str, options: IngestOptions, encoding: str | None) -> IngestResult:
     """Read a whole document as one response (row 1, response id = file stem)."""
     layout = _Layout(columns=["text"], text=[0], id=None, region=None, org=None, attrs=[])
-    builder = _Builder(path.name, path.stem, layout, options, document=True, controls_stripped=True)
+    builder = _Builder(
+        path.name,
+        path.stem,
+        layout,
+        options,
+        document=True,
+        controls_stripped=True,
+        markdown=path.suffix.lower() == ".md",
+    )
     builder.add(1, [text], None, None)
     if builder.rows_read == 0:
         # A document of nothing but spaces is still a file the user gave us: account for it.

@@ -79,37 +79,45 @@ def parse_attribution(raw: str) -> tuple[str | None, str | None] | None:
     organisation when it is one, and everything before it is the region.
     ``NPS, London`` (organisation first) and ``West Midlands, CRC, PO`` (an extra
     part after the organisation) are read when the region is recognised.
-    ``London NPS``: without a comma the last words are tried as the organisation.
+    ``London NPS`` or ``NPS Wales``: without a comma the first or last words are
+    tried as the organisation and the rest as the region.
     """
     raw = raw.strip(_TRAILING_PUNCT)
     if not raw:
         return None
     parts = [part.strip() for part in raw.split(",")]
-    org, org_known = _org(parts[-1])
-    if org_known:
-        # The region is kept even when unrecognised ("Scotland, CRC"): the
-        # organisation alone shows this bracket is an attribution.
-        return normalise_region(", ".join(parts[:-1]))[0], org
-    for index in range(len(parts) - 1):
-        org, org_known = _org(parts[index])
-        if not org_known:
-            continue
-        rest = parts[index + 1 :] if index == 0 else parts[:index]
-        region, region_known = normalise_region(", ".join(rest))
-        if region_known:
-            return region, org
+    if len(parts) > 1:
+        org, org_known = _org(parts[-1])
+        if org_known:
+            # The region is kept even when unrecognised ("Scotland, CRC"): the
+            # organisation alone shows this bracket is an attribution.
+            return normalise_region(", ".join(parts[:-1]))[0], org
+        for index in range(len(parts) - 1):
+            org, org_known = _org(parts[index])
+            if not org_known:
+                continue
+            rest = parts[index + 1 :] if index == 0 else parts[:index]
+            region, region_known = normalise_region(", ".join(rest))
+            if region_known:
+                return region, org
+        region, region_known = normalise_region(raw)
+        return (region, None) if region_known else None
+    # Splitting the words comes first: "NPS Wales" and "London CRC" are aliases
+    # of a region or an organisation alone, but here they name both.
+    words = raw.split()
+    for size in range(min(4, len(words) - 1), 0, -1):
+        for org_words, region_words in ((words[-size:], words[:-size]), (words[:size], words[size:])):
+            org, org_known = _org(" ".join(org_words))
+            if not org_known:
+                continue
+            region, region_known = normalise_region(" ".join(region_words))
+            if region_known:
+                return region, org
     region, region_known = normalise_region(raw)
     if region_known:
         return region, None
-    words = raw.split()
-    for size in range(min(4, len(words) - 1), 0, -1):
-        org, org_known = _org(" ".join(words[-size:]))
-        if not org_known:
-            continue
-        region, region_known = normalise_region(" ".join(words[:-size]))
-        if region_known:
-            return region, org
-    return None
+    org, org_known = _org(raw)
+    return (None, org) if org_known else None
 
 
 def _read_attribution(text: str, open_bracket: int) -> tuple[str, int, bool]:

@@ -59,6 +59,11 @@ def read_file(path: str | Path, options: IngestOptions) -> IngestResult:
     blank is skipped and not counted. Every other row becomes quotes or a reject,
     so ``rows_read == responses_with_quotes + len(rejects)``.
 
+    With ``split`` set to paragraph or sentence, a quotation's attribution such as
+    ``(Greater Manchester, CRC)`` gives its passages their region and organisation
+    (over the region and organisation columns) and is removed from their text; in
+    ``.md`` documents, heading lines (``# Findings``) are left out.
+
     The encoding is detected (UTF-8 with or without BOM, UTF-16, Windows-1252)
     unless ``options.encoding`` names one; mojibake such as ``naÃ¯ve`` is repaired
     with ftfy and counted in ``repaired``.
