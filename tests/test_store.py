@@ -156,3 +156,16 @@ def test_busy_project_gives_a_clear_message(tmp_path: Path):
     proj.start_run(Run(command="x", started_at=NOW))
     proj.close()
     holder.close()
+
+
+def test_coder_codings_replace_earlier_imports_of_that_coder(project: Project):
+    _ingest(project, [_quote(1), _quote(2)])
+    run_id = project.start_run(Run(command="import-codings", started_at=NOW))
+    assert project.coder_codings("ann") is None
+    project.replace_coder_codings("ann", "response", ["r1", "r2"], [("r1", "workload")], run_id=run_id)
+    project.replace_coder_codings("bo", "quote", ["r1:1.1"], [], run_id=run_id)
+    assert project.replace_coder_codings("ann", "response", ["r2"], [("r2", "ict"), ("r2", "ict")], run_id=run_id) == (1, 1)
+    ann = project.coder_codings("ann")
+    assert (ann.level, ann.units, ann.positives) == ("response", frozenset({"r2"}), frozenset({("r2", "ict")}))
+    assert project.coders() == ["ann", "bo"]
+    assert project.response_ids() == {"r1", "r2"} and project.quote_ids() == {"r1:1.1", "r2:1.1"}

@@ -97,8 +97,29 @@ _M001_INITIAL = """
 """
 
 
+# Codings made elsewhere (another researcher, a gold standard), kept per coder. A coder's
+# units are everything they looked at: a unit with no row in coder_codings was left uncoded.
+_M002_CODER_CODINGS = """
+        CREATE TABLE coder_units (
+            coder TEXT NOT NULL,
+            level TEXT NOT NULL CHECK (level IN ('response', 'quote')),
+            unit_id TEXT NOT NULL,
+            run_id INTEGER NOT NULL REFERENCES runs(run_id),
+            PRIMARY KEY (coder, level, unit_id)
+        );
+        CREATE TABLE coder_codings (
+            coder TEXT NOT NULL,
+            level TEXT NOT NULL CHECK (level IN ('response', 'quote')),
+            unit_id TEXT NOT NULL,
+            code TEXT NOT NULL,
+            run_id INTEGER NOT NULL REFERENCES runs(run_id),
+            PRIMARY KEY (coder, level, unit_id, code)
+        );
+"""
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", _M001_INITIAL),
+    ("002_coder_codings", _M002_CODER_CODINGS),
 ]
 
 

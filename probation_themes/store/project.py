@@ -40,6 +40,16 @@ _QUOTE_COLUMNS = (
 
 
 @dataclass(frozen=True)
+class CoderCodings:
+    """One coder's imported codings: the units they looked at and the codes they gave."""
+
+    coder: str
+    level: Literal["response", "quote"]
+    units: frozenset[str]
+    positives: frozenset[tuple[str, str]]  # (unit_id, code)
+
+
+@dataclass(frozen=True)
 class SourceRecord:
     """One ingested file, with its reconciliation figures."""
 
@@ -307,6 +317,68 @@ class Project:
             "SELECT source, row, reason, detail, raw FROM rejects ORDER BY reject_id"
         ).fetchall()
         return [Reject(source=r[0], row=r[1], reason=r[2], detail=r[3], raw=r[4]) for r in rows]
+
+    # -- codings by other coders ------------------------------------------------
+
+    def replace_coder_codings(
+        self,
+        coder: str,
+        level: Literal["response", "quote"],
+        units: Iterable[str],
+        positives: Iterable[tuple[str, str]],
+        *,
+        run_id: int,
+    ) -> tuple[int, int]:
+        """Store a coder's codings, replacing any earlier import by that coder, all or nothing.
+
+        ``units`` are every response or quote the coder looked at (coded or not);
+        ``positives`` the (unit_id, code) pairs they applied. Returns (units, codings) stored.
+        """
+        unit_list = list(dict.fromkeys(units))
+        pairs = list(dict.fromkeys(positives))
+        with self._transaction() as db:
+            db.execute("DELETE FROM coder_units WHERE coder = ?", (coder,))
+            db.execute("DELETE FROM coder_codings WHERE coder = ?", (coder,))
+            db.executemany(
+                "INSERT INTO coder_units (coder, level, unit_id, run_id) VALUES (?,?,?,?)",
+                ((coder, level, u, run_id) for u in unit_list),
+            )
+            db.executemany(
+                "INSERT INTO coder_codings (coder, level, unit_id, code, run_id) VALUES (?,?,?,?,?)",
+                ((coder, level, u, code, run_id) for u, code in pairs),
+            )
+        return len(unit_list), len(pairs)
+
+    def coders(self) -> list[str]:
+        """Names of coders whose codings were imported, sorted."""
+        return [r[0] for r in self._db.execute("SELECT DISTINCT coder FROM coder_units ORDER BY coder")]
+
+    def coder_codings(self, coder: str) -> CoderCodings | None:
+        """A coder's imported codings, or None if nothing was imported under that name."""
+        rows = self._db.execute("SELECT level, unit_id FROM coder_units WHERE coder = ?", (coder,)).fetchall()
+        if not rows:
+            return None
+        positives = self._db.execute(
+            "SELECT unit_id, code FROM coder_codings WHERE coder = ?", (coder,)
+        ).fetchall()
+        return CoderCodings(
+            coder=coder,
+            level=rows[0][0],
+            units=frozenset(r[1] for r in rows),
+            positives=frozenset((u, c) for u, c in positives),
+        )
+
+    def response_ids(self) -> set[str]:
+        """Every response id in the project."""
+        return {r[0] for r in self._db.execute("SELECT DISTINCT response_id FROM quotes")}
+
+    def quote_ids(self) -> set[str]:
+        """Every quote id in the project."""
+        return {r[0] for r in self._db.execute("SELECT quote_id FROM quotes")}
+
+    def decision_coders(self) -> list[str]:
+        """Names of people who recorded decisions (accept/reject) in the project."""
+        return [r[0] for r in self._db.execute("SELECT DISTINCT coder FROM decisions ORDER BY coder")]
 
     # -- quotes ----------------------------------------------------------------
 
