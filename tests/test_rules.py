@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from probation_themes.codebook import Codebook
+from probation_themes.coding import engine as engine_module
 from probation_themes.coding import rules as rules_module
 from probation_themes.coding.lemmas import inflections
 from probation_themes.coding.rules import (
@@ -412,7 +413,7 @@ def test_two_processes_give_exactly_the_single_process_result(monkeypatch):
 
 def test_spawned_workers_give_the_same_result(monkeypatch):
     monkeypatch.setattr(rules_module, "PARALLEL_MIN_QUOTES", 10)
-    monkeypatch.setattr(rules_module, "_start_method", lambda: "spawn")
+    monkeypatch.setattr(engine_module, "_start_method", lambda: "spawn")
     calls = spy_on_workers(monkeypatch)
     quotes = make_quotes(generated_texts(300, seed=5))
     codebook = make_codebook(**_PARALLEL_RULES)
@@ -420,9 +421,9 @@ def test_spawned_workers_give_the_same_result(monkeypatch):
     # Spawned workers import the module afresh, so only matching done in this
     # process (the fallback when workers cannot start) is seen here.
     in_parent: list[int] = []
-    real_scan = rules_module._Engine.scan
+    real_scan = engine_module._Engine.scan
     monkeypatch.setattr(
-        rules_module._Engine, "scan", lambda self, *a: in_parent.append(1) or real_scan(self, *a)
+        engine_module._Engine, "scan", lambda self, *a: in_parent.append(1) or real_scan(self, *a)
     )
     two = RulesCoder(n_jobs=2, batch_size=50).fit(codebook).predict(quotes)
     assert calls == [2] and in_parent == []
@@ -468,7 +469,7 @@ def _failing_initializer(engine) -> None:
 
 def test_workers_that_cannot_start_fall_back_to_this_process(monkeypatch):
     monkeypatch.setattr(rules_module, "PARALLEL_MIN_QUOTES", 10)
-    monkeypatch.setattr(rules_module, "_init_worker", _failing_initializer)
+    monkeypatch.setattr(engine_module, "_init_worker", _failing_initializer)
     quotes = make_quotes(generated_texts(200, seed=11))
     codebook = make_codebook(**_PARALLEL_RULES)
     one = RulesCoder(n_jobs=1).fit(codebook).scan(quotes)

@@ -1,27 +1,52 @@
-"""The rule coder (``rules.v1``): codes quotes by the ``rules`` of each code in a codebook."""
+"""The rule coder (``rules.v1``): codes quotes by the ``rules`` of each code in a codebook.
+
+The matching itself lives in :mod:`probation_themes.coding.engine`; the spaCy
+reference points for benchmarks live in :mod:`probation_themes.coding.baselines`
+and are importable from here too.
+"""
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
-import os
-import re
-import sys
-import threading
-from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from contextlib import closing, contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 
 from probation_themes.codebook import Codebook
 from probation_themes.coding import registry
 from probation_themes.coding.base import BaseCoder
+from probation_themes.coding.baselines import phrase_matcher_baseline, tokenizer_baseline
+from probation_themes.coding.engine import (
+    Hit,
+    Match,
+    Scanned,
+    Spans,
+    _compile,
+    _Engine,
+    _gc_paused,
+    _scan_in_workers,
+    _usable_cpus,
+)
 from probation_themes.coding.terms import SurfaceForm, TermIndex
 from probation_themes.errors import CoderError
 from probation_themes.models import Coding, Evidence, Quote
+
+__all__ = [
+    "CONFIDENCE_BASE",
+    "PARALLEL_MIN_QUOTES",
+    "Hit",
+    "Match",
+    "RuleScan",
+    "RulesCoder",
+    "Scanned",
+    "Spans",
+    "TermKey",
+    "confidence",
+    "phrase_matcher_baseline",
+    "tokenizer_baseline",
+    "unmatched_terms",
+]
 
 #: Fewer quotes than this are always coded in this process: starting workers costs more.
 PARALLEL_MIN_QUOTES = 5000
@@ -29,17 +54,6 @@ PARALLEL_MIN_QUOTES = 5000
 #: Base of the confidence heuristic: n distinct matched terms give 1 - BASE**n.
 CONFIDENCE_BASE = 0.4
 
-# A word for `near` distances: letters and digits, with inner apostrophes ("can't").
-_WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")
-
-#: (rule, term as written, start, end) — one piece of evidence, cheap to send between processes.
-Match = tuple[str, str, int, int]
-#: (quote index, code index, confidence, evidence) — one coding before it becomes a Coding.
-Hit = tuple[int, int, float, tuple[Match, ...]]
-#: {term or pattern id: [(start, end), …]} — where each term occurred in one text.
-Spans = dict[int, list[tuple[int, int]]]
-#: A matched batch: its hits, and per term and per pattern the number of texts it occurred in.
-Scanned = tuple[list[Hit], Counter, Counter]
 #: (code id, rule kind, term) — one entry of RuleScan.term_counts.
 TermKey = tuple[str, str, str]
 
@@ -73,260 +87,6 @@ def unmatched_terms(term_counts: dict[TermKey, int]) -> list[TermKey]:
 def confidence(n_terms: int) -> float:
     """Strength-of-evidence score for a coding supported by ``n_terms`` distinct terms."""
     return round(1.0 - CONFIDENCE_BASE**n_terms, 4)
-
-
-@dataclass(frozen=True)
-class _CodeRules:
-    code_id: str
-    any: tuple[int, ...]
-    all: tuple[int, ...]
-    near: tuple[tuple[int, int, int], ...]
-    none: tuple[int, ...]
-    regex: tuple[int, ...]
-
-
-def _word_index(starts: list[int], offset: int) -> int:
-    return bisect_right(starts, offset) - 1
-
-
-def _near(
-    a_spans: list[tuple[int, int]], b_spans: list[tuple[int, int]], limit: int, starts: list[int]
-) -> set[tuple[int, int]]:
-    """Spans of a and b that lie within ``limit`` words of each other, in either order."""
-    found: set[tuple[int, int]] = set()
-    for a in a_spans:
-        for b in b_spans:
-            first, second = (a, b) if a[1] <= b[0] else (b, a)
-            if first[1] > second[0]:
-                continue  # overlapping occurrences are one passage, not two terms near each other
-            gap = _word_index(starts, second[0]) - _word_index(starts, first[1] - 1)
-            if gap <= limit:
-                found.update((a, b))
-    return found
-
-
-def _uses(
-    codes: list[_CodeRules], pick: Callable[[_CodeRules], Iterable[int]]
-) -> dict[int, tuple[int, ...]]:
-    """Map each term (or pattern) id to the codes that use it in one kind of rule."""
-    found: dict[int, set[int]] = {}
-    for ci, code in enumerate(codes):
-        for t in pick(code):
-            found.setdefault(t, set()).add(ci)
-    return {t: tuple(sorted(cs)) for t, cs in found.items()}
-
-
-def _compile(
-    codebook: Codebook,
-) -> tuple[list[str], dict[str, tuple[str, str]], list[str], list[_CodeRules]]:
-    """Number a codebook's distinct terms and patterns; express each code's rules by number.
-
-    Returns:
-        The terms, where each term first appears (code id and codebook
-        location, for error messages), the patterns and the compiled codes.
-    """
-    terms: dict[str, int] = {}
-    places: dict[str, tuple[str, str]] = {}
-    patterns: dict[str, int] = {}
-    compiled: list[_CodeRules] = []
-    for ci, code in enumerate(codebook.codes):
-
-        def number(term: str, where: str, _code: str = code.id, _ci: int = ci) -> int:
-            places.setdefault(term, (_code, f"codes -> {_ci} -> rules -> {where}"))
-            return terms.setdefault(term, len(terms))
-
-        r = code.rules
-        if r is None:
-            compiled.append(_CodeRules(code.id, (), (), (), (), ()))
-            continue
-        compiled.append(
-            _CodeRules(
-                code.id,
-                any=tuple(number(t, f"any -> {j}") for j, t in enumerate(r.any)),
-                all=tuple(number(t, f"all -> {j}") for j, t in enumerate(r.all)),
-                near=tuple(
-                    (number(a, f"near -> {j} -> 0"), number(b, f"near -> {j} -> 1"), n)
-                    for j, (a, b, n) in enumerate(r.near)
-                ),
-                none=tuple(number(t, f"none -> {j}") for j, t in enumerate(r.none)),
-                regex=tuple(patterns.setdefault(p, len(patterns)) for p in r.regex),
-            )
-        )
-    return list(terms), places, list(patterns), compiled
-
-
-class _Engine:
-    """The compiled rules: one term index, the regexes, and each code's triggers. Picklable."""
-
-    def __init__(self, index: TermIndex, patterns: list[str], codes: list[_CodeRules]) -> None:
-        self.index = index
-        self.patterns = patterns
-        self.regexes = [re.compile(p, re.IGNORECASE) for p in patterns]
-        self.codes = codes
-        # Evaluation starts from the terms found, so a quote costs in proportion
-        # to its matches, not to the size of the codebook: each term id maps to
-        # the codes using it as (any, all, near, none).
-        uses = [
-            _uses(codes, lambda c: c.any),
-            _uses(codes, lambda c: c.all),
-            _uses(codes, lambda c: [x for a, b, _ in c.near for x in (a, b)]),
-            _uses(codes, lambda c: c.none),
-        ]
-        self.plan: dict[int, tuple[tuple[int, ...], ...]] = {
-            t: tuple(u.get(t, ()) for u in uses) for t in range(len(index.terms))
-        }
-        self.regex_codes = _uses(codes, lambda c: c.regex)
-        self.confidence = [confidence(n) for n in range(257)]
-
-    def _regex_hits(self, text: str) -> Spans:
-        found: Spans = {}
-        for rid, rx in enumerate(self.regexes):
-            spans = [m.span() for m in rx.finditer(text) if m.end() > m.start()]
-            if spans:
-                found[rid] = spans
-        return found
-
-    def _fire(self, text: str, hits: Spans, rx: Spans) -> dict[int, list[Match]]:
-        """Evidence for each code that fires on one text, keyed by code index."""
-        terms, plan = self.index.terms, self.plan
-        fired: dict[int, list[Match]] = {}
-        maybe_all: set[int] = set()
-        maybe_near: set[int] = set()
-        suppressed: set[int] = set()
-        for t in hits:
-            suppressed.update(plan[t][3])
-        for t, spans in hits.items():
-            any_codes, all_codes, near_codes, _ = plan[t]
-            if any_codes:
-                term = terms[t]
-                for ci in any_codes:
-                    if ci not in suppressed:
-                        matches = [("any", term, s, e) for s, e in spans]
-                        if ci in fired:
-                            fired[ci].extend(matches)
-                        else:
-                            fired[ci] = matches
-            if all_codes:
-                maybe_all.update(all_codes)
-            if near_codes:
-                maybe_near.update(near_codes)
-        for ci in maybe_all - suppressed:
-            code = self.codes[ci]
-            if all(t in hits for t in code.all):
-                fired.setdefault(ci, []).extend(
-                    [("all", terms[t], s, e) for t in dict.fromkeys(code.all) for s, e in hits[t]]
-                )
-        starts: list[int] | None = None
-        for ci in maybe_near - suppressed:
-            near: set[Match] = set()
-            for a, b, limit in self.codes[ci].near:
-                if a in hits and b in hits:
-                    if starts is None:
-                        starts = [m.start() for m in _WORD.finditer(text)]
-                    for span in _near(hits[a], hits[b], limit, starts):
-                        # Report each span under the term(s) of the pair that it is.
-                        for t in (a, b):
-                            if span in hits[t]:
-                                near.add(("near", terms[t], *span))
-            if near:
-                fired.setdefault(ci, []).extend(near)
-        for r, spans in rx.items():
-            for ci in self.regex_codes[r]:
-                if ci not in suppressed:
-                    pattern = self.patterns[r]
-                    fired.setdefault(ci, []).extend([("regex", pattern, s, e) for s, e in spans])
-        return fired
-
-    def scan(self, texts: Sequence[str], first: int = 0) -> Scanned:
-        """Match ``texts`` and apply every code's rules; quote indexes start at ``first``."""
-        out: list[Hit] = []
-        term_seen: Counter = Counter()
-        regex_seen: Counter = Counter()
-        find = self.index.find
-        conf = self.confidence
-        use_regex = bool(self.regexes)
-        for i, text in enumerate(texts, first):
-            hits = find(text)
-            rx = self._regex_hits(text) if use_regex else {}
-            if not hits and not rx:
-                continue
-            term_seen.update(hits.keys())
-            if rx:
-                regex_seen.update(rx.keys())
-            fired = self._fire(text, hits, rx)
-            for ci in sorted(fired):
-                evidence = fired[ci]
-                if len(evidence) > 1:
-                    evidence = sorted(set(evidence), key=_evidence_order)
-                    n_terms = len({m[1] for m in evidence})
-                else:
-                    n_terms = 1
-                out.append((i, ci, conf[min(n_terms, 256)], tuple(evidence)))
-        return out, term_seen, regex_seen
-
-
-def _evidence_order(m: Match) -> tuple[int, int, str, str]:
-    return (m[2], m[3], m[0], m[1])
-
-
-# State for worker processes. Under "fork" the parent sets it just before the
-# pool starts so children inherit the compiled automaton instead of unpickling it.
-_WORKER_ENGINE: _Engine | None = None
-_FORK_LOCK = threading.Lock()
-
-
-def _start_method() -> str:
-    """``fork`` where it is safe, so workers share the compiled automaton; else ``spawn``.
-
-    fork copies the parent as it is; with other threads running a lock they hold
-    would be copied locked, so spawn (which pickles the automaton) is used then.
-    """
-    # macOS system libraries are not fork-safe, so Python itself defaults to spawn there.
-    if (
-        sys.platform != "darwin"
-        and "fork" in multiprocessing.get_all_start_methods()
-        and threading.active_count() == 1
-    ):
-        return "fork"
-    return "spawn"
-
-
-def _usable_cpus() -> int:
-    """CPUs this process may run on (fewer than os.cpu_count() in many containers)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0)) or 1
-    return os.cpu_count() or 1
-
-
-def _init_worker(engine: _Engine | None) -> None:
-    global _WORKER_ENGINE
-    if engine is not None:
-        _WORKER_ENGINE = engine
-
-
-def _scan_chunk(job: tuple[int, list[str]]) -> Scanned:
-    first, texts = job
-    if _WORKER_ENGINE is None:
-        raise CoderError("A rule-coding worker started without its rules; run again with n_jobs=1.")
-    with _gc_paused():
-        return _WORKER_ENGINE.scan(texts, first)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many small acyclic objects.
-
-    Matching creates hundreds of thousands of tuples and records; each burst
-    re-triggers full collections that find nothing (coding ran ~40% slower with
-    the collector on). Nothing built here forms a reference cycle.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 @registry.register("rules.v1", default=True)
@@ -440,7 +200,7 @@ class RulesCoder(BaseCoder):
                     "digits to match; write a word or phrase, or use `regex` for punctuation.",
                     code_id=code_id,
                 )
-        self.engine_ = _Engine(index, patterns, compiled)
+        self.engine_ = _Engine(index, patterns, compiled, confidence)
         self.codes_ = [code.id for code in codebook.codes]
         self.automaton_ = index.automaton
         self.n_forms_ = index.n_forms
@@ -456,51 +216,12 @@ class RulesCoder(BaseCoder):
             return 1
         return jobs
 
-    def _chunks(self, texts: list[str], jobs: int) -> list[tuple[int, list[str]]]:
-        # Several chunks per worker even out uneven comment lengths.
-        size = max(1, min(self.batch_size, -(-len(texts) // (jobs * 4))))
-        return [(lo, texts[lo : lo + size]) for lo in range(0, len(texts), size)]
-
     def _scan_serial(self, texts: list[str]) -> Iterator[Scanned]:
         for lo in range(0, len(texts), self.batch_size):
             yield self.engine_.scan(texts[lo : lo + self.batch_size], lo)
 
     def _scan_parallel(self, texts: list[str], jobs: int) -> Iterator[Scanned]:
-        global _WORKER_ENGINE
-        chunks = self._chunks(texts, jobs)
-        method = _start_method()
-        executor = ProcessPoolExecutor(
-            min(jobs, len(chunks)),
-            mp_context=multiprocessing.get_context(method),
-            initializer=_init_worker,
-            initargs=(None,) if method == "fork" else (self.engine_,),
-        )
-        if method == "fork":
-            # With fork the executor starts every worker at the first submit; they
-            # inherit the engine from this global, which the parent then lets go.
-            with _FORK_LOCK:
-                _WORKER_ENGINE = self.engine_
-                try:
-                    futures = [executor.submit(_scan_chunk, chunk) for chunk in chunks]
-                finally:
-                    _WORKER_ENGINE = None
-        else:
-            futures = [executor.submit(_scan_chunk, chunk) for chunk in chunks]
-        try:
-            for k, future in enumerate(futures):
-                try:
-                    part = future.result()
-                except BrokenProcessPool:
-                    # Workers could not start (e.g. spawn from a script without an
-                    # `if __name__ == "__main__":` guard): finish in this process.
-                    for first, chunk in chunks[k:]:
-                        yield self.engine_.scan(chunk, first)
-                    return
-                # Results are taken in order while later chunks are still being
-                # matched, so building codings in the parent overlaps with the workers.
-                yield part
-        finally:
-            executor.shutdown(wait=True, cancel_futures=True)
+        return _scan_in_workers(self.engine_, texts, jobs, self.batch_size)
 
     def iter_scan(self, quotes: Sequence[Quote]) -> Iterator[RuleScan]:
         """Code the quotes batch by batch, so codings can be stored as they come.
@@ -606,40 +327,3 @@ class RulesCoder(BaseCoder):
             for r in code.regex:
                 counts[(code.code_id, "regex", patterns[r])] = regex_seen[r]
         return counts
-
-
-def _expanded_forms(codebook: Codebook) -> list[str]:
-    coder = RulesCoder(n_jobs=1).fit(codebook)
-    forms = {f.key for fs in coder.forms_.values() for f in fs if not f.wildcard and f.tail is None}
-    return sorted(forms)
-
-
-def phrase_matcher_baseline(texts: Sequence[str], codebook: Codebook) -> int:
-    """Count matches of the codebook's expanded (non-wildcard) forms with spaCy's PhraseMatcher.
-
-    A reference point for benchmarks: the same surface forms matched the
-    conventional spaCy way (tokenizer + ``PhraseMatcher(attr="LOWER")``).
-
-    Returns:
-        The number of matches found.
-    """
-    import spacy
-    from spacy.matcher import PhraseMatcher
-
-    nlp = spacy.blank("en")
-    matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
-    forms = _expanded_forms(codebook)
-    matcher.add("TERMS", [nlp.make_doc(f) for f in forms])
-    return sum(len(matcher(doc)) for doc in nlp.tokenizer.pipe(texts, batch_size=1000))
-
-
-def tokenizer_baseline(texts: Sequence[str]) -> int:
-    """Count tokens with spaCy's blank English tokenizer: the floor for any spaCy-based coder.
-
-    Returns:
-        The number of tokens in all texts.
-    """
-    import spacy
-
-    nlp = spacy.blank("en")
-    return sum(len(doc) for doc in nlp.tokenizer.pipe(texts, batch_size=1000))
