@@ -476,3 +476,41 @@ def test_workers_that_cannot_start_fall_back_to_this_process(monkeypatch):
     two = RulesCoder(n_jobs=2, batch_size=40).fit(codebook).scan(quotes)
     assert [c.model_dump() for c in two.codings] == [c.model_dump() for c in one.codings]
     assert two.term_counts == one.term_counts
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("caseload", ((("caseload", False),),)),
+        (r"\bband ?[1-7]\b", ((("band", False),),)),
+        (r"foo|bar", ((("foo", False), ("bar", False)),)),
+        (r"\b(?:n[ -]?delius|oasys)\b", ((("delius", False), ("oasys", False)),)),
+        (r"(?-i:\bIT\b)", ((("IT", True),),)),
+        (r"\bit[ -](?:support|team)", ((("it", False),), (("support", False), ("team", False)))),
+        (r"x?yz+", None),
+        (r"\d+%", None),
+        (r"(?:a|b)c", None),
+        (r"(unbalanced", None),
+    ],
+)
+def test_regex_gates_name_words_every_match_contains(pattern, expected):
+    from probation_themes.coding.engine import required_literals
+
+    assert required_literals(pattern) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="abcdeITit DELiusOAS-pr", max_size=40))
+def test_regex_gates_never_skip_a_text_the_regex_matches(text):
+    import re
+
+    from probation_themes.coding.engine import required_literals
+
+    patterns = (r"\bband ?[1-7]\b", r"(?-i:\bIT\b)", r"\b(?:n[ -]?delius|oasys)\b", r"a(?:bc|de)+",
+                r"\bit[ -](?:support|team|pr)")
+    for pattern in patterns:
+        gate = required_literals(pattern)
+        if re.search(pattern, text, re.IGNORECASE):
+            assert gate is None or all(
+                any(w in (text if exact else text.casefold()) for w, exact in group) for group in gate
+            )

@@ -137,6 +137,7 @@ class _Engine:
         self.index = index
         self.patterns = patterns
         self.regexes = [re.compile(p, re.IGNORECASE) for p in patterns]
+        self.gates = [required_literals(p) for p in patterns]
         self.codes = codes
         # Evaluation starts from the terms found, so a quote costs in proportion
         # to its matches, not to the size of the codebook: each term id maps to
@@ -155,7 +156,15 @@ class _Engine:
 
     def _regex_hits(self, text: str) -> Spans:
         found: Spans = {}
+        folded = text.casefold()
         for rid, rx in enumerate(self.regexes):
+            gate = self.gates[rid]
+            # A regex runs on every quote; skipping quotes that lack words every match
+            # must contain keeps a codebook's regexes from dominating coding time.
+            if gate is not None and not all(
+                any(word in (text if exact else folded) for word, exact in group) for group in gate
+            ):
+                continue
             spans = [m.span() for m in rx.finditer(text) if m.end() > m.start()]
             if spans:
                 found[rid] = spans
@@ -349,3 +358,58 @@ def _scan_in_workers(
             yield part
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
+
+
+#: A gate: groups of (word, case_sensitive); a text can match only if every group has a word in it.
+Gate = tuple[tuple[tuple[str, bool], ...], ...]
+
+
+def required_literals(pattern: str) -> Gate | None:
+    """Words a text must contain for ``pattern`` to match it: every group needs one of its words.
+
+    Words are case-folded unless the pattern makes them case-sensitive (``(?-i:…)``).
+    Returns None when nothing can be read off the pattern (then the regex runs on
+    every text). Uses the standard library's regular-expression parser; if that
+    ever fails, the answer is None, which is always safe.
+    """
+    try:
+        from re import _constants as sre  # type: ignore[attr-defined]
+        from re import _parser  # type: ignore[attr-defined]
+
+        parsed = _parser.parse(pattern, re.IGNORECASE)
+        groups = _required(list(parsed), sre, True)
+    except Exception:
+        return None
+    return tuple(groups) or None
+
+
+def _required(items: list, sre, fold: bool) -> list[tuple[tuple[str, bool], ...]]:
+    """Groups of words required by a parsed sequence (each group: one word must occur)."""
+    groups: list[tuple[tuple[str, bool], ...]] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        word = "".join(run)
+        if len(word) >= 2:
+            groups.append(((word.casefold() if fold else word, not fold),))
+        run.clear()
+
+    for op, av in items:
+        if op is sre.LITERAL:
+            run.append(chr(av))
+            continue
+        flush()
+        if op is sre.SUBPATTERN:
+            _group, add_flags, del_flags, sub = av
+            inner = (fold or bool(add_flags & re.IGNORECASE)) and not del_flags & re.IGNORECASE
+            groups.extend(_required(list(sub), sre, inner))
+        elif op is sre.BRANCH:
+            alternatives = [_required(list(branch), sre, fold) for branch in av[1]]
+            if all(alternatives):
+                # Each alternative needs its own words; keep the most selective group of each.
+                best = [max(alt, key=lambda g: min(len(w) for w, _ in g)) for alt in alternatives]
+                groups.append(tuple(word for group in best for word in group))
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and av[0] >= 1:
+            groups.extend(_required(list(av[2]), sre, fold))
+    flush()
+    return groups
