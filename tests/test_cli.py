@@ -66,9 +66,11 @@ def test_ingest_json_and_second_run_adds_nothing(survey: Path, tmp_path: Path):
     data = json.loads(first.stdout)
     (f,) = data["files"]
     assert f["rows_read"] == f["responses"] + f["rejected"]
-    again = invoke("ingest", survey, "-p", project, "--id-col", "id", "--text-col", "q1")
-    assert again.exit_code == 0 and "skipped" in again.output
-    assert json.loads(first.stdout)["project_quotes"] == 3
+    assert data["project_quotes"] == 3
+    again = invoke("ingest", survey, "-p", project, "--id-col", "id", "--text-col", "q1", "--json")
+    assert again.exit_code == 0
+    (skipped,) = json.loads(again.stdout)["files"]
+    assert skipped["skipped_because"] and json.loads(again.stdout)["project_quotes"] == 3
 
 
 def test_missing_column_is_a_one_paragraph_error(survey: Path, tmp_path: Path):
@@ -180,3 +182,16 @@ def test_demo_runs_and_places_quotes_under_the_inspectorate_themes(tmp_path: Pat
 def test_console_script_and_module_entry_point(tmp_path: Path):
     done = subprocess.run([sys.executable, "-m", "probation_themes", "--version"], capture_output=True, text=True)
     assert done.returncode == 0 and "probation-themes" in done.stdout
+
+
+def test_attribution_is_chosen_apart_from_the_splits(survey: Path, tmp_path: Path):
+    project = tmp_path / "p.db"
+    _ingest(survey, project)
+    invoke("code", "-c", CODEBOOK, "-p", project, "-j", "1")
+    by_org_only = invoke("report", "-p", project, "-o", "-", "--by", "org").stdout
+    assert "(London, CRC)" in by_org_only
+    anonymous = invoke("report", "-p", project, "-o", "-", "--attribute", "none", "--by", "org").stdout
+    assert "caseload" in anonymous.lower() and "London" not in anonymous
+    _assert_user_error(invoke("report", "-p", project, "-o", "-", "--attribute", "grade"), "region and org")
+    _assert_user_error(invoke("export", "codings", "-p", project, "-o", "-", "--wide", "--status", "rejected"),
+                       "long form")

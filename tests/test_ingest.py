@@ -208,12 +208,12 @@ def test_xlsx_rows_with_blank_cells_at_the_end_are_read(tmp_path):
     assert result.rows_read == 5 and reconciles(result)
 
 
-def test_xlsx_values_beyond_the_header_are_still_a_broken_row(tmp_path):
-    path = _workbook(tmp_path / "wide.xlsx", {"S": [["id", "text"], [1, "fine", None], [2, "extra", "cell"]]})
+def test_xlsx_notes_beyond_the_header_do_not_lose_the_answer(tmp_path):
+    # In a spreadsheet an unheaded cell (a reviewer's note) cannot mean a broken row.
+    path = _workbook(tmp_path / "wide.xlsx", {"S": [["id", "text"], [1, "fine", None], [2, "extra", "checked by JS"]]})
     result = read_file(path, IngestOptions(id_col="id"))
-    assert [q.text for q in result.quotes] == ["fine"]
-    assert [(r.row, r.reason) for r in result.rejects] == [(3, "unreadable_row")]
-    assert "3 cells but the header has 2 columns" in result.rejects[0].detail
+    assert [q.text for q in result.quotes] == ["fine", "extra"]
+    assert not result.rejects and reconciles(result)
 
 
 def test_xlsx_named_sheet_and_missing_sheet(tmp_path):
@@ -574,3 +574,11 @@ def test_a_quote_never_closed_is_an_error_naming_its_row(tmp_path):
     closed.write_text('id,text\n1,"fine"\n2,"two\nlines"\n', encoding="utf-8")
     result = read_file(closed, IngestOptions(text_cols=["text"]))
     assert [q.text for q in result.quotes] == ["fine", "two\nlines"]
+
+
+def test_column_options_on_a_document_are_an_error_not_ignored(tmp_path):
+    doc = tmp_path / "report.md"
+    doc.write_text("“We are drowning.” (London, CRC)\n", encoding="utf-8")
+    with pytest.raises(IngestError, match=r"--text-col, --region-col cannot apply"):
+        read_file(doc, IngestOptions(text_cols=["text"], region_col="Region", split="quote"))
+    assert read_file(doc, IngestOptions(split="quote")).quotes[0].region == "London"

@@ -355,27 +355,25 @@ def parse_csv(text: str) -> list[list[str]]:
 def test_render_csv_rows():
     text = render_csv(build_themed_table(SNAPSHOT, CODEBOOK))
     rows = parse_csv(text)
-    assert rows[0] == [
-        "code_id", "code_label", "quote_id", "response_id", "region", "org", "text", "method",
-        "confidence", "status",
-    ]
+    assert rows[0] == ["code_id", "code_label", "region", "org", "text", "method", "confidence", "status"]
     assert rows[1:4] == [
-        ["workload", "High caseloads and workloads", "r1:1.0", "r1", "London", "CRC",
+        ["workload", "High caseloads and workloads", "London", "CRC",
          "Caseloads are far too high.", "rules", "0.9", "suggested"],
-        ["workload", "High caseloads and workloads", "r1:1.1", "r1", "London", "CRC",
+        ["workload", "High caseloads and workloads", "London", "CRC",
          "I work late most evenings.", "rules; topics", "0.7", "suggested"],
-        ["workload", "High caseloads and workloads", "r3:1.0", "r3", "London", "NPS",
+        ["workload", "High caseloads and workloads", "London", "NPS",
          "Workload has doubled.", "rules", "", "accepted"],
     ]
     assert [r[0] for r in rows[1:]] == ["workload"] * 3 + ["ict"] * 3 + ["laptops"]
-    assert rows[5][4:6] == ["", "NPS"]  # r4 gave no region
+    assert rows[5][2:4] == ["", "NPS"]  # r4 gave no region
+    assert not any("r1" in cell for row in rows for cell in row)  # no respondent ids
     assert text.count("\r\n") == len(rows)
 
 
 def test_render_csv_respects_attribution_and_neutralises_formulas():
     snap = _md_snapshot("=HYPERLINK(\"http://evil\")", org="+CRC")
     rows = parse_csv(render_csv(build_themed_table(snap, CODEBOOK), attribution=("org",)))
-    assert rows[1][4:7] == ["", "'+CRC", "'=HYPERLINK(\"http://evil\")"]
+    assert rows[1][2:5] == ["", "'+CRC", "'=HYPERLINK(\"http://evil\")"]
 
 
 # --- HTML ------------------------------------------------------------------------------------

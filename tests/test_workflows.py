@@ -120,6 +120,7 @@ def test_gold_agreement_counts_quotes_placed_under_their_human_theme():
     agreement = gold_agreement(quotes, codings)
     assert (agreement.placed, agreement.quotes) == (1, 3)
     assert agreement.per_theme == {"workload": (1, 2), "ict": (0, 1)}
+    assert agreement.codes_per_quote == 2 / 3
 
 
 def test_quote_split_recovers_every_published_quote_from_the_report_text():
@@ -132,3 +133,16 @@ def test_quote_split_recovers_every_published_quote_from_the_report_text():
         published = [(r["text"], r["region"], r["org"]) for r in csv.DictReader(fh)]
     assert [(q.text, q.region, q.org) for q in result.quotes] == published
     assert result.rows_read == 1 and not result.rejects
+
+
+def test_two_different_files_with_one_name_are_refused_without_id_col(project: Project, tmp_path: Path):
+    (tmp_path / "w1").mkdir()
+    (tmp_path / "w2").mkdir()
+    first = write_survey(tmp_path / "w1" / "survey.csv", [("1", "London", "CRC", "caseload")])
+    second = write_survey(tmp_path / "w2" / "survey.csv", [("9", "Wales", "NPS", "laptop")])
+    options = IngestOptions(text_cols=["answer"])
+    ingest_files(project, [first], options)
+    with pytest.raises(IngestError, match="different file named survey.csv"):
+        ingest_files(project, [second], options)
+    assert project.count_quotes() == 1
+    assert ingest_files(project, [second], OPTIONS).project_quotes == 2  # unique ids make it safe

@@ -97,26 +97,30 @@ def write_output(output: Path, text: str, *, csv_file: bool = False) -> str:
 def report(
     output: Annotated[Path, typer.Option("--output", "-o", help="File to write; - for standard output.", show_default=False)],
     fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="md, html or csv.")] = ReportFormat.md,
-    by: Annotated[str, typer.Option("--by", help="Splits to show and attributes to attribute quotes by: region,org.")] = "region,org",
+    by: Annotated[str, typer.Option("--by", help="Splits of the counts to show: region, org or both.")] = "region,org",
+    attribute: Annotated[
+        str, typer.Option("--attribute", help="What each quote is attributed by: region, org, both, or none.")
+    ] = "region,org",
     status: StatusOption = StatusChoice.default,
     min_cell: MinCellOption = 0,
     codebook: CodebookOption = None,
     project: ProjectOption = Path(DEFAULT_PROJECT),
 ) -> None:
     """Write the themed quote table: one section per code, counts, the split by organisation, then the quotes."""
-    chosen = _split_list(by)
+    splits = _split_list(by)
+    attribution = () if attribute.strip() == "none" else _split_list(attribute)
     table, _ = themed_table(project, codebook, status, min_cell)
     if fmt is ReportFormat.md:
-        where = write_output(output, render_markdown(table, attribution=chosen, splits=chosen))
+        where = write_output(output, render_markdown(table, attribution=attribution, splits=splits))
     elif fmt is ReportFormat.html:
-        where = write_output(output, render_html(table, attribution=chosen, splits=chosen))
+        where = write_output(output, render_html(table, attribution=attribution, splits=splits))
     else:
-        where = write_output(output, render_csv(table, attribution=chosen), csv_file=True)
+        where = write_output(output, render_csv(table, attribution=attribution), csv_file=True)
     coded = sum(1 for c in table.codes if c.n_quotes)
     err.print(f"Wrote {where}: {coded} of {len(table.codes)} codes have quotes; {table.total_respondents:,} respondents.")
 
 
-def stats_tables(table: ThemedTable, by: tuple[str, ...]) -> list[Table]:
+def stats_tables(table: ThemedTable, by: tuple[str, ...], *, shares: bool = False) -> list[Table]:
     """Rich tables of respondents coded: code × organisation and code × region.
 
     The region split (up to a dozen regions and more) is turned round — regions as
@@ -138,10 +142,10 @@ def stats_tables(table: ThemedTable, by: tuple[str, ...]) -> list[Table]:
                 cells = [f"{format_count(s.n_coded, table.min_cell)} ({format_share(s.share)})" for s in rows[c.code_id]]
                 t.add_row(("  " * c.depth) + c.label, f"{c.n_respondents} ({format_share(c.share_of_respondents)})", *cells)
         else:
-            # Shares, not counts: comparable across regions of different sizes, and
-            # narrow enough for 12 codes in 80 columns. Counts are in --json.
+            # Regions as rows and codes as numbered columns keep 12 codes within a
+            # terminal's width; --share shows percentages of each region instead.
             t = Table(
-                title=title.replace("Respondents coded", "% of each region's respondents coded"),
+                title=title.replace("Respondents coded", "% of each region's respondents coded") if shares else title,
                 title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 0, 0, 1), pad_edge=False,
                 caption=" ".join(f"{i}={c.code_id}" for i, c in enumerate(table.codes, 1)),
                 caption_justify="left",
@@ -153,8 +157,11 @@ def stats_tables(table: ThemedTable, by: tuple[str, ...]) -> list[Table]:
             for gi, group in enumerate(groups):
                 splits = [rows[c.code_id][gi] for c in table.codes]
                 n_group = splits[0].n_group if splits else 0
-                t.add_row(group, format_count(n_group, table.min_cell),
-                          *("–" if sp.share is None else f"{sp.share * 100:.0f}" for sp in splits))
+                cells = (
+                    ("–" if sp.share is None else f"{sp.share * 100:.0f}" for sp in splits) if shares
+                    else (format_count(sp.n_coded, table.min_cell) for sp in splits)
+                )
+                t.add_row(group, format_count(n_group, table.min_cell), *cells)
         tables.append(t)
     return tables
 
@@ -163,6 +170,7 @@ def stats_tables(table: ThemedTable, by: tuple[str, ...]) -> list[Table]:
 @user_errors
 def stats(
     by: Annotated[str, typer.Option("--by", help="org, region, or both: org,region.")] = "org,region",
+    share: Annotated[bool, typer.Option("--share", help="Region table: % of each region's respondents, not counts.")] = False,
     status: StatusOption = StatusChoice.default,
     min_cell: MinCellOption = 0,
     codebook: CodebookOption = None,
@@ -181,7 +189,7 @@ def stats(
             code.pop("quotes", None)
         print_json(data)
         return
-    for t in stats_tables(table, chosen):
+    for t in stats_tables(table, chosen, shares=share):
         out.print(t)
 
 
@@ -204,6 +212,11 @@ def export_codings(
 ) -> None:
     """Write codings as CSV: long (response_id, quote_id, code, method, confidence, status, evidence) or wide."""
     chosen = status or (StatusChoice.default if wide else StatusChoice.all)
+    if wide and chosen in (StatusChoice.rejected, StatusChoice.all):
+        raise ExportError(
+            f"The wide form marks the codes that apply (1) or not (0), so --status {chosen.value} cannot be "
+            "shown in it. Use the long form (without --wide), which has a status column for every coding."
+        )
     with Project.open(project, create=False) as proj:
         book = _load_codebook_or_project(codebook, proj)
         snapshot = proj.snapshot(chosen.value, evidence=not wide)

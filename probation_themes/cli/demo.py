@@ -45,6 +45,7 @@ def demo_command(
             "project": str(result.project), "report_md": str(md_path), "report_html": str(html_path),
             "quotes": result.code.quotes, "coverage": result.code.coverage,
             "inspectorate_theme_placed": agreement.placed, "inspectorate_quotes": agreement.quotes,
+            "codes_per_quote": agreement.codes_per_quote,
             "per_theme": {k: {"placed": v[0], "quotes": v[1]} for k, v in agreement.per_theme.items()},
             "codes": [c.model_dump(mode="json", exclude={"quotes"}) for c in table.codes],
         })
@@ -73,6 +74,8 @@ def demo_command(
                 out.print(f"  “{text}” {attribution_text(q)}", markup=False)
     out.print(
         f"\nThe inspectorate's own theme is among the rule codes for {agreement.placed} of {agreement.quotes} "
-        f"quotes ({percent(agreement.share)}); coverage {percent(result.code.coverage)}."
+        f"quotes ({percent(agreement.share)}); coverage {percent(result.code.coverage)}. The rules gave "
+        f"{agreement.codes_per_quote:.1f} codes per quote where the inspectorate gave one theme, so read this "
+        "as recall, not accuracy: check the other codes in the report."
     )
     out.print(f"Full report: {md_path} and {html_path} (project: {result.project}).")

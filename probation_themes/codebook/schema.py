@@ -45,6 +45,11 @@ def check_term(term: str) -> str:
         raise ValueError(
             f"'*' in {term!r} must end a word (e.g. 'overwhelm*'); use `regex` for other patterns"
         )
+    if not any(ch.isalnum() for ch in cleaned):
+        raise ValueError(
+            f"term {term!r} has no letters or digits to match; write a word or phrase, "
+            "or use `regex` for punctuation"
+        )
     return cleaned
 
 

@@ -16,8 +16,11 @@ from probation_themes.export.format import ATTRIBUTES, check_attribution
 from probation_themes.export.table import ThemedTable, check_snapshot
 from probation_themes.models import Evidence, Reject, Snapshot
 
+# No respondent or quote ids: a themed report attributes quotes by the chosen
+# attributes only, as the inspectorate promised its respondents (ids are in
+# `export codings`, which is for the analyst, not for publication).
 THEMED_HEADER = (
-    "code_id", "code_label", "quote_id", "response_id", "region", "org",
+    "code_id", "code_label", "region", "org",
     "text", "method", "confidence", "status",
 )
 LONG_HEADER = ("response_id", "quote_id", "code", "label", "method", "confidence", "status", "evidence")
@@ -59,8 +62,8 @@ def format_evidence(evidence: Sequence[Evidence]) -> str:
 def render_csv(table: ThemedTable, *, attribution: Sequence[str] = ATTRIBUTES) -> str:
     """The themed quote table as CSV: one row per (code, quote), codes in codebook order.
 
-    Columns: code_id, code_label, quote_id, response_id, region, org, text, method,
-    confidence, status. ``method`` lists every method that gave the code (``rules; topics``);
+    Columns: code_id, code_label, region, org, text, method, confidence, status — no
+    respondent or quote ids, so the file can be shared like the report itself. ``method`` lists every method that gave the code (``rules; topics``);
     ``confidence`` is the highest of their confidences. Codes without quotes have no rows.
 
     Args:
@@ -73,7 +76,7 @@ def render_csv(table: ThemedTable, *, attribution: Sequence[str] = ATTRIBUTES) -
     for code in table.codes:
         for q in code.quotes:
             rows.append((
-                code.code_id, code.label, q.quote_id, q.response_id,
+                code.code_id, code.label,
                 q.region if "region" in attribution else "",
                 q.org if "org" in attribution else "",
                 q.text, "; ".join(q.methods), format_number(q.confidence), q.status,

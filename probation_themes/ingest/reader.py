@@ -104,6 +104,21 @@ def read_file(path: str | Path, options: IngestOptions) -> IngestResult:
     elif suffix == ".csv":
         header, records = read_delimited(text, None)
     else:
+        column_options = [
+            flag for flag, value in (
+                ("--text-col", options.text_cols), ("--id-col", options.id_col),
+                ("--region-col", options.region_col), ("--org-col", options.org_col),
+                ("--attr-col", options.attr_cols),
+            ) if value
+        ]
+        if column_options:
+            raise IngestError(
+                f"{path.name} is read as a document (one text, no columns), so "
+                f"{', '.join(column_options)} cannot apply to it. Leave those options out — with "
+                "--split quote, region and organisation come from each quotation's attribution — "
+                "or save the data as a CSV or XLSX table.",
+                path=path,
+            )
         return build_document(path, text, options, encoding)
     try:
         return build_table(path, header, records, options, encoding, controls_stripped=suffix != ".jsonl")

@@ -65,7 +65,10 @@ def read_xlsx(path: Path, sheet: str | None) -> tuple[list[str], Iterator[Record
             # A spreadsheet row ends at its last filled cell: blank cells at the end
             # (a question left unanswered, no organisation given) are empty values,
             # never a sign of a broken row as they can be in a CSV file.
-            cells.extend([""] * (width - len(cells)))
+            # Cells right of the last headed column (a reviewer's note, say) belong to no
+            # question; unlike extra cells in a CSV they cannot mean a broken row, so the
+            # row is read up to the header's width and the note stays in ``raw``.
+            cells = cells[:width] + [""] * (width - len(cells))
             yield row, cells, raw, None
 
     return header, records(), workbook.close

@@ -25,6 +25,12 @@ class GoldAgreement:
     quotes: int
     placed: int
     per_theme: dict[str, tuple[int, int]] = field(default_factory=dict)  # theme -> (placed, quotes)
+    codes_given: int = 0  # codes applied to the quotes that have a human theme
+
+    @property
+    def codes_per_quote(self) -> float:
+        """Mean number of codes per quote: the human analyst gave exactly one."""
+        return self.codes_given / self.quotes if self.quotes else 0.0
 
     @property
     def share(self) -> float:
@@ -50,6 +56,7 @@ def gold_agreement(quotes: list[Quote], codings: list[Coding], attribute: str = 
         quotes=sum(totals.values()),
         placed=sum(hits.values()),
         per_theme={t: (hits[t], totals[t]) for t in totals},
+        codes_given=sum(len(codes_of.get(q.quote_id, ())) for q in quotes if q.attributes.get(attribute)),
     )
 
 

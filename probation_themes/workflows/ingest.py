@@ -72,6 +72,26 @@ def _drop_known_quotes(result: IngestResult, known: set[str]) -> IngestResult:
     )
 
 
+def _check_default_ids(project: Project, paths: list[Path]) -> None:
+    """Refuse two different files with one name when ids come from file name + row.
+
+    Without --id-col a response's id is '<file name>:<row>', so a second, different
+    file with the same name would collide with the first one's ids row by row.
+    """
+    seen: dict[str, str] = {s.name: s.sha256 for s in project.sources()}
+    for path in paths:
+        sha = file_sha256(path)
+        if path.name in seen and seen[path.name] != sha:
+            raise IngestError(
+                f"A different file named {path.name} is already in the project (or earlier in this "
+                "command). Without --id-col, response ids are made from the file name and row, so its "
+                f"rows would clash with the other file's. Rename {path} (for example survey_wave2.csv) "
+                "or pass --id-col with a column of unique respondent ids.",
+                path=path,
+            )
+        seen[path.name] = sha
+
+
 def ingest_files(
     project: Project,
     paths: Sequence[str | Path],
@@ -91,6 +111,8 @@ def ingest_files(
             raise IngestError(f"The file {p} does not exist. Check the path and its spelling.", path=p)
         if p.is_dir():
             raise IngestError(f"{p} is a folder; give the survey export or report file(s) inside it.", path=p)
+    if not options.id_col:
+        _check_default_ids(project, [Path(p) for p in paths])
     run_id = project.start_run(
         Run(
             command="ingest",
