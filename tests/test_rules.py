@@ -336,10 +336,15 @@ def test_codebook_without_rules_is_refused():
         RulesCoder().fit(codebook)
 
 
-def test_term_without_letters_names_its_place():
-    with pytest.raises(CoderError, match=r"codes -> 0 -> rules -> any -> 1") as info:
-        RulesCoder().fit(make_codebook(pay={"any": ["pay", "-"]}))
-    assert info.value.code_id == "pay"
+def test_term_without_letters_is_refused_when_the_codebook_is_validated():
+    # Caught by `codebook validate`, not only later by `code`.
+    from probation_themes.codebook import validate_codebook
+    from probation_themes.errors import CodebookError
+
+    data = {"name": "t", "version": "1.0.0",
+            "codes": [{"id": "pay", "label": "Pay", "definition": "d", "rules": {"any": ["pay", "-"]}}]}
+    with pytest.raises(CodebookError, match=r"codes -> 0 \(pay\) -> rules -> any -> 1: term '-' has no letters"):
+        validate_codebook(data)
 
 
 @pytest.mark.parametrize("params", [{"n_jobs": 0}, {"n_jobs": "2"}, {"batch_size": 0}])
@@ -514,3 +519,12 @@ def test_regex_gates_never_skip_a_text_the_regex_matches(text):
             assert gate is None or all(
                 any(w in (text if exact else text.casefold()) for w, exact in group) for group in gate
             )
+
+
+def test_a_term_found_only_inside_another_match_does_not_raise_confidence():
+    book = Codebook.model_validate({"name": "t", "version": "1.0.0", "codes": [
+        {"id": "workload", "label": "W", "definition": "d", "rules": {"any": ["high caseload", "caseload", "workload"]}}]})
+    coder = RulesCoder(n_jobs=1).fit(book)
+    texts = ["My high caseloads are bad", "caseloads and workload", "high caseloads and workload too"]
+    quotes = [Quote(quote_id=f"q{i}", response_id=f"r{i}", text=t, source="s", row=i + 2) for i, t in enumerate(texts)]
+    assert [c.confidence for c in coder.predict(quotes)] == [0.6, 0.84, 0.84]

@@ -242,7 +242,7 @@ class _Engine:
                 evidence = fired[ci]
                 if len(evidence) > 1:
                     evidence = sorted(set(evidence), key=_evidence_order)
-                    n_terms = len({m[1] for m in evidence})
+                    n_terms = _independent_terms(evidence)
                 else:
                     n_terms = 1
                 out.append((i, ci, conf[min(n_terms, 256)], tuple(evidence)))
@@ -362,6 +362,28 @@ def _scan_in_workers(
 
 #: A gate: groups of (word, case_sensitive); a text can match only if every group has a word in it.
 Gate = tuple[tuple[tuple[str, bool], ...], ...]
+
+
+def _independent_terms(evidence: list[Match]) -> int:
+    """How many different terms matched, not counting a term found only inside another's match.
+
+    "high caseloads" matched by both `high caseload` and `caseload` is one piece of
+    evidence, not two, so it does not raise the confidence.
+    """
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for _rule, term, start, end in evidence:
+        spans.setdefault(term, []).append((start, end))
+    others = {term: [(s, e, t) for t, ss in spans.items() if t != term for s, e in ss] for term in spans}
+    count = 0
+    for term, own in spans.items():
+        # A term is dependent when each of its spans sits inside another term's span
+        # (for identical spans, the alphabetically first term is kept).
+        inside = all(
+            any(s2 <= s and e <= e2 and ((s2, e2) != (s, e) or t2 < term) for s2, e2, t2 in others[term])
+            for s, e in own
+        )
+        count += not inside
+    return max(count, 1)
 
 
 def required_literals(pattern: str) -> Gate | None:
