@@ -66,8 +66,8 @@ def user_errors(fn: F) -> F:
                 raise
             raise fail(
                 _escape(
-                    f"Unexpected internal error ({type(exc).__name__}: {exc}). Nothing already stored "
-                    "in the project was changed by the failed step. Please report this with the command "
+                    f"Unexpected internal error ({type(exc).__name__}: {exc}). The step that failed was "
+                    "rolled back; steps completed before it are kept. Please report this with the command "
                     "you ran; set PROBATION_THEMES_DEBUG=1 to see the technical details."
                 )
             ) from None
