@@ -151,7 +151,7 @@ def test_codebook_commands(tmp_path: Path):
 def test_only_methods_with_a_coder_are_offered(survey: Path, tmp_path: Path):
     project = tmp_path / "p.db"
     _ingest(survey, project)
-    result = runner.invoke(app, ["code", "-c", str(CODEBOOK), "-p", str(project), "--method", "model"])
+    result = runner.invoke(app, ["code", "-c", str(CODEBOOK), "-p", str(project), "--method", "topics"])
     assert result.exit_code == 2 and "rules" in result.output
 
 

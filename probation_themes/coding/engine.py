@@ -332,17 +332,25 @@ def _scan_in_workers(
         initializer=_init_worker,
         initargs=(None,) if method == "fork" else (engine,),
     )
-    if method == "fork":
-        # With fork the executor starts every worker at the first submit; they
-        # inherit the engine from this global, which the parent then lets go.
-        with _FORK_LOCK:
-            _WORKER_ENGINE = engine
-            try:
-                futures = [executor.submit(_scan_chunk, chunk) for chunk in chunks]
-            finally:
-                _WORKER_ENGINE = None
-    else:
-        futures = [executor.submit(_scan_chunk, chunk) for chunk in chunks]
+    try:
+        if method == "fork":
+            # With fork the executor starts every worker at the first submit; they
+            # inherit the engine from this global, which the parent then lets go.
+            with _FORK_LOCK:
+                _WORKER_ENGINE = engine
+                try:
+                    futures = [executor.submit(_scan_chunk, chunk) for chunk in chunks]
+                finally:
+                    _WORKER_ENGINE = None
+        else:
+            futures = [executor.submit(_scan_chunk, chunk) for chunk in chunks]
+    except BrokenProcessPool:
+        # The workers died while chunks were still being handed out: nothing came
+        # back yet, so match every chunk in this process instead.
+        executor.shutdown(wait=True, cancel_futures=True)
+        for first, chunk in chunks:
+            yield engine.scan(chunk, first)
+        return
     try:
         for k, future in enumerate(futures):
             try:
