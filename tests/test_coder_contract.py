@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 
 from probation_themes.codebook import Codebook
@@ -18,7 +20,10 @@ _TEXTS = [
     "We still feel like two organisations: them and us, CRC and NPS.",
     "Glad to be back together; the transition was smooth and I am optimistic.",
     "The office is too small and there are not enough desks.",
-] * 5
+] * 12
+
+# The codes a person gave each of the texts above: the same labelled data for every coder.
+_CODED = [{"workload"}, {"ict"}, set(), set(), {"wellbeing"}, set(), set(), set()] * 12
 
 
 def _codebook() -> Codebook:
@@ -60,6 +65,18 @@ def _quotes() -> list[Quote]:
     ]
 
 
+def _labels() -> dict[str, dict[str, int]]:
+    codes = _codebook().ids
+    return {q.quote_id: {c: int(c in coded) for c in codes} for q, coded in zip(_quotes(), _CODED)}
+
+
+def _fit(coder, codebook: Codebook, quotes: list[Quote]):
+    """Fit any coder: those that learn from people's codings take them as ``labels=``."""
+    if "labels" in inspect.signature(coder.fit).parameters:
+        return coder.fit(codebook, quotes, labels=_labels())
+    return coder.fit(codebook, quotes)
+
+
 @pytest.fixture(params=registry.names())
 def coder_cls(request):
     return registry.get(request.param)
@@ -72,7 +89,7 @@ def test_registry_lists_the_rules_coder():
 
 def test_fit_returns_self(coder_cls):
     coder = coder_cls()
-    assert coder.fit(_codebook(), _quotes()) is coder
+    assert _fit(coder, _codebook(), _quotes()) is coder
 
 
 def test_predict_before_fit_says_to_fit(coder_cls):
@@ -97,8 +114,8 @@ def test_params_round_trip(coder_cls):
 
 
 def test_same_input_gives_the_same_output(coder_cls):
-    first = coder_cls().fit(_codebook(), _quotes()).predict(_quotes())
-    second = coder_cls().fit(_codebook(), _quotes()).predict(_quotes())
+    first = _fit(coder_cls(), _codebook(), _quotes()).predict(_quotes())
+    second = _fit(coder_cls(), _codebook(), _quotes()).predict(_quotes())
     assert first, "the contract corpus should give every coder something to code"
     assert [c.model_dump() for c in first] == [c.model_dump() for c in second]
 
@@ -106,7 +123,7 @@ def test_same_input_gives_the_same_output(coder_cls):
 def test_output_codings_are_valid_records(coder_cls):
     codebook = _codebook()
     quotes = _quotes()
-    codings = coder_cls().fit(codebook, quotes).predict(quotes)
+    codings = _fit(coder_cls(), codebook, quotes).predict(quotes)
     quote_ids = {q.quote_id for q in quotes}
     for coding in codings:
         assert isinstance(coding, Coding)

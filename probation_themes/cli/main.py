@@ -26,6 +26,7 @@ from probation_themes.cli.common import (
     user_errors,
 )
 from probation_themes.codebook import load_codebook
+from probation_themes.coding.model import MIN_POSITIVES, THRESHOLD
 from probation_themes.errors import CodebookError
 from probation_themes.ingest import IngestOptions
 from probation_themes.store import Project
@@ -53,9 +54,22 @@ class Split(str, Enum):
 
 
 class Method(str, Enum):
-    """Coding methods with a registered coder (topics and a learned model are planned)."""
+    """Coding methods of `code` (topic models are planned)."""
 
     rules = "rules"
+    model = "model"
+    all = "all"
+
+
+METHOD_HELP = (
+    "Which coder writes suggestions. rules: the codebook's rules. model: a classifier learned "
+    "from your review decisions (and from --train-coder's imported codings); confidence is a "
+    f"calibrated probability, and a code needs {MIN_POSITIVES} quotes coded with it and "
+    f"{MIN_POSITIVES} without it to be trained. all: rules and model in one suggestion per quote "
+    "and code (topics are not available yet): where the model was trained for a code it decides "
+    f"(probability at least {THRESHOLD}; it already weighs whether the rules fired), for the other "
+    "codes the rules decide; evidence combines both."
+)
 
 
 def _version(value: bool) -> None:
@@ -199,7 +213,15 @@ def render_code(report: CodeReport, codebook) -> None:
 @user_errors
 def code(
     codebook: Annotated[Path, typer.Option("--codebook", "-c", help="Codebook YAML or CSV file.", show_default=False)],
-    method: Annotated[Method, typer.Option("--method", help="Which coder writes suggestions.")] = Method.rules,
+    method: Annotated[Method, typer.Option("--method", help=METHOD_HELP)] = Method.rules,
+    train_coder: Annotated[
+        Optional[str],
+        typer.Option(
+            "--train-coder",
+            help="With --method model or all: also learn from this imported coder's codings (see import-codings).",
+            show_default=False,
+        ),
+    ] = None,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Processes to use (default: all cores).")] = None,
     project: ProjectOption = Path(DEFAULT_PROJECT),
     as_json: JsonOption = False,
@@ -208,12 +230,39 @@ def code(
 
     Human decisions (accepted or rejected codings) are never overwritten.
     """
+    if train_coder is not None and method is Method.rules:
+        err.print("[bold red]Error:[/] --train-coder only applies to --method model or all (rules do not learn).")
+        raise typer.Exit(2)
     book = load_codebook(codebook)
     with Project.open(project, create=False) as proj:
         with err.status(f"Coding with {method.value}…"):
-            report = code_project(proj, book, method=method.value, n_jobs=jobs)
+            report = code_project(proj, book, method=method.value, n_jobs=jobs, train_coder=train_coder)
     if as_json:
         print_json({**asdict(report), "coverage": report.coverage,
-                    "unmatched": [{"code": c, "rule": r, "term": t} for c, r, t in report.unmatched]})
+                    "unmatched": [{"code": c, "rule": r, "term": t} for c, r, t in report.unmatched],
+                    "skipped": {code: s._asdict() for code, s in report.skipped.items()}})
     else:
         render_code(report, book)
+        render_skipped(report)
+
+
+def render_skipped(report: CodeReport) -> None:
+    """Warn about codes the model could not be trained for, and how many more examples each needs."""
+    if report.method == "rules":
+        return
+    source = f"review decisions and {report.train_coder}'s codings" if report.train_coder else "review decisions"
+    err.print(f"The model learned from {report.labelled_quotes:,} quotes labelled by {source}.")
+    if not report.skipped:
+        return
+    fallback = "they get rule suggestions instead" if report.method == "all" else "they get no model suggestions"
+    needs = []
+    for code_id, s in report.skipped.items():
+        if s.needed_more:
+            needs.append(f"{code_id} ({s.positives} quotes with it; code {s.needed_more} more)")
+        else:
+            needs.append(f"{code_id} ({s.negatives} quotes without it; reject {s.needed_more_negatives} more)")
+    err.print(
+        f"[yellow]warning:[/] the model was not trained for {len(report.skipped)} codes with too few "
+        f"coded examples, so {fallback}: " + ", ".join(needs) + ". Code more quotes with them by "
+        "review or import-codings, then run `code` again."
+    )

@@ -1,0 +1,806 @@
+"""The learned coder (``model.logreg.v1``): codes quotes the way a person coded others.
+
+One calibrated logistic regression per code reads TF-IDF word and word n-gram
+features plus, optionally, whether the codebook's rules fired. It learns from
+quotes a person labelled (accepted or rejected suggestions, another coder's
+imported codings) and suggests codes for the rest, with a probability and the
+terms that pushed each decision. :func:`combine_all` merges its suggestions with
+the rule coder's (``code --method all``). Large inputs are vectorised and
+scored in worker processes; only turning numbers into records happens here.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+
+from probation_themes.codebook import Codebook
+from probation_themes.coding import registry
+from probation_themes.coding.base import BaseCoder
+from probation_themes.coding.engine import _gc_paused, _start_method, _usable_cpus
+from probation_themes.coding.rules import RulesCoder, TermKey
+from probation_themes.errors import CoderError
+from probation_themes.models import Coding, Evidence, Quote
+
+__all__ = [
+    "MIN_POSITIVES",
+    "PARALLEL_MIN_QUOTES",
+    "THRESHOLD",
+    "TOP_TERMS",
+    "ModelCoder",
+    "ScoredBatch",
+    "Shortfall",
+    "combine_all",
+]
+
+#: Fewer quotes than this are scored in this process: starting workers costs more.
+PARALLEL_MIN_QUOTES = 20_000
+
+#: Fewest coded examples (with a code, and without it) needed to train that code, by default.
+MIN_POSITIVES = 10
+
+#: Probability from which a code is suggested, by default.
+THRESHOLD = 0.5
+
+#: Most word features listed as the evidence of one model coding.
+TOP_TERMS = 5
+
+#: Below this many training quotes every word is kept; from here on a word must occur twice.
+MIN_DF_FROM = 50
+
+#: Folds used to calibrate each code's classifier (fewer when a code has fewer examples).
+CALIBRATION_FOLDS = 3
+
+#: Prefix of the feature (and evidence term) saying that a code's rules fired.
+RULE_FEATURE = "rules:"
+
+
+class Shortfall(NamedTuple):
+    """Why a code was not trained: the examples it had and how many more it needs.
+
+    ``positives``/``needed_more`` count quotes with the code; ``negatives`` and
+    ``needed_more_negatives`` count quotes labelled as not having it.
+    """
+
+    positives: int
+    needed_more: int
+    negatives: int = 0
+    needed_more_negatives: int = 0
+
+
+@dataclass
+class ScoredBatch:
+    """What the model made of one batch of quotes.
+
+    Attributes:
+        quotes: the quotes of the batch, in order, as they were given.
+        codings: model suggestions (probability at or above the threshold), in
+            quote order then codebook order.
+        probabilities: one row per quote, one column per trained code
+            (``ModelCoder.trained_codes_``): the calibrated probability.
+        rule_codings: what the rule coder suggested for the same quotes, when
+            asked for (``rule_codings=True``) and the model uses rules.
+        combined: with ``rule_codings=True``, the ``all`` suggestions:
+            :func:`combine_all` of the rule and model suggestions.
+        term_counts: the rule coder's term counts for these quotes.
+    """
+
+    quotes: Sequence[Quote]
+    codings: list[Coding]
+    probabilities: np.ndarray
+    rule_codings: list[Coding] = field(default_factory=list)
+    combined: list[Coding] = field(default_factory=list)
+    term_counts: dict[TermKey, int] = field(default_factory=dict)
+
+
+class TextRef(NamedTuple):
+    """The part of a quote the model reads (cheap to send to a worker process)."""
+
+    quote_id: str
+    text: str
+
+
+class Chunk(NamedTuple):
+    """A run of quotes scored together, and what to compute for them."""
+
+    refs: list[TextRef]
+    evidence: bool
+    rule_codings: bool
+
+
+class Scores(NamedTuple):
+    """A chunk's scores as plain numbers, cheap to send back from a worker process.
+
+    ``rows``/``cols`` are the (quote, trained code) pairs at or above the
+    threshold; ``pair``/``feat``/``weight`` list each pair's evidence features;
+    ``rules`` holds the rule codings as (quote id, code, confidence, evidence fields).
+    """
+
+    proba: np.ndarray
+    rows: np.ndarray
+    cols: np.ndarray
+    pair: np.ndarray
+    feat: np.ndarray
+    weight: np.ndarray
+    rules: list[tuple[str, str, float, list[dict[str, Any]]]]
+    term_counts: dict[TermKey, int]
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _refs(quotes: Sequence[Quote]) -> list[TextRef]:
+    try:
+        return [TextRef(q.quote_id, q.text) for q in quotes]
+    except AttributeError:
+        raise CoderError(
+            "The model coder codes Quote records (probation_themes.models.Quote), not plain "
+            "text; ingest the answers first or wrap each text in a Quote."
+        ) from None
+
+
+@registry.register("model.logreg.v1", default=True)
+class ModelCoder(BaseCoder):
+    """Learns from quotes a person coded and codes the rest the same way.
+
+    Features are the TF-IDF weights of the words and word n-grams of each quote
+    (lower-cased, sublinear term frequency; words of one letter are ignored)
+    and, when ``use_rules`` is on, one yes/no feature per code with rules: did
+    that code's rules (``rules.v1``) fire on the quote. For every code with
+    enough labelled examples a logistic regression (classes weighted so a rare
+    code counts as much as a common one) is fitted and calibrated by
+    cross-validation (Platt scaling by default), so a suggestion's confidence is
+    the estimated probability that the person would apply the code. Codes with
+    too few examples are not trained and are listed in ``skipped_codes_``.
+
+    A quote is suggested a code when its probability is at least ``threshold``.
+    The evidence of a suggestion lists the words and n-grams that pushed the
+    decision most (each feature's weight in the model times its TF-IDF value in
+    the quote, in log-odds to two decimals; only positive contributions, at
+    most five) and, when it helped, the fact that a code's rules fired (term
+    ``rules:<code id>``), largest first.
+
+    Args:
+        min_positives: fewest quotes with a code, and fewest labelled as
+            without it, needed to train that code (at least 2).
+        ngram_range: shortest and longest word n-grams used as features.
+        C: inverse regularisation strength of the logistic regressions; 10
+            suits length-normalised TF-IDF features (1 underfits them: on
+            generated surveys it lost 2-10 F1 points at every training size).
+        calibration: ``sigmoid`` (Platt scaling; steady with few examples) or
+            ``isotonic`` (needs hundreds of examples per code).
+        random_state: seed for the calibration folds and the solver; the same
+            seed and data give the same suggestions.
+        n_jobs: worker processes for large inputs (more than
+            ``PARALLEL_MIN_QUOTES`` quotes); None or -1 uses every
+            CPU, 1 works in this process. Results are the same either way.
+        use_rules: add the rule coder's decisions as features (codes without
+            rules add nothing).
+        threshold: probability from which a code is suggested.
+        batch_size: most quotes vectorised and scored at a time.
+
+    Attributes:
+        codes_: code ids in codebook order.
+        trained_codes_: the codes a classifier was trained for, in codebook order.
+        skipped_codes_: ``{code id: Shortfall}`` for codes with too few examples.
+        label_counts_: ``{code id: (quotes with it, quotes without it)}`` among
+            the labelled quotes.
+        n_labelled_: number of labelled quotes the model learned from.
+        vectorizer_: the fitted TF-IDF vectorizer.
+        rules_: the fitted rule coder (None without rule features).
+        rule_codes_: codes whose rules give a feature, in codebook order.
+        feature_names_: names of all features (words, n-grams, ``rules:<code>``).
+        classifiers_: ``{code id: CalibratedClassifierCV}``.
+        coef_: averaged logistic regression weights, one row per trained code.
+        fold_weights_: the weights of every calibration fold's regression, one
+            column per (trained code, fold), so one product scores all codes.
+        fold_intercepts_: their intercepts.
+    """
+
+    method = "model"
+
+    def __init__(
+        self,
+        min_positives: int = MIN_POSITIVES,
+        ngram_range: tuple[int, int] = (1, 2),
+        C: float = 10.0,
+        calibration: str = "sigmoid",
+        random_state: int | None = 0,
+        n_jobs: int | None = None,
+        use_rules: bool = True,
+        threshold: float = THRESHOLD,
+        batch_size: int = 10_000,
+    ) -> None:
+        self.min_positives = min_positives
+        self.ngram_range = ngram_range
+        self.C = C
+        self.calibration = calibration
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.use_rules = use_rules
+        self.threshold = threshold
+        self.batch_size = batch_size
+
+    # -- fitting -------------------------------------------------------------
+
+    def _check_params(self) -> None:
+        if not (_whole(self.min_positives) and self.min_positives >= 2):
+            raise CoderError(
+                f"min_positives={self.min_positives!r} must be a whole number of 2 or more: "
+                "calibration needs at least two quotes with a code and two without."
+            )
+        ngrams = self.ngram_range
+        if not (
+            isinstance(ngrams, (tuple, list))
+            and len(ngrams) == 2
+            and all(_whole(n) for n in ngrams)
+            and 1 <= ngrams[0] <= ngrams[1]
+        ):
+            raise CoderError(
+                f"ngram_range={ngrams!r} must be two whole numbers (shortest, longest) with "
+                "1 <= shortest <= longest, e.g. (1, 2) for words and word pairs."
+            )
+        if isinstance(self.C, bool) or not isinstance(self.C, (int, float)) or not self.C > 0:
+            raise CoderError(f"C={self.C!r} must be a positive number (10 is a good start).")
+        if self.calibration not in ("sigmoid", "isotonic"):
+            raise CoderError(
+                f"calibration={self.calibration!r} is not a calibration method; use 'sigmoid' "
+                "(Platt scaling) or 'isotonic'."
+            )
+        jobs = self.n_jobs
+        if jobs is not None and not (_whole(jobs) and (jobs >= 1 or jobs == -1)):
+            raise CoderError(
+                f"n_jobs={jobs!r} is not a number of processes: use a whole number of 1 or more, "
+                "or None (or -1) for every CPU."
+            )
+        if not isinstance(self.use_rules, bool):
+            raise CoderError(f"use_rules={self.use_rules!r} must be True or False.")
+        t = self.threshold
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 < t < 1:
+            raise CoderError(f"threshold={t!r} must be a probability between 0 and 1, e.g. 0.5.")
+        if not (_whole(self.batch_size) and self.batch_size >= 1):
+            raise CoderError(f"batch_size={self.batch_size!r} must be a whole number of 1 or more.")
+
+    def _check_labels(self, codebook: Codebook, labels: Mapping[str, Mapping[str, int]] | None) -> None:
+        if not labels:
+            raise CoderError(
+                "The model coder learns from quotes a person has coded, and was given none: pass "
+                "labels={quote_id: {code_id: 1 or 0}}. In a project, accept or reject suggestions "
+                "in `review`, or import another coder's codings with `import-codings` and name "
+                "them with --train-coder."
+            )
+        known = set(codebook.ids)
+        for quote_id, coded in labels.items():
+            for code_id, value in coded.items():
+                if code_id not in known:
+                    raise CoderError(
+                        f"The labels of quote {quote_id!r} name code {code_id!r}, which is not in the "
+                        f"codebook {codebook.name!r}; use one of: {', '.join(codebook.ids)}.",
+                        code_id=code_id,
+                    )
+                if value not in (0, 1):
+                    raise CoderError(
+                        f"The label of quote {quote_id!r} for code {code_id!r} is {value!r}; use 1 "
+                        "(the code applies) or 0 (it does not).",
+                        code_id=code_id,
+                    )
+
+    def fit(
+        self,
+        codebook: Codebook,
+        quotes: Sequence[Quote] | None = None,
+        *,
+        labels: Mapping[str, Mapping[str, int]] | None = None,
+    ) -> ModelCoder:
+        """Learn, for each code, from the quotes a person labelled; return the coder.
+
+        Args:
+            codebook: the codebook whose codes to learn.
+            quotes: quotes (anything with ``quote_id`` and ``text``) that include
+                every labelled quote; quotes without labels are not used.
+            labels: ``{quote_id: {code_id: 1 or 0}}`` — 1 if the person applied
+                the code to the quote, 0 if they decided it does not apply. Only
+                the codes listed for a quote count for that quote: a code
+                missing from a quote's labels is unknown there, not 0. Build
+                these from a project with
+                :func:`probation_themes.workflows.train.training_labels`.
+
+        Raises:
+            CoderError: no labels, labels that name unknown codes or hold
+                values other than 0 and 1, no labelled quote among ``quotes``,
+                no code with enough examples (the message says how many more
+                each needs), or an invalid parameter.
+        """
+        self._check_params()
+        if not isinstance(codebook, Codebook):
+            raise CoderError(
+                f"The model coder needs a Codebook to fit, not {type(codebook).__name__}; "
+                "load one with probation_themes.codebook.load_codebook(path)."
+            )
+        self._check_labels(codebook, labels)
+        assert labels is not None  # checked above; narrows the type
+        refs = [r for r in _refs(quotes or []) if r.quote_id in labels]
+        if not refs:
+            raise CoderError(
+                f"None of the {len(labels):,} labelled quote ids is among the "
+                f"{len(quotes or []):,} quotes given to fit; pass the labelled quotes (with their "
+                "texts) as `quotes`."
+            )
+        codes = list(codebook.ids)
+        counts, skipped = self._count(codes, refs, labels)
+        if len(skipped) == len(codes):
+            raise CoderError(self._refusal(skipped))
+
+        vectorizer = TfidfVectorizer(
+            ngram_range=tuple(self.ngram_range),
+            sublinear_tf=True,
+            min_df=2 if len(refs) >= MIN_DF_FROM else 1,
+        )
+        try:
+            words = vectorizer.fit_transform([r.text for r in refs])
+        except ValueError:
+            raise CoderError(
+                "The labelled quotes contain no words the model can use (every word has a single "
+                "letter, or no quote has any letters); label quotes with some text in them."
+            ) from None
+        self.vectorizer_ = vectorizer
+        self.n_words_ = words.shape[1]
+        self.rules_, self.rule_codes_ = self._fit_rules(codebook)
+        fired, _, _ = self._rule_features(refs, keep_codings=False)
+        features = sp.hstack([words, fired], format="csr")
+
+        classifiers: dict[str, CalibratedClassifierCV] = {}
+        coefs, fold_weights, fold_intercepts = [], [], []
+        for code_id in codes:
+            if code_id in skipped:
+                continue
+            rows = [i for i, r in enumerate(refs) if code_id in labels[r.quote_id]]
+            y = np.array([labels[refs[i].quote_id][code_id] for i in rows], dtype=int)
+            pos, neg = counts[code_id]
+            folds = StratifiedKFold(
+                n_splits=min(CALIBRATION_FOLDS, pos, neg), shuffle=True, random_state=self.random_state
+            )
+            base = LogisticRegression(
+                C=float(self.C), class_weight="balanced", solver="liblinear", random_state=self.random_state
+            )
+            clf = CalibratedClassifierCV(base, method=self.calibration, cv=folds)
+            clf.fit(features[rows], y)
+            classifiers[code_id] = clf
+            fitted = [c.estimator for c in clf.calibrated_classifiers_]
+            coefs.append(np.mean([f.coef_[0] for f in fitted], axis=0))
+            fold_weights += [f.coef_[0] for f in fitted]
+            fold_intercepts += [f.intercept_[0] for f in fitted]
+
+        self.codes_ = codes
+        self.label_counts_ = counts
+        self.skipped_codes_ = skipped
+        self.trained_codes_ = [c for c in codes if c in classifiers]
+        self.n_labelled_ = len(refs)
+        self.feature_names_ = [
+            *vectorizer.get_feature_names_out().tolist(),
+            *(RULE_FEATURE + c for c in self.rule_codes_),
+        ]
+        self.classifiers_ = classifiers
+        self.coef_ = np.vstack(coefs)
+        self.fold_weights_ = np.column_stack(fold_weights)
+        self.fold_intercepts_ = np.array(fold_intercepts)
+        return self
+
+    def _count(
+        self, codes: list[str], refs: list[TextRef], labels: Mapping[str, Mapping[str, int]]
+    ) -> tuple[dict[str, tuple[int, int]], dict[str, Shortfall]]:
+        counts: dict[str, tuple[int, int]] = {}
+        skipped: dict[str, Shortfall] = {}
+        need = self.min_positives
+        for code_id in codes:
+            values = [labels[r.quote_id][code_id] for r in refs if code_id in labels[r.quote_id]]
+            pos = int(sum(values))
+            neg = len(values) - pos
+            counts[code_id] = (pos, neg)
+            if pos < need or neg < need:
+                skipped[code_id] = Shortfall(pos, max(0, need - pos), neg, max(0, need - neg))
+        return counts, skipped
+
+    def _refusal(self, skipped: dict[str, Shortfall]) -> str:
+        need = self.min_positives
+        parts = []
+        for code_id, s in skipped.items():
+            if s.needed_more:
+                parts.append(
+                    f"Code {code_id} has {s.positives} positive examples; the model needs at least "
+                    f"{need} — code {s.needed_more} more quotes with {code_id} (by review or "
+                    "import-codings)."
+                )
+            else:
+                parts.append(
+                    f"Code {code_id} has {s.negatives} quotes labelled as not {code_id}; the model "
+                    f"needs at least {need} — reject {s.needed_more_negatives} more {code_id} "
+                    "suggestions in review, or import a coder who coded whole quotes."
+                )
+        return (
+            "The model cannot be trained: no code has enough coded examples. "
+            + " ".join(parts)
+            + " Until then, use `code --method rules`."
+        )
+
+    def _fit_rules(self, codebook: Codebook) -> tuple[RulesCoder | None, list[str]]:
+        with_rules = [c.id for c in codebook.codes if c.rules is not None and not c.rules.is_empty()]
+        if not self.use_rules or not with_rules:
+            return None, []
+        return _rules_for(codebook), with_rules
+
+    def _rule_features(
+        self, refs: Sequence[TextRef], *, keep_codings: bool
+    ) -> tuple[sp.csr_matrix, list[Coding], dict[TermKey, int]]:
+        """One column per code with rules: 1 where its rules fired; also the codings and term counts."""
+        shape = (len(refs), len(self.rule_codes_))
+        if self.rules_ is None or not refs:
+            return sp.csr_matrix(shape), [], {}
+        scan = self.rules_.scan(refs)
+        row_of = {r.quote_id: i for i, r in enumerate(refs)}
+        col_of = {code_id: j for j, code_id in enumerate(self.rule_codes_)}
+        rows = [row_of[c.quote_id] for c in scan.codings]
+        cols = [col_of[c.code] for c in scan.codings]
+        fired = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=shape)
+        return fired, scan.codings if keep_codings else [], scan.term_counts
+
+    # -- coding --------------------------------------------------------------
+
+    def score_chunk(self, chunk: Chunk) -> Scores:
+        """Vectorise and score one chunk of quotes into plain numbers (run in a worker or here).
+
+        Not meant to be called directly; :meth:`iter_score` does, in worker
+        processes for large inputs.
+        """
+        words = self.vectorizer_.transform([r.text for r in chunk.refs])
+        fired, rule_codings, term_counts = self._rule_features(chunk.refs, keep_codings=chunk.rule_codings)
+        features = sp.hstack([words, fired], format="csr")
+        proba = self._probabilities(features)
+        rows, cols = np.nonzero(proba >= self.threshold)
+        if chunk.evidence:
+            pair, feat, weight = self._top_features(features, rows, cols)
+        else:
+            pair = feat = np.zeros(0, dtype=np.int64)
+            weight = np.zeros(0)
+        # Pydantic records pickle slowly; their field dicts cross the process boundary instead.
+        rules = [(c.quote_id, c.code, c.confidence, [dict(e.__dict__) for e in c.evidence]) for c in rule_codings]
+        return Scores(proba, rows, cols, pair, feat, weight, rules, term_counts)
+
+    def _probabilities(self, features: sp.csr_matrix) -> np.ndarray:
+        """What each code's CalibratedClassifierCV.predict_proba gives, for all codes at once.
+
+        Every fold's decision function comes from one sparse product; each is
+        calibrated by that fold's calibrator and the folds are averaged, as
+        scikit-learn does (a test checks the two agree).
+        """
+        decisions = np.asarray(features @ self.fold_weights_) + self.fold_intercepts_
+        proba = np.zeros((features.shape[0], len(self.trained_codes_)))
+        column = 0
+        for j, code_id in enumerate(self.trained_codes_):
+            folds = self.classifiers_[code_id].calibrated_classifiers_
+            for fold in folds:
+                p = fold.calibrators[0].predict(decisions[:, column])
+                p[(p > 1.0) & (p <= 1.0 + 1e-5)] = 1.0
+                proba[:, j] += p
+                column += 1
+            proba[:, j] /= len(folds)
+        return proba
+
+    def _top_features(
+        self, features: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Evidence for every (row, trained code) pair at once, as (pair, feature, weight) arrays.
+
+        A feature's contribution is its weight for the code times its value in
+        the quote, rounded to two decimals; the TOP_TERMS largest positive word
+        contributions of each pair are kept, and every positive rule feature,
+        largest first (ties in feature order).
+        """
+        indptr, indices, data = features.indptr, features.indices, features.data
+        starts = indptr[rows]
+        counts = indptr[rows + 1] - starts
+        pair = np.repeat(np.arange(len(rows)), counts)
+        at = np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(counts.sum())
+        feat = indices[at]
+        contrib = np.round(data[at] * self.coef_[cols[pair], feat], 2)
+        keep = contrib > 0
+        pair, feat, contrib = pair[keep], feat[keep], contrib[keep]
+        # Stable sorts: equal contributions stay in feature order (CSR rows are sorted).
+        group = pair * 2 + (feat >= self.n_words_)
+        order = np.lexsort((-contrib, group))
+        pair, feat, contrib, group = pair[order], feat[order], contrib[order], group[order]
+        index = np.arange(len(group))
+        first = np.ones(len(group), dtype=bool)
+        first[1:] = group[1:] != group[:-1]
+        rank = index - np.maximum.accumulate(np.where(first, index, 0))
+        keep = (group % 2 == 1) | (rank < TOP_TERMS)
+        pair, feat, contrib = pair[keep], feat[keep], contrib[keep]
+        order = np.lexsort((-contrib, pair))
+        return pair[order], feat[order], contrib[order]
+
+    def _batch(self, quotes: Sequence[Quote], chunk: Chunk, scores: Scores) -> ScoredBatch:
+        """Turn a chunk's numbers into suggestion records (in this process)."""
+        ids = [r.quote_id for r in chunk.refs]
+        codes = self.trained_codes_
+        reasons = self._evidence_lists(scores)
+        confidence = np.round(scores.proba[scores.rows, scores.cols], 4).tolist()
+        codings = [
+            Coding(quote_id=ids[r], code=codes[c], method="model", status="suggested", confidence=p, evidence=ev)
+            for r, c, p, ev in zip(scores.rows.tolist(), scores.cols.tolist(), confidence, reasons)
+        ]
+        rule_codings = [
+            Coding(
+                quote_id=q, code=c, method="rules", status="suggested", confidence=p,
+                evidence=[Evidence(**e) for e in ev],
+            )
+            for q, c, p, ev in scores.rules
+        ]
+        combined = []
+        if chunk.rule_codings:
+            combined = combine_all(ids, rule_codings, codings, codes, self.codes_)
+        return ScoredBatch(quotes, codings, scores.proba, rule_codings, combined, scores.term_counts)
+
+    def _evidence_lists(self, scores: Scores) -> list[list[Evidence]]:
+        """The evidence records of each suggestion of a chunk.
+
+        Weights have two decimals, so the same (feature, weight) recurs across
+        quotes; each distinct one becomes one record, shared by the suggestions
+        it belongs to (nothing changes a record once made).
+        """
+        n = len(scores.rows)
+        if not len(scores.pair):
+            return [[] for _ in range(n)]
+        key = scores.feat.astype(np.int64) * 10**9 + np.rint(scores.weight * 100).astype(np.int64)
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        names = self.feature_names_
+        records = np.empty(len(first), dtype=object)
+        records[:] = [
+            Evidence(kind="model", term=names[f], weight=w)
+            for f, w in zip(scores.feat[first].tolist(), scores.weight[first].tolist())
+        ]
+        ordered = records[inverse.ravel()]
+        bounds = np.searchsorted(scores.pair, np.arange(n + 1)).tolist()
+        return [ordered[bounds[k] : bounds[k + 1]].tolist() for k in range(n)]
+
+    def iter_score(
+        self,
+        batches: Iterable[Sequence[Quote]],
+        *,
+        evidence: bool = True,
+        rule_codings: bool = False,
+    ) -> Iterator[ScoredBatch]:
+        """Score quotes that arrive batch by batch, so suggestions can be stored as they come.
+
+        Args:
+            batches: quotes in batches (e.g. a project's ``iter_quote_refs()``);
+                a single list of quotes works as ``[quotes]``.
+            evidence: compute each suggestion's evidence (off is quicker when
+                only the decisions matter, as in evaluation).
+            rule_codings: also return the rule coder's suggestions (needs
+                ``use_rules``) and their combination with the model's
+                (``code --method all``).
+
+        Yields:
+            One :class:`ScoredBatch` per at most ``batch_size`` quotes, in order.
+            Large inputs are vectorised and scored in worker processes while
+            earlier batches are turned into records here.
+
+        Raises:
+            CoderError: the coder has not been fitted, or quote ids repeat
+                within a batch.
+        """
+        self.check_is_fitted()
+        chunks = self._chunks(batches, evidence=evidence, rule_codings=rule_codings)
+        for quotes, chunk, scores in _score_chunks(self, chunks):
+            with _gc_paused():
+                batch = self._batch(quotes, chunk, scores)
+            yield batch
+
+    def _chunks(
+        self, batches: Iterable[Sequence[Quote]], *, evidence: bool, rule_codings: bool
+    ) -> Iterator[tuple[Sequence[Quote], Chunk]]:
+        for quotes in batches:
+            refs = _refs(quotes)
+            for lo in range(0, len(refs), self.batch_size):
+                part = refs[lo : lo + self.batch_size]
+                if len({r.quote_id for r in part}) != len(part):
+                    raise CoderError(
+                        "Some quote ids occur more than once among the quotes to code; each quote "
+                        "needs its own id (as ingest gives them)."
+                    )
+                yield quotes[lo : lo + self.batch_size], Chunk(part, evidence, rule_codings)
+
+    def predict_proba(self, quotes: Sequence[Quote]) -> np.ndarray:
+        """Calibrated probabilities: one row per quote, one column per code in ``trained_codes_``.
+
+        Raises:
+            CoderError: the coder has not been fitted.
+        """
+        parts = [b.probabilities for b in self.iter_score([quotes], evidence=False)]
+        return np.vstack(parts) if parts else np.zeros((0, len(self.trained_codes_)))
+
+    def predict(self, quotes: Sequence[Quote]) -> list[Coding]:
+        """Return one suggested coding per (quote, trained code) whose probability reaches the threshold.
+
+        Codings come in quote order, then codebook order; each has method
+        ``model``, status ``suggested``, the probability as confidence and the
+        features that pushed the decision as evidence.
+
+        Raises:
+            CoderError: the coder has not been fitted.
+        """
+        return [c for batch in self.iter_score([quotes]) for c in batch.codings]
+
+
+# Compiling a large codebook's rules takes a second or more, and evaluation fits the
+# model dozens of times with one codebook; a fitted rule coder is only read, so it is shared.
+_RULES_CACHE: dict[str, RulesCoder] = {}
+_RULES_CACHE_SIZE = 4
+
+
+def _rules_for(codebook: Codebook) -> RulesCoder:
+    """The rule coder of a codebook, compiled once per codebook content."""
+    key = codebook.content_hash()
+    coder = _RULES_CACHE.get(key)
+    if coder is None:
+        # One process: the model spreads its own work over workers, and for short
+        # texts matching is quicker than sending them to other processes.
+        coder = RulesCoder(n_jobs=1).fit(codebook)
+        if len(_RULES_CACHE) >= _RULES_CACHE_SIZE:
+            _RULES_CACHE.pop(next(iter(_RULES_CACHE)))
+        _RULES_CACHE[key] = coder
+    return coder
+
+
+def combine_all(
+    quote_ids: Sequence[str],
+    rule_codings: Sequence[Coding],
+    model_codings: Sequence[Coding],
+    trained_codes: Sequence[str],
+    codes: Sequence[str],
+) -> list[Coding]:
+    """Merge rule and model suggestions into one ``all`` suggestion per quote and code.
+
+    The rule: for a code the model was trained for, the model decides — the code
+    is suggested when the model's calibrated probability reaches its threshold
+    (0.5 by default), and that probability is the confidence. The model already uses
+    "the rules fired" as one of its features, weighted by how often the rules
+    agreed with the person's coding, so counting the rules again would count
+    them twice. For a code the model could not be trained for (too few coded
+    examples), the rules decide: the code is suggested when its rules fire, with
+    the rule coder's confidence (a strength-of-evidence score, not a
+    probability). The evidence of an ``all`` suggestion is the model's evidence
+    followed by the rule matches for the same quote and code, if any.
+
+    Args:
+        quote_ids: the quotes of the batch, in order (the order of the output).
+        rule_codings: the rule coder's suggestions for those quotes.
+        model_codings: the model's suggestions for those quotes.
+        trained_codes: codes the model was trained for.
+        codes: every code id, in codebook order (the order within a quote).
+
+    Returns:
+        Suggestions with method ``all``, in quote order then codebook order.
+    """
+    position = {quote_id: i for i, quote_id in enumerate(quote_ids)}
+    rank = {code_id: i for i, code_id in enumerate(codes)}
+    trained = set(trained_codes)
+    rules = {(c.quote_id, c.code): c for c in rule_codings}
+    merged: list[tuple[int, int, Coding]] = []
+    # Copies keep each suggestion's fields and change only the method (and evidence).
+    for m in model_codings:
+        fired = rules.get((m.quote_id, m.code))
+        evidence = [*m.evidence, *fired.evidence] if fired else list(m.evidence)
+        coding = m.model_copy(update={"method": "all", "evidence": evidence})
+        merged.append((position[m.quote_id], rank[m.code], coding))
+    for (quote_id, code_id), r in rules.items():
+        if code_id not in trained:
+            coding = r.model_copy(update={"method": "all", "evidence": list(r.evidence)})
+            merged.append((position[quote_id], rank[code_id], coding))
+    merged.sort(key=lambda item: (item[0], item[1]))
+    return [c for _, _, c in merged]
+
+
+# -- worker processes ---------------------------------------------------------------------
+
+# Under "fork" the parent sets this just before the workers start, so children
+# inherit the fitted model instead of unpickling it.
+_WORKER_CODER: ModelCoder | None = None
+
+
+def _init_worker(coder: ModelCoder | None) -> None:
+    global _WORKER_CODER
+    if coder is not None:
+        _WORKER_CODER = coder
+
+
+def _score_in_worker(chunk: Chunk) -> Scores:
+    if _WORKER_CODER is None:
+        raise CoderError("A model worker started without its model; run again with n_jobs=1.")
+    with _gc_paused():
+        return _WORKER_CODER.score_chunk(chunk)
+
+
+#: A chunk of quotes as given (kept here) and as sent to a worker.
+_Item = tuple[Sequence[Quote], Chunk]
+
+
+def _score_chunks(coder: ModelCoder, items: Iterator[_Item]) -> Iterator[tuple[Sequence[Quote], Chunk, Scores]]:
+    """Score chunks in order: here for small inputs, else in worker processes."""
+    jobs = _usable_cpus() if coder.n_jobs in (None, -1) else coder.n_jobs
+    head: list[_Item] = []
+    seen = 0
+    for item in items:  # look ahead just far enough to know whether workers pay off
+        head.append(item)
+        seen += len(item[1].refs)
+        if seen > PARALLEL_MIN_QUOTES:
+            break
+    stream = itertools.chain(head, items)
+    # A daemon process (e.g. a worker of someone else's pool) may not start children.
+    if jobs <= 1 or seen <= PARALLEL_MIN_QUOTES or multiprocessing.current_process().daemon:
+        for quotes, chunk in stream:
+            yield quotes, chunk, coder.score_chunk(chunk)
+        return
+    yield from _score_in_workers(coder, stream, jobs)
+
+
+def _score_in_workers(
+    coder: ModelCoder, items: Iterator[_Item], jobs: int
+) -> Iterator[tuple[Sequence[Quote], Chunk, Scores]]:
+    """Keep ``jobs`` workers busy a few chunks ahead while the caller stores earlier ones."""
+    global _WORKER_CODER
+    method = _start_method()
+    executor = ProcessPoolExecutor(
+        jobs,
+        mp_context=multiprocessing.get_context(method),
+        initializer=_init_worker,
+        initargs=(None,) if method == "fork" else (coder,),
+    )
+    pending: deque[tuple[_Item, Future]] = deque()
+
+    def submit() -> None:
+        item = next(items, None)
+        if item is not None:
+            pending.append((item, executor.submit(_score_in_worker, item[1])))
+
+    try:
+        if method == "fork":
+            # Under fork every worker starts at the first submit and inherits the model
+            # from this global, which the parent then lets go.
+            _WORKER_CODER = coder
+            try:
+                submit()
+            finally:
+                _WORKER_CODER = None
+        for _ in range(2 * jobs - len(pending)):
+            submit()
+        while pending:
+            item, future = pending.popleft()
+            try:
+                scores = future.result()
+            except BrokenProcessPool:
+                # Workers could not start (e.g. spawn from a script without an
+                # `if __name__ == "__main__":` guard): finish in this process.
+                rest = itertools.chain([item], (i for i, _ in pending), items)
+                pending.clear()
+                for quotes, chunk in rest:
+                    yield quotes, chunk, coder.score_chunk(chunk)
+                return
+            submit()
+            yield item[0], item[1], scores
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
