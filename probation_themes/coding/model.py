@@ -333,7 +333,8 @@ class ModelCoder(BaseCoder):
             )
         self._check_labels(codebook, labels)
         assert labels is not None  # checked above; narrows the type
-        refs = [r for r in _refs(quotes or []) if r.quote_id in labels]
+        # One row per labelled quote, even if it was passed twice.
+        refs = list({r.quote_id: r for r in reversed(_refs(quotes or [])) if r.quote_id in labels}.values())[::-1]
         if not refs:
             raise CoderError(
                 f"None of the {len(labels):,} labelled quote ids is among the "
