@@ -292,12 +292,12 @@ def _scan_chunk(job: tuple[int, list[str]]) -> Scanned:
     first, texts = job
     if _WORKER_ENGINE is None:
         raise CoderError("A rule-coding worker started without its rules; run again with n_jobs=1.")
-    with _gc_paused():
+    with gc_paused():
         return _WORKER_ENGINE.scan(texts, first)
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while building many small acyclic objects.
 
     Matching creates hundreds of thousands of tuples and records; each burst

@@ -30,7 +30,7 @@ from sklearn.model_selection import StratifiedKFold
 from probation_themes.codebook import Codebook
 from probation_themes.coding import registry
 from probation_themes.coding.base import BaseCoder
-from probation_themes.coding.engine import _gc_paused, _start_method, _usable_cpus
+from probation_themes.coding.engine import gc_paused, _start_method, _usable_cpus
 from probation_themes.coding.rules import RulesCoder, TermKey
 from probation_themes.errors import CoderError
 from probation_themes.models import Coding, Evidence, Quote
@@ -333,8 +333,12 @@ class ModelCoder(BaseCoder):
             )
         self._check_labels(codebook, labels)
         assert labels is not None  # checked above; narrows the type
-        # One row per labelled quote, even if it was passed twice.
-        refs = list({r.quote_id: r for r in reversed(_refs(quotes or [])) if r.quote_id in labels}.values())[::-1]
+        refs: list[TextRef] = []
+        seen: set[str] = set()
+        for ref in _refs(quotes or []):
+            if ref.quote_id in labels and ref.quote_id not in seen:  # one row per labelled quote
+                seen.add(ref.quote_id)
+                refs.append(ref)
         if not refs:
             raise CoderError(
                 f"None of the {len(labels):,} labelled quote ids is among the "
@@ -607,7 +611,7 @@ class ModelCoder(BaseCoder):
         self.check_is_fitted()
         chunks = self._chunks(batches, evidence=evidence, rule_codings=rule_codings)
         for quotes, chunk, scores in _score_chunks(self, chunks):
-            with _gc_paused():
+            with gc_paused():
                 batch = self._batch(quotes, chunk, scores)
             yield batch
 
@@ -732,7 +736,7 @@ def _init_worker(coder: ModelCoder | None) -> None:
 def _score_in_worker(chunk: Chunk) -> Scores:
     if _WORKER_CODER is None:
         raise CoderError("A model worker started without its model; run again with n_jobs=1.")
-    with _gc_paused():
+    with gc_paused():
         return _WORKER_CODER.score_chunk(chunk)
 
 

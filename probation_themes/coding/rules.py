@@ -24,7 +24,7 @@ from probation_themes.coding.engine import (
     Spans,
     _compile,
     _Engine,
-    _gc_paused,
+    gc_paused,
     _scan_in_workers,
     _usable_cpus,
 )
@@ -247,7 +247,7 @@ class RulesCoder(BaseCoder):
         # closing() shuts the worker pool at once if the caller stops early or fails.
         with closing(parts):
             while True:
-                with _gc_paused():
+                with gc_paused():
                     part = next(parts, None)
                     if part is None:
                         return
@@ -271,7 +271,7 @@ class RulesCoder(BaseCoder):
         total = RuleScan([], self._term_counts(Counter(), Counter()))
         # Paused throughout: a full collection between batches would walk every
         # coding built so far, again and again.
-        with _gc_paused():
+        with gc_paused():
             for batch in self.iter_scan(quotes):
                 total.codings.extend(batch.codings)
                 for key, count in batch.term_counts.items():

@@ -244,7 +244,6 @@ class TermIndex:
         s, breaks = compact(normalise(text))
         # Padding with spaces makes "start of text" and "end of text" ordinary boundaries.
         s = f" {s} "
-        n = len(s)
         hits: dict[int, list[tuple[int, int]]] = {}
         for last, (length, check_start, check_end, simple, complex_) in self.automaton.iter(s):
             start = last - length + 1
