@@ -203,6 +203,27 @@ class _Builder:
         if quotation.org is not None and not is_known_org(quotation.org):
             self.unknown_orgs[quotation.org] += 1
 
+    def _append(
+        self, response_id: str, row: int, number: int, question: str | None, position: int,
+        answer: str, start: int, end: int, region: str | None, org: str | None, attributes: dict[str, str],
+    ) -> None:
+        self.quotes.append(
+            Quote(
+                quote_id=f"{response_id}:{number}.{position + 1}",
+                response_id=response_id,
+                text=answer[start:end],
+                source=self.source,
+                row=row,
+                question=question,
+                position=position,
+                start=start,
+                end=end,
+                region=region,
+                org=org,
+                attributes=attributes,
+            )
+        )
+
     def _add_passages(
         self,
         response_id: str,
@@ -220,21 +241,11 @@ class _Builder:
             if quotation is not None and quotation.start not in counted:
                 counted.add(quotation.start)  # a quotation of several sentences is one attribution
                 self._count_unknown(quotation)
-            self.quotes.append(
-                Quote(
-                    quote_id=f"{response_id}:{number}.{position + 1}",
-                    response_id=response_id,
-                    text=answer[passage.start : passage.end],
-                    source=self.source,
-                    row=row,
-                    question=question,
-                    position=position,
-                    start=passage.start,
-                    end=passage.end,
-                    region=quotation.region if quotation and quotation.region is not None else region,
-                    org=quotation.org if quotation and quotation.org is not None else org,
-                    attributes=attributes,
-                )
+            self._append(
+                response_id, row, number, question, position, answer, passage.start, passage.end,
+                quotation.region if quotation and quotation.region is not None else region,
+                quotation.org if quotation and quotation.org is not None else org,
+                attributes,
             )
 
     def _add_extracted(
@@ -250,21 +261,11 @@ class _Builder:
     ) -> None:
         for position, found in enumerate(extract_quotes(answer)):
             self._count_unknown(found)
-            self.quotes.append(
-                Quote(
-                    quote_id=f"{response_id}:{number}.{position + 1}",
-                    response_id=response_id,
-                    text=found.text,
-                    source=self.source,
-                    row=row,
-                    question=question,
-                    position=position,
-                    start=found.start,
-                    end=found.end,
-                    region=found.region if found.region is not None else region,
-                    org=found.org if found.org is not None else org,
-                    attributes=attributes,
-                )
+            self._append(
+                response_id, row, number, question, position, answer, found.start, found.end,
+                found.region if found.region is not None else region,
+                found.org if found.org is not None else org,
+                attributes,
             )
 
     def result(self, encoding: str | None) -> IngestResult:
