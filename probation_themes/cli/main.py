@@ -37,7 +37,8 @@ app = typer.Typer(
     name="probation-themes",
     help=(
         "Code open-ended survey answers into themes you can defend: ingest answers, code them "
-        "with a codebook, review, and export themed quote tables, crosstabs and QDA files."
+        "with a codebook's rules or a model trained on your own coding, measure agreement, and "
+        "export themed quote tables, crosstabs and coding files."
     ),
     no_args_is_help=True,
     add_completion=False,
