@@ -161,10 +161,18 @@ class _Engine:
             gate = self.gates[rid]
             # A regex runs on every quote; skipping quotes that lack words every match
             # must contain keeps a codebook's regexes from dominating coding time.
-            if gate is not None and not all(
-                any(word in (text if exact else folded) for word, exact in group) for group in gate
-            ):
-                continue
+            # (Plain loops: this runs for every regex on every quote.)
+            if gate is not None:
+                passed = True
+                for group in gate:
+                    for word, exact in group:
+                        if word in (text if exact else folded):
+                            break
+                    else:
+                        passed = False
+                        break
+                if not passed:
+                    continue
             spans = [m.span() for m in rx.finditer(text) if m.end() > m.start()]
             if spans:
                 found[rid] = spans
