@@ -176,10 +176,7 @@ class _Builder:
         attributes = {columns[i]: (self._optional(cells, i) or "").strip() for i in self.layout.attrs}
         before = len(self.quotes)
         for number, question, answer in answers:
-            if self.split == "quote":
-                self._add_extracted(response_id, row, number, question, answer, region, org, attributes)
-            else:
-                self._add_passages(response_id, row, number, question, answer, region, org, attributes)
+            self._add_answer(response_id, row, number, question, answer, region, org, attributes)
         if len(self.quotes) == before:
             if self.split == "quote":
                 reason, detail = "no_quotes_found", (
@@ -203,28 +200,7 @@ class _Builder:
         if quotation.org is not None and not is_known_org(quotation.org):
             self.unknown_orgs[quotation.org] += 1
 
-    def _append(
-        self, response_id: str, row: int, number: int, question: str | None, position: int,
-        answer: str, start: int, end: int, region: str | None, org: str | None, attributes: dict[str, str],
-    ) -> None:
-        self.quotes.append(
-            Quote(
-                quote_id=f"{response_id}:{number}.{position + 1}",
-                response_id=response_id,
-                text=answer[start:end],
-                source=self.source,
-                row=row,
-                question=question,
-                position=position,
-                start=start,
-                end=end,
-                region=region,
-                org=org,
-                attributes=attributes,
-            )
-        )
-
-    def _add_passages(
+    def _add_answer(
         self,
         response_id: str,
         row: int,
@@ -235,37 +211,31 @@ class _Builder:
         org: str | None,
         attributes: dict[str, str],
     ) -> None:
+        """Turn one answer into quotes: its attributed quotations, or its passages."""
+        if self.split == "quote":
+            spans = [(found.start, found.end, found) for found in extract_quotes(answer)]
+        else:
+            spans = [(p.start, p.end, p.quotation) for p in split_passages(answer, self.split, self.markdown)]
         counted: set[int] = set()
-        for position, passage in enumerate(split_passages(answer, self.split, self.markdown)):
-            quotation = passage.quotation
+        for position, (start, end, quotation) in enumerate(spans):
             if quotation is not None and quotation.start not in counted:
                 counted.add(quotation.start)  # a quotation of several sentences is one attribution
                 self._count_unknown(quotation)
-            self._append(
-                response_id, row, number, question, position, answer, passage.start, passage.end,
-                quotation.region if quotation and quotation.region is not None else region,
-                quotation.org if quotation and quotation.org is not None else org,
-                attributes,
-            )
-
-    def _add_extracted(
-        self,
-        response_id: str,
-        row: int,
-        number: int,
-        question: str | None,
-        answer: str,
-        region: str | None,
-        org: str | None,
-        attributes: dict[str, str],
-    ) -> None:
-        for position, found in enumerate(extract_quotes(answer)):
-            self._count_unknown(found)
-            self._append(
-                response_id, row, number, question, position, answer, found.start, found.end,
-                found.region if found.region is not None else region,
-                found.org if found.org is not None else org,
-                attributes,
+            self.quotes.append(
+                Quote(
+                    quote_id=f"{response_id}:{number}.{position + 1}",
+                    response_id=response_id,
+                    text=answer[start:end],
+                    source=self.source,
+                    row=row,
+                    question=question,
+                    position=position,
+                    start=start,
+                    end=end,
+                    region=quotation.region if quotation and quotation.region is not None else region,
+                    org=quotation.org if quotation and quotation.org is not None else org,
+                    attributes=attributes,
+                )
             )
 
     def result(self, encoding: str | None) -> IngestResult:
