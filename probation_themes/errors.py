@@ -68,3 +68,7 @@ class CoderError(ProbationThemesError):
 
 class ExportError(ProbationThemesError):
     """A report or export could not be written."""
+
+
+class EngineError(ProbationThemesError):
+    """The engine that runs the work (local or Dask) is missing, misnamed or unreachable."""

@@ -361,8 +361,8 @@ def test_file_errors(tmp_path: Path) -> None:
     with pytest.raises(CodebookError, match="is a folder"):
         load_codebook(folder)
     with pytest.raises(CodebookError) as info:
-        load_codebook(tmp_path / "codebook.qdc")
-    assert "supported formats are YAML (.yaml, .yml) and CSV (.csv)" in str(info.value)
+        load_codebook(tmp_path / "codebook.docx")
+    assert "supported formats are YAML (.yaml, .yml), CSV (.csv) and REFI-QDA (.qdc)" in str(info.value)
 
 
 def test_a_csv_not_saved_as_utf8_says_how_to_fix_it(tmp_path: Path) -> None:
@@ -669,9 +669,9 @@ def test_convert_yaml_to_csv_and_back(tmp_path: Path) -> None:
 
 def test_convert_checks_the_output_extension_first(tmp_path: Path) -> None:
     with pytest.raises(CodebookError) as info:
-        convert_codebook(tmp_path / "missing.yaml", tmp_path / "out.qdc")
-    assert "extension '.qdc'" in str(info.value)
-    assert "YAML (.yaml, .yml) and CSV (.csv)" in str(info.value)
+        convert_codebook(tmp_path / "missing.yaml", tmp_path / "out.docx")
+    assert "extension '.docx'" in str(info.value)
+    assert "YAML (.yaml, .yml), CSV (.csv) and REFI-QDA (.qdc)" in str(info.value)
 
 
 def test_codebook_summary_counts_rules_and_seeds() -> None:

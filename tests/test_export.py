@@ -76,6 +76,7 @@ def test_long_header_order_and_values():
     rows = parse(export_codings_long(SNAPSHOT, CODEBOOK))
     assert rows[0] == [
         "response_id", "quote_id", "code", "label", "method", "confidence", "status", "evidence",
+        "coder", "decided_at", "memo", "quote_memo",
     ]
     assert [(r[1], r[2], r[4]) for r in rows[1:]] == [
         ("r1:1.0", "workload", "rules"),
@@ -87,11 +88,11 @@ def test_long_header_order_and_values():
     ]
     assert rows[1] == [
         "r1", "r1:1.0", "workload", "High caseloads and workloads", "rules", "0.9", "suggested",
-        'caseload* → "caseloads" [12:21]; workload → "workload" [40:48]',
+        'caseload* → "caseloads" [12:21]; workload → "workload" [40:48]', "", "", "", "",
     ]
-    assert rows[3][5:] == ["0.55", "suggested", "too high (0.2)"]
-    assert rows[4][5:] == ["1", "accepted", ""]
-    assert rows[5][5:] == ["0.4123", "suggested", "topic 3: system, laptop (0.4123)"]
+    assert rows[3][5:8] == ["0.55", "suggested", "too high (0.2)"]
+    assert rows[4][5:8] == ["1", "accepted", ""]
+    assert rows[5][5:8] == ["0.4123", "suggested", "topic 3: system, laptop (0.4123)"]
     assert rows[6][6] == "rejected"  # the long form shows every coding it is given, with its status
 
 

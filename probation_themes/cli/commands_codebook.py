@@ -13,11 +13,11 @@ from probation_themes.cli.main import app
 from probation_themes.codebook import codebook_summary, convert_codebook, read_codebook
 
 codebook_app = typer.Typer(
-    help="Validate, show and convert codebooks (YAML ⇄ CSV).", no_args_is_help=True, rich_markup_mode=None
+    help="Validate, show and convert codebooks (YAML ⇄ CSV ⇄ REFI-QDA .qdc).", no_args_is_help=True, rich_markup_mode=None
 )
 app.add_typer(codebook_app, name="codebook")
 
-CodebookArg = Annotated[Path, typer.Argument(help="Codebook file (.yaml, .yml or .csv).", show_default=False)]
+CodebookArg = Annotated[Path, typer.Argument(help="Codebook file (.yaml, .yml, .csv or REFI-QDA .qdc).", show_default=False)]
 
 
 @codebook_app.command("validate")
@@ -58,7 +58,11 @@ def convert(
     file: CodebookArg,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output file; its extension picks the format.")] = None,
 ) -> None:
-    """Convert a codebook between YAML and CSV (lossless both ways)."""
+    """Convert a codebook between YAML, CSV and REFI-QDA .qdc (from NVivo, ATLAS.ti, MAXQDA, QualCoder, Taguette).
+
+    YAML ⇄ CSV is lossless. A .qdc keeps codes, hierarchy, colours, definitions, criteria and
+    examples, but not rules or seed words; codes without an id get one made from their name.
+    """
     if output is None:
         output = file.with_suffix(".csv" if file.suffix.lower() in (".yaml", ".yml") else ".yaml")
     convert_codebook(file, output)

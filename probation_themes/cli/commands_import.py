@@ -58,7 +58,7 @@ def render_import(report: ImportReport, labels: dict[str, str]) -> None:
 @app.command("import-codings")
 @user_errors
 def import_codings_command(
-    file: Annotated[Path, typer.Argument(help="Codings as CSV, TSV or XLSX.", show_default=False)],
+    file: Annotated[Path, typer.Argument(help="Codings as CSV, TSV or XLSX, or a REFI-QDA project (.qdpx).", show_default=False)],
     coder: Annotated[str, typer.Option("--coder", help="Who made these codings, e.g. alice or gold.", show_default=False)],
     fmt: Annotated[
         Optional[CodingsFormat],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import asdict
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -13,6 +14,7 @@ from rich.table import Table
 
 from probation_themes.cli.common import DEFAULT_PROJECT, JsonOption, ProjectOption, err, out, print_json, user_errors
 from probation_themes.cli.main import _load_codebook_or_project, app
+from probation_themes.cli.prevalence import prevalence_tables
 from probation_themes.codebook import Codebook
 from probation_themes.errors import ExportError
 from probation_themes.export import (
@@ -26,16 +28,23 @@ from probation_themes.export import (
     render_csv,
     render_html,
     render_markdown,
+    write_bytes_atomic,
     write_csv_atomic,
     write_text_atomic,
 )
+from probation_themes.export.docx_report import render_docx
+from probation_themes.export.xlsx_report import render_xlsx
 from probation_themes.store import Project
+from probation_themes.workflows.prevalence import group_prevalence
+from probation_themes.store.review import latest_memos
 
 
 class ReportFormat(str, Enum):
     md = "md"
     html = "html"
     csv = "csv"
+    docx = "docx"
+    xlsx = "xlsx"
 
 
 class StatusChoice(str, Enum):
@@ -92,11 +101,21 @@ def write_output(output: Path, text: str, *, csv_file: bool = False) -> str:
     return str(output)
 
 
+def write_binary(output: Path, data: bytes) -> str:
+    """Write a Word or Excel file (atomically), or to stdout when the output is '-'. Returns where it went."""
+    if str(output) == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return "standard output"
+    write_bytes_atomic(output, data)
+    return str(output)
+
+
 @app.command()
 @user_errors
 def report(
     output: Annotated[Path, typer.Option("--output", "-o", help="File to write; - for standard output.", show_default=False)],
-    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="md, html or csv.")] = ReportFormat.md,
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="md, html, csv, docx (Word) or xlsx (Excel).")] = ReportFormat.md,
     by: Annotated[str, typer.Option("--by", help="Splits of the counts to show: region, org or both.")] = "region,org",
     attribute: Annotated[
         str, typer.Option("--attribute", help="What each quote is attributed by: region, org, both, or none.")
@@ -106,7 +125,12 @@ def report(
     codebook: CodebookOption = None,
     project: ProjectOption = Path(DEFAULT_PROJECT),
 ) -> None:
-    """Write the themed quote table: one section per code, counts, the split by organisation, then the quotes."""
+    """Write the themed quote table: one section per code, counts, the splits, then the quotes.
+
+    html is one offline page with theme × organisation and theme × region charts and filters;
+    docx is a Word document with the quotes as in the inspectorate's report; xlsx has a
+    summary sheet and one sheet per theme. --min-cell suppresses small counts everywhere.
+    """
     splits = _split_list(by)
     attribution = () if attribute.strip() == "none" else _split_list(attribute)
     table, _ = themed_table(project, codebook, status, min_cell)
@@ -114,6 +138,10 @@ def report(
         where = write_output(output, render_markdown(table, attribution=attribution, splits=splits))
     elif fmt is ReportFormat.html:
         where = write_output(output, render_html(table, attribution=attribution, splits=splits))
+    elif fmt is ReportFormat.docx:
+        where = write_binary(output, render_docx(table, attribution=attribution, splits=splits))
+    elif fmt is ReportFormat.xlsx:
+        where = write_binary(output, render_xlsx(table, attribution=attribution, splits=splits))
     else:
         where = write_output(output, render_csv(table, attribution=attribution), csv_file=True)
     coded = sum(1 for c in table.codes if c.n_quotes)
@@ -173,15 +201,29 @@ def stats(
     share: Annotated[bool, typer.Option("--share", help="Region table: % of each region's respondents, not counts.")] = False,
     status: StatusOption = StatusChoice.default,
     min_cell: MinCellOption = 0,
+    ci: Annotated[
+        bool,
+        typer.Option("--ci", help="Shares of respondents per group with bootstrap 95% intervals, for codes and the last topics run."),
+    ] = False,
     codebook: CodebookOption = None,
     project: ProjectOption = Path(DEFAULT_PROJECT),
     as_json: JsonOption = False,
 ) -> None:
-    """Print code × organisation and code × region counts of respondents."""
+    """Print code × organisation and code × region counts of respondents (with --ci: shares and intervals)."""
     chosen = _split_list(by)
     bad = [b for b in chosen if b not in ("org", "region")]
     if bad:
         raise ExportError(f"--by takes org and/or region, not {', '.join(bad)}; for example --by org,region.")
+    if ci:
+        with Project.open(project, create=False) as proj:
+            book = _load_codebook_or_project(codebook, proj)
+            prevalence = group_prevalence(proj, book, chosen, status=status.value, min_cell=min_cell)
+        if as_json:
+            print_json([asdict(p) for p in prevalence])
+        else:
+            for t in prevalence_tables(prevalence):
+                out.print(t)
+        return
     table, _ = themed_table(project, codebook, status, min_cell)
     if as_json:
         data = table.model_dump(mode="json")
@@ -210,7 +252,8 @@ def export_codings(
     codebook: CodebookOption = None,
     project: ProjectOption = Path(DEFAULT_PROJECT),
 ) -> None:
-    """Write codings as CSV: long (response_id, quote_id, code, method, confidence, status, evidence) or wide."""
+    """Write codings as CSV: long (response_id, quote_id, code, method, confidence, status, evidence, coder,
+    decided_at, memo, quote_memo) or wide (one 0/1 column per code)."""
     chosen = status or (StatusChoice.default if wide else StatusChoice.all)
     if wide and chosen in (StatusChoice.rejected, StatusChoice.all):
         raise ExportError(
@@ -220,7 +263,8 @@ def export_codings(
     with Project.open(project, create=False) as proj:
         book = _load_codebook_or_project(codebook, proj)
         snapshot = proj.snapshot(chosen.value, evidence=not wide)
-    text = export_codings_wide(snapshot, book) if wide else export_codings_long(snapshot, book)
+        memos = latest_memos(proj)
+    text = export_codings_wide(snapshot, book) if wide else export_codings_long(snapshot, book, memos)
     where = write_output(output, text, csv_file=True)
     rows = len({q.response_id for q in snapshot.quotes}) if wide else len(snapshot.codings)
     err.print(f"Wrote {where}: {rows:,} rows ({'wide' if wide else 'long'} form, status {chosen.value}).")

@@ -26,9 +26,11 @@ from probation_themes.cli.common import (
     user_errors,
 )
 from probation_themes.codebook import load_codebook
-from probation_themes.coding.model import MIN_POSITIVES, THRESHOLD
+from probation_themes.coding.model import ALL_TOPIC_THRESHOLD, MIN_POSITIVES, THRESHOLD
+from probation_themes.coding.topics import THRESHOLD as TOPIC_THRESHOLD
 from probation_themes.errors import CodebookError
 from probation_themes.ingest import IngestOptions
+from probation_themes.ingest.redact import Redactor, read_names
 from probation_themes.store import Project
 from probation_themes.workflows.code import CodeReport, code_project
 from probation_themes.workflows.ingest import IngestReport, ingest_files
@@ -55,21 +57,25 @@ class Split(str, Enum):
 
 
 class Method(str, Enum):
-    """Coding methods of `code` (topic models are planned)."""
+    """Coding methods of `code`."""
 
     rules = "rules"
+    topics = "topics"
     model = "model"
     all = "all"
 
 
 METHOD_HELP = (
-    "Which coder writes suggestions. rules: the codebook's rules. model: a classifier learned "
-    "from your review decisions (and from --train-coder's imported codings); confidence is a "
+    "Which coder writes suggestions. rules: the codebook's rules. topics: a seeded topic model "
+    "(one topic per code with seed words; engine and settings of your last `topics` run) codes a "
+    f"quote when its code's topic makes up at least {TOPIC_THRESHOLD:.0%} of it. model: a classifier "
+    "learned from your review decisions (and from --train-coder's imported codings); confidence is a "
     f"calibrated probability, and a code needs {MIN_POSITIVES} quotes coded with it and "
-    f"{MIN_POSITIVES} without it to be trained. all: rules and model in one suggestion per quote "
-    "and code (topics are not available yet): where the model was trained for a code it decides "
-    f"(probability at least {THRESHOLD}; it already weighs whether the rules fired), for the other "
-    "codes the rules decide; evidence combines both."
+    f"{MIN_POSITIVES} without it to be trained. all: one suggestion per quote and code: where the "
+    f"model was trained for a code it decides (probability at least {THRESHOLD}; it already weighs "
+    "whether the rules fired); elsewhere the rules decide where they fire, and a topic adds a code "
+    f"only where it makes up at least {ALL_TOPIC_THRESHOLD:.0%} of the quote and one of the code's "
+    "seed words occurs in it; evidence comes from the deciding coder."
 )
 
 
@@ -146,19 +152,41 @@ def ingest(
     split: Annotated[Split, typer.Option("--split", help="One quote per response, paragraph, sentence, or quotation.")] = Split.response,
     encoding: Annotated[Optional[str], typer.Option("--encoding", help="Override encoding detection, e.g. cp1252, utf-16.")] = None,
     sheet: Annotated[Optional[str], typer.Option("--sheet", help="XLSX sheet name (default: the first sheet).")] = None,
+    redact: Annotated[
+        bool,
+        typer.Option(
+            "--redact",
+            help="Replace e-mail addresses, phone numbers, postcodes, NI numbers, case references and names "
+            "with placeholders before storing (see docs/confidentiality.md).",
+        ),
+    ] = False,
+    names: Annotated[
+        Optional[Path],
+        typer.Option("--names", help="With --redact: a text file of extra names to redact, one per line.", show_default=False),
+    ] = None,
+    keep_originals: Annotated[
+        bool,
+        typer.Option("--keep-originals", help="With --redact: keep the replaced words in the project. Default: not kept."),
+    ] = False,
     project: ProjectOption = Path(DEFAULT_PROJECT),
     as_json: JsonOption = False,
 ) -> None:
     """Read survey answers or report text into the project, and account for every row."""
+    if (names is not None or keep_originals) and not redact:
+        err.print("[bold red]Error:[/] --names and --keep-originals only apply with --redact.")
+        raise typer.Exit(2)
     options = IngestOptions(
         text_cols=text_col or [], id_col=id_col, region_col=region_col, org_col=org_col,
         attr_cols=attr_col or [], split=split.value, encoding=encoding, sheet=sheet,
     )
+    redactor = Redactor(read_names(names) if names else (), keep_originals=keep_originals) if redact else None
     fresh = not project.exists()
     try:
         with Project.open(project) as proj:
             with err.status("Reading…") as status:
-                report = ingest_files(proj, files, options, on_file=lambda name: status.update(f"Reading {name}…"))
+                report = ingest_files(
+                    proj, files, options, on_file=lambda name: status.update(f"Reading {name}…"), redactor=redactor
+                )
     except BaseException:
         if fresh:  # a failed first ingest leaves no empty project behind
             for suffix in ("", "-wal", "-shm"):
@@ -166,9 +194,14 @@ def ingest(
         raise
     if as_json:
         print_json({"run_id": report.run_id, "project_quotes": report.project_quotes,
-                    "files": [{**asdict(f), "rejected": f.rejected} for f in report.files]})
+                    "files": [{**asdict(f), "rejected": f.rejected} for f in report.files],
+                    **({"redacted": report.redacted} if report.redacted is not None else {})})
     else:
         render_ingest(report, split.value)
+        if report.redacted is not None:
+            from probation_themes.cli.commands_redact import render_redacted  # it registers on this app
+
+            render_redacted(report.redacted, keep_originals, " before storing")
 
 
 # -- code ----------------------------------------------------------------------
@@ -188,7 +221,7 @@ def _load_codebook_or_project(codebook: Path | None, proj: Project) -> "object":
 
 
 def render_code(report: CodeReport, codebook) -> None:
-    """Print what a coding run wrote, per code, with coverage and rule warnings."""
+    """Print what a coding run wrote, per code, with coverage by method and rule warnings."""
     table = Table(title=f"Coded {report.quotes:,} quotes with {report.coder} (run {report.run_id})", title_justify="left")
     table.add_column("code")
     table.add_column("label")
@@ -200,6 +233,14 @@ def render_code(report: CodeReport, codebook) -> None:
         f"Coverage ({report.method}): {report.responses_coded:,} of {report.responses:,} respondents "
         f"({percent(report.coverage)}) have at least one code; {report.codings:,} suggestions written."
     )
+    others = {m: share for m, share in report.coverage_by_method.items() if m != report.method}
+    if others:
+        out.print("Coverage of the other methods' suggestions in this project: "
+                  + ", ".join(f"{m} {percent(share)}" for m, share in others.items()) + ".")
+    if report.topics:
+        t = report.topics
+        err.print(f"Topics: {t['coder']} with {t['k']} free topics, seed {t['random_state']}, "
+                  f"threshold {t['threshold']}, vocabulary {t['vocabulary_size']:,} terms.")
     if report.unmatched:
         per_code = Counter(code_id for code_id, _, _ in report.unmatched)
         err.print(
@@ -231,8 +272,8 @@ def code(
 
     Human decisions (accepted or rejected codings) are never overwritten.
     """
-    if train_coder is not None and method is Method.rules:
-        err.print("[bold red]Error:[/] --train-coder only applies to --method model or all (rules do not learn).")
+    if train_coder is not None and method in (Method.rules, Method.topics):
+        err.print("[bold red]Error:[/] --train-coder only applies to --method model or all (rules and topics do not learn from it).")
         raise typer.Exit(2)
     book = load_codebook(codebook)
     with Project.open(project, create=False) as proj:
@@ -249,7 +290,7 @@ def code(
 
 def render_skipped(report: CodeReport) -> None:
     """Warn about codes the model could not be trained for, and how many more examples each needs."""
-    if report.method == "rules":
+    if report.method in ("rules", "topics") or not report.labelled_quotes:
         return
     source = f"review decisions and {report.train_coder}'s codings" if report.train_coder else "review decisions"
     err.print(f"The model learned from {report.labelled_quotes:,} quotes labelled by {source}.")

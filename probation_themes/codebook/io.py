@@ -1,4 +1,4 @@
-"""Reading, writing and converting codebook files: YAML (the master format) and CSV."""
+"""Reading, writing and converting codebook files: YAML (the master format), CSV and REFI-QDA ``.qdc``."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from probation_themes.codebook.messages import (
     sentence,
     yaml_place,
 )
+from probation_themes.codebook.qdc import codebook_to_qdc, qdc_to_data
 from probation_themes.codebook.schema import Codebook
 from probation_themes.codebook.yamlform import dump_codebook_yaml, parse_yaml
 from probation_themes.errors import CodebookError
@@ -32,7 +33,7 @@ __all__ = [
 ]
 
 #: File extensions the codebook readers and writers understand, and the format of each.
-FORMATS = {".yaml": "yaml", ".yml": "yaml", ".csv": "csv"}
+FORMATS = {".yaml": "yaml", ".yml": "yaml", ".csv": "csv", ".qdc": "qdc"}
 
 
 def _format_of(path: Path) -> str:
@@ -40,8 +41,8 @@ def _format_of(path: Path) -> str:
     if fmt is None:
         shown = f"extension {path.suffix!r}" if path.suffix else "no extension"
         raise CodebookError(
-            f"The codebook file {path} has {shown}; supported formats are YAML (.yaml, .yml) and "
-            "CSV (.csv). Rename the file or choose an output name with one of those extensions.",
+            f"The codebook file {path} has {shown}; supported formats are YAML (.yaml, .yml), "
+            "CSV (.csv) and REFI-QDA (.qdc). Rename the file or choose an output name with one of those extensions.",
             path=path,
         )
     return fmt
@@ -105,14 +106,45 @@ def codebook_from_yaml(text: str, path: str | Path | None = None) -> Codebook:
 
     Raises:
         CodebookError: for a YAML syntax error (with line and column), a duplicate key,
-            an empty document, or any field that breaks the format.
+            an empty document, any field that breaks the format, or aliases that
+            expand to an absurd size (a "billion laughs" file).
     """
-    return validate_codebook(parse_yaml(text, path), path)
+    data = parse_yaml(text, path)
+    _refuse_alias_bomb(data, path)
+    return validate_codebook(data, path)
 
 
-def _read_text(path: Path) -> str:
+#: More values than any real codebook holds (10,000 codes with full rules stay far below it).
+_MAX_VALUES = 2_000_000
+
+
+def _refuse_alias_bomb(data: object, path: str | Path | None) -> None:
+    """Stop before validating a document whose YAML aliases (&a, *a) expand it beyond reason.
+
+    Aliases let a few lines stand for billions of values; validating them would hang.
+    Counting stops at the limit, so the check itself is quick.
+    """
+    stack, seen = [data], 0
+    while stack:
+        item = stack.pop()
+        seen += 1
+        if seen > _MAX_VALUES:
+            where = f" {path}" if path else ""
+            raise CodebookError(
+                f"The codebook{where} expands to more than {_MAX_VALUES:,} values through YAML aliases "
+                "(&name and *name), far more than any codebook holds, so it was not read. Write the codes "
+                "out without aliases.",
+                path=path,
+            )
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _read_bytes(path: Path) -> bytes:
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise CodebookError(
             f"Codebook file {path} does not exist. Check the path, or start from the bundled "
@@ -125,6 +157,10 @@ def _read_text(path: Path) -> str:
     except PermissionError:
         raise CodebookError(f"Codebook file {path} cannot be read: permission denied. Check the "
                             "file's permissions or copy it somewhere you can read.", path=path) from None
+
+
+def _read_text(path: Path) -> str:
+    raw = _read_bytes(path)
     # Excel's "Unicode text" and some editors save UTF-16 with a byte-order mark.
     encoding = "utf-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
     try:
@@ -141,7 +177,10 @@ def _read_text(path: Path) -> str:
 
 
 def load_codebook(path: str | Path) -> Codebook:
-    """Read and validate a codebook file, YAML (.yaml, .yml) or CSV (.csv).
+    """Read and validate a codebook file: YAML (.yaml, .yml), CSV (.csv) or REFI-QDA (.qdc).
+
+    A ``.qdc`` from NVivo, ATLAS.ti, MAXQDA, QualCoder or Taguette is read as described in
+    :func:`probation_themes.codebook.qdc.qdc_to_data`.
 
     Args:
         path: the codebook file.
@@ -155,6 +194,8 @@ def load_codebook(path: str | Path) -> Codebook:
     """
     path = Path(path)
     fmt = _format_of(path)
+    if fmt == "qdc":
+        return validate_codebook(qdc_to_data(_read_bytes(path), path), path)
     text = _read_text(path)
     if fmt == "csv":
         return codebook_from_csv(text, path)
@@ -190,7 +231,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 
 def save_codebook(codebook: Codebook, path: str | Path) -> Path:
-    """Save a codebook, choosing YAML or CSV from the file extension.
+    """Save a codebook, choosing YAML, CSV or REFI-QDA ``.qdc`` from the file extension.
 
     The file is replaced in one step, so an interrupted save never leaves a half-written
     codebook. CSV is written as UTF-8 with a byte-order mark so that Excel shows
@@ -198,7 +239,7 @@ def save_codebook(codebook: Codebook, path: str | Path) -> Path:
 
     Args:
         codebook: the codebook to save.
-        path: where to save it (.yaml, .yml or .csv).
+        path: where to save it (.yaml, .yml, .csv or .qdc).
 
     Returns:
         The path written.
@@ -211,6 +252,8 @@ def save_codebook(codebook: Codebook, path: str | Path) -> Path:
     fmt = _format_of(path)
     if fmt == "csv":
         data = codebook_to_csv(codebook).encode("utf-8-sig")
+    elif fmt == "qdc":
+        data = codebook_to_qdc(codebook)
     else:
         data = dump_codebook_yaml(codebook).encode("utf-8")
     try:
@@ -225,14 +268,15 @@ def save_codebook(codebook: Codebook, path: str | Path) -> Path:
 
 
 def convert_codebook(src: str | Path, dst: str | Path) -> Codebook:
-    """Convert a codebook file between YAML and CSV, choosing formats by extension.
+    """Convert a codebook file between YAML, CSV and REFI-QDA ``.qdc``, choosing formats by extension.
 
-    The conversion is lossless: converting YAML to CSV and back gives an equal
-    codebook (YAML comments are not carried over).
+    YAML ⇄ CSV is lossless (YAML comments are not carried over). A ``.qdc`` keeps ids,
+    labels, hierarchy, colours, definitions, criteria and examples, but not rules or
+    seed words, nor the codebook's name and version (taken from the file name on reading).
 
     Args:
-        src: the codebook to read (.yaml, .yml or .csv).
-        dst: the file to write (.yaml, .yml or .csv); replaced if it exists.
+        src: the codebook to read (.yaml, .yml, .csv or .qdc).
+        dst: the file to write (.yaml, .yml, .csv or .qdc); replaced if it exists.
 
     Returns:
         The codebook that was converted.

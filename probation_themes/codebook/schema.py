@@ -70,7 +70,61 @@ def check_regex(pattern: str) -> str:
         raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
     if re.match(pattern, ""):
         raise ValueError(f"regular expression {pattern!r} matches empty text; it would code every quote")
+    if _nested_repeat(pattern):
+        raise ValueError(
+            f"regular expression {pattern!r} repeats a group that itself repeats with nothing fixed between, "
+            "such as (a+)+ or (\\w+\\s?)*; "
+            "such a pattern can take hours on one long answer. Rewrite it with a single repeat "
+            "(for example \\w+(\\s\\w+)* becomes [\\w\\s]+) or use the any/all/near terms"
+        )
     return pattern
+
+
+def _nested_repeat(pattern: str) -> bool:
+    """Whether an unbounded repeat holds another one with nothing fixed between them.
+
+    That is the shape that backtracks catastrophically: ``(a+)+``, ``(\\w+\\s?)*``.
+
+    Overlapping alternatives under a repeat, such as (a|aa)+, are the other shape; they are
+    not caught here but are stopped by the rule coder's time limit on each match.
+    """
+    from re import _constants as sre  # type: ignore[attr-defined]
+    from re import _parser  # type: ignore[attr-defined]
+
+    repeats = (sre.MAX_REPEAT, sre.MIN_REPEAT, getattr(sre, "POSSESSIVE_REPEAT", None))
+
+    def anchored(items) -> bool:
+        # A body that must match some fixed character each time round cannot be split in
+        # exponentially many ways: (\s+(?:very|so))* is safe, (\w+\s?)* is not.
+        for op, av in items:
+            if op is sre.LITERAL:
+                return True
+            if op is sre.SUBPATTERN and anchored(av[3]):
+                return True
+            if op is sre.BRANCH and all(anchored(branch) for branch in av[1]):
+                return True
+        return False
+
+    def walk(items, inside: bool) -> bool:
+        for op, av in items:
+            if op in repeats:
+                unbounded = av[1] is sre.MAXREPEAT or av[1] > 100
+                if unbounded and inside:
+                    return True
+                if walk(av[2], inside or (unbounded and not anchored(av[2]))):
+                    return True
+            elif op is sre.SUBPATTERN:
+                if walk(av[3], inside):
+                    return True
+            elif op is sre.BRANCH:
+                if any(walk(branch, inside) for branch in av[1]):
+                    return True
+            elif op in (sre.ASSERT, sre.ASSERT_NOT):
+                if walk(av[1], inside):
+                    return True
+        return False
+
+    return walk(_parser.parse(pattern, re.IGNORECASE), False)
 
 
 def check_entry(text: str) -> str:

@@ -23,9 +23,14 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import regex
+
 from probation_themes.codebook import Codebook
 from probation_themes.coding.terms import TermIndex
 from probation_themes.errors import CoderError
+
+#: Longest time one regular expression may spend on one quote.
+REGEX_SECONDS = 2.0
 
 # A word for `near` distances: letters and digits, with inner apostrophes ("can't").
 _WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")
@@ -136,7 +141,10 @@ class _Engine:
     ) -> None:
         self.index = index
         self.patterns = patterns
-        self.regexes = [re.compile(p, re.IGNORECASE) for p in patterns]
+        # The `regex` module (not `re`) because it can stop a match after a time limit: a
+        # pattern that backtracks catastrophically on some quote stops the run with a clear
+        # message instead of hanging it for hours.
+        self.regexes = [regex.compile(p, regex.IGNORECASE | regex.VERSION0) for p in patterns]
         self.gates = [required_literals(p) for p in patterns]
         self.codes = codes
         # Evaluation starts from the terms found, so a quote costs in proportion
@@ -173,7 +181,15 @@ class _Engine:
                         break
                 if not passed:
                     continue
-            spans = [m.span() for m in rx.finditer(text) if m.end() > m.start()]
+            try:
+                spans = [m.span() for m in rx.finditer(text, timeout=REGEX_SECONDS) if m.end() > m.start()]
+            except TimeoutError:
+                raise CoderError(
+                    f"The regular expression {self.patterns[rid]!r} took more than {REGEX_SECONDS:g} seconds on "
+                    f"one quote ({text[:60]!r}…) and was stopped: it backtracks catastrophically (typically a "
+                    "repeat inside a repeat, such as (a+)+, or overlapping alternatives such as (a|aa)+). "
+                    "Rewrite it without nested repeats, or use the codebook's any/all/near terms instead."
+                ) from None
             if spans:
                 found[rid] = spans
         return found

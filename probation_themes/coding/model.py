@@ -32,10 +32,12 @@ from probation_themes.coding import registry
 from probation_themes.coding.base import BaseCoder
 from probation_themes.coding.engine import gc_paused, _start_method, _usable_cpus
 from probation_themes.coding.rules import RulesCoder, TermKey
+from probation_themes.coding.topics import THRESHOLD as TOPIC_THRESHOLD
 from probation_themes.errors import CoderError
 from probation_themes.models import Coding, Evidence, Quote
 
 __all__ = [
+    "ALL_TOPIC_THRESHOLD",
     "MIN_POSITIVES",
     "PARALLEL_MIN_QUOTES",
     "THRESHOLD",
@@ -54,6 +56,11 @@ MIN_POSITIVES = 10
 
 #: Probability from which a code is suggested, by default.
 THRESHOLD = 0.5
+
+#: In ``code --method all``, smallest share of a quote a code's seeded topic must make up
+#: for a topic suggestion to be added where the rules are silent (see combine_all): the
+#: topic coder's own threshold, so ``all`` adds only codes ``--method topics`` gives too.
+ALL_TOPIC_THRESHOLD = TOPIC_THRESHOLD
 
 #: Most word features listed as the evidence of one model coding.
 TOP_TERMS = 5
@@ -677,19 +684,36 @@ def combine_all(
     model_codings: Sequence[Coding],
     trained_codes: Sequence[str],
     codes: Sequence[str],
+    *,
+    topic_codings: Sequence[Coding] = (),
+    topic_threshold: float = ALL_TOPIC_THRESHOLD,
 ) -> list[Coding]:
-    """Merge rule and model suggestions into one ``all`` suggestion per quote and code.
+    """Merge rule, model and topic suggestions into one ``all`` suggestion per quote and code.
 
-    The rule: for a code the model was trained for, the model decides — the code
-    is suggested when the model's calibrated probability reaches its threshold
-    (0.5 by default), and that probability is the confidence. The model already uses
-    "the rules fired" as one of its features, weighted by how often the rules
-    agreed with the person's coding, so counting the rules again would count
-    them twice. For a code the model could not be trained for (too few coded
-    examples), the rules decide: the code is suggested when its rules fire, with
-    the rule coder's confidence (a strength-of-evidence score, not a
-    probability). The evidence of an ``all`` suggestion is the model's evidence
-    followed by the rule matches for the same quote and code, if any.
+    The rule, code by code:
+
+    1. For a code the model was trained for, the model decides — the code is
+       suggested when the model's calibrated probability reaches its threshold
+       (0.5 by default), and that probability is the confidence. The model
+       already uses "the rules fired" as one of its features, weighted by how
+       often the rules agreed with the person's coding, so counting the rules
+       again would count them twice.
+    2. For any other code, the rules decide where they fire, with the rule
+       coder's confidence (a strength-of-evidence score, not a probability).
+       Rules are written by the researcher and are precise where they fire.
+    3. Where the rules are silent, a topic suggestion is added only when two
+       independent signals agree: the code's seeded topic makes up at least
+       ``topic_threshold`` of the quote (by default the topic coder's own
+       threshold, 0.3 — about five times the share of an average topic), *and*
+       at least one of the code's seed words occurs in the quote, so every added
+       code can be traced to a word the researcher chose. Its confidence is the
+       topic's share. Topics thus add what rules miss (quotes that speak of the
+       theme in the seed words' company but not in the rules' phrases) without
+       diluting what the rules found; a topic alone, without a seed word, never
+       adds a code.
+
+    The evidence of an ``all`` suggestion is the deciding coder's, and for a
+    model decision also the rule matches for the same quote and code, if any.
 
     Args:
         quote_ids: the quotes of the batch, in order (the order of the output).
@@ -697,6 +721,8 @@ def combine_all(
         model_codings: the model's suggestions for those quotes.
         trained_codes: codes the model was trained for.
         codes: every code id, in codebook order (the order within a quote).
+        topic_codings: the topic coder's suggestions for those quotes, if any.
+        topic_threshold: smallest topic share for a topic suggestion to be added.
 
     Returns:
         Suggestions with method ``all``, in quote order then codebook order.
@@ -716,6 +742,13 @@ def combine_all(
         if code_id not in trained:
             coding = r.model_copy(update={"method": "all", "evidence": list(r.evidence)})
             merged.append((position[quote_id], rank[code_id], coding))
+    for t in topic_codings:
+        key = (t.quote_id, t.code)
+        if t.code in trained or key in rules or (t.confidence or 0.0) < topic_threshold:
+            continue
+        if any(e.kind == "topic" and e.rule == "seed" for e in t.evidence):
+            coding = t.model_copy(update={"method": "all", "evidence": list(t.evidence)})
+            merged.append((position[t.quote_id], rank[t.code], coding))
     merged.sort(key=lambda item: (item[0], item[1]))
     return [c for _, _, c in merged]
 

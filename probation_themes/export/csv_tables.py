@@ -8,7 +8,7 @@ accented text correctly.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from probation_themes.codebook import Codebook
 from probation_themes.export.safety import csv_text
@@ -23,7 +23,10 @@ THEMED_HEADER = (
     "code_id", "code_label", "region", "org",
     "text", "method", "confidence", "status",
 )
-LONG_HEADER = ("response_id", "quote_id", "code", "label", "method", "confidence", "status", "evidence")
+LONG_HEADER = (
+    "response_id", "quote_id", "code", "label", "method", "confidence", "status", "evidence",
+    "coder", "decided_at", "memo", "quote_memo",
+)
 
 
 def format_number(value: float | None) -> str:
@@ -84,16 +87,24 @@ def render_csv(table: ThemedTable, *, attribution: Sequence[str] = ATTRIBUTES) -
     return csv_text(THEMED_HEADER, rows)
 
 
-def export_codings_long(snapshot: Snapshot, codebook: Codebook) -> str:
+def export_codings_long(
+    snapshot: Snapshot, codebook: Codebook, memos: Mapping[tuple[str, str], str] | None = None
+) -> str:
     """Every coding as one CSV row, for analysis in a spreadsheet, R or pandas.
 
-    Columns: response_id, quote_id, code, label, method, confidence, status, evidence.
-    Rows follow the quotes' source order, then codebook order, then method.
+    Columns: response_id, quote_id, code, label, method, confidence, status, evidence,
+    coder and decided_at (who accepted or rejected it, and when; empty while only
+    suggested), memo (the memo on this code of this quote) and quote_memo (the memo on
+    the whole quote). Rows follow the quotes' source order, then codebook order, then method.
+
+    Args:
+        memos: the memo in force per (quote id, code id), code '' for the whole quote.
 
     Raises:
         ExportError: a coding names a quote or code that the snapshot or codebook lacks.
     """
     check_snapshot(snapshot, codebook)
+    memos = memos or {}
     quotes = {q.quote_id: (i, q) for i, q in enumerate(snapshot.quotes)}
     code_pos = {cid: i for i, cid in enumerate(codebook.ids)}
     ordered = sorted(
@@ -105,7 +116,9 @@ def export_codings_long(snapshot: Snapshot, codebook: Codebook) -> str:
         quote = quotes[c.quote_id][1]
         rows.append((
             quote.response_id, c.quote_id, c.code, codebook.get(c.code).label, c.method,
-            format_number(c.confidence), c.status, format_evidence(c.evidence),
+            format_number(c.confidence), c.status, format_evidence(c.evidence), c.coder or "",
+            c.decided_at.isoformat(timespec="seconds") if c.decided_at else "",
+            memos.get((c.quote_id, c.code), ""), memos.get((c.quote_id, ""), ""),
         ))
     return csv_text(LONG_HEADER, rows)
 

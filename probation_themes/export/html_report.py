@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from html import escape
 
+from probation_themes.export.charts import crosstab_svg
 from probation_themes.export.format import (
     ATTRIBUTES,
     SPLIT_TITLES,
@@ -41,6 +42,9 @@ a { color: inherit; }
 .chart { display: block; max-width: 40rem; height: auto; margin: .5rem 0; }
 .chart text { font: 12px system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; fill: var(--ink); }
 .chart .track { fill: var(--track); }
+.crosstab { display: block; max-width: 100%; height: auto; margin: .5rem 0 1.5rem; }
+.crosstab text { font: 12px system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; fill: var(--ink); }
+.crosstab text.cell { font-variant-numeric: tabular-nums; }
 blockquote { margin: 1rem 0; padding: .25rem 1rem; border-left: .25rem solid var(--rule); }
 blockquote p { margin: 0; }
 blockquote footer { color: var(--muted); font-style: italic; }
@@ -53,7 +57,7 @@ blockquote footer { color: var(--muted); font-style: italic; }
   a { text-decoration: none; }
   section.code { break-before: auto; }
   h2, h3, h4, h5, h6 { break-after: avoid; }
-  blockquote, table, .chart { break-inside: avoid; }
+  blockquote, table, .chart, .overview { break-inside: avoid; }
   * { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
 }
 """
@@ -188,6 +192,21 @@ def _section(code: CodeSummary, index: int, table: ThemedTable, splits: tuple[st
     return out
 
 
+def _overview(table: ThemedTable, splits: tuple[str, ...]) -> list[str]:
+    """Theme × organisation and theme × region heat maps, one per split."""
+    out = []
+    for split in splits:
+        out += [
+            f'<div class="overview" id="by-{split}">',
+            f"<h2>Themes by {_e(SPLIT_TITLES[split].lower())}</h2>",
+            f'<p class="note">Share of each {_e(SPLIT_TITLES[split].lower())}\'s respondents coded with each '
+            "code; hover over a cell for the counts.</p>",
+            crosstab_svg(table, split),
+            "</div>",
+        ]
+    return out
+
+
 def _filters(table: ThemedTable, attribution: tuple[str, ...]) -> list[str]:
     groups: dict[str, Sequence[GroupCount]] = {
         "org": table.respondents_by_org, "region": table.respondents_by_region,
@@ -213,7 +232,8 @@ def render_html(
 
     The page needs no network: styles and a tiny filtering script are inline, and the
     charts are inline SVG. It opens with a summary of every code (quotes, respondents,
-    share of respondents), then one section per code with a bar chart and table of the
+    share of respondents) and a theme × organisation and theme × region heat map (one
+    per split), then one section per code with a bar chart and table of the
     split by former organisation and the quotes as block quotations with their
     attribution. With JavaScript on, menus filter the quotations by organisation or
     region; without it every quotation is shown. Printing gives a clean document.
@@ -256,6 +276,7 @@ def render_html(
             f'<p class="note">To protect respondents, {_e(suppression_note(table.min_cell))}</p>'
         )
     out += ["</header>", "<nav>"] + _summary(table) + ["</nav>"]
+    out += _overview(table, splits)
     if attribution:
         out += _filters(table, attribution)
     out.append("<main>")

@@ -39,6 +39,10 @@ def read_jsonl(text: str) -> tuple[list[str], Iterator[Record]]:
             problem = f"line {number} is not valid JSON: {exc.msg} at column {exc.colno}"
             parsed.append((number, None, line, problem))
             continue
+        except RecursionError:
+            problem = f"line {number} nests brackets too deeply to be a survey record"
+            parsed.append((number, None, line[:1000], problem))
+            continue
         if not isinstance(value, dict):
             kind = type(value).__name__.replace("dict", "object").replace("list", "array")
             problem = f"line {number} is a JSON {kind}, not an object with named fields"

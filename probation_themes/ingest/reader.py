@@ -97,13 +97,7 @@ def read_file(path: str | Path, options: IngestOptions) -> IngestResult:
         finally:
             close()
     text, encoding = _read_text(path, options)
-    if suffix == ".jsonl":
-        header, records = read_jsonl(text)
-    elif suffix == ".tsv" or (suffix == ".txt" and looks_tabular(text)):
-        header, records = read_delimited(text, "\t")
-    elif suffix == ".csv":
-        header, records = read_delimited(text, None)
-    else:
+    if suffix in (".md", ".txt") and not (suffix == ".txt" and looks_tabular(text)):
         column_options = [
             flag for flag, value in (
                 ("--text-col", options.text_cols), ("--id-col", options.id_col),
@@ -121,6 +115,10 @@ def read_file(path: str | Path, options: IngestOptions) -> IngestResult:
             )
         return build_document(path, text, options, encoding)
     try:
+        if suffix == ".jsonl":
+            header, records = read_jsonl(text)
+        else:
+            header, records = read_delimited(text, None if suffix == ".csv" else "\t")
         return build_table(path, header, records, options, encoding, controls_stripped=suffix != ".jsonl")
     except IngestError as exc:
         if exc.path is not None:

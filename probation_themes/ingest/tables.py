@@ -24,6 +24,9 @@ _NO_DELIMITER = "\x1f"
 _SAMPLE_CHARS = 32_768
 _SEP_LINE = re.compile(r"sep=([^\n\r])[ \t]*(?:\r\n|\n|\r)")
 _SAMPLE_ROWS = 50
+# The csv module refuses cells over 128 KB by default; a pasted essay or a 10 MB
+# answer is still an answer. 2**31 - 1 is the largest limit every platform accepts.
+csv.field_size_limit(2**31 - 1)
 
 
 def _sample(text: str) -> tuple[str, bool]:
@@ -105,6 +108,8 @@ def read_delimited(text: str, delimiter: str | None) -> tuple[list[str], Iterato
         delimiter = declared.group(1)
     elif delimiter is None:
         delimiter = sniff_delimiter(text)
+    else:
+        _refuse_wrong_delimiter(text, delimiter)
     reader = _reader(text, delimiter)
     header: list[str] = []
     header_row = 0
@@ -131,6 +136,28 @@ def read_delimited(text: str, delimiter: str | None) -> tuple[list[str], Iterato
             )
 
     return header, records()
+
+
+def _refuse_wrong_delimiter(text: str, delimiter: str) -> None:
+    """Stop when a file said to be tab-separated is plainly separated by something else.
+
+    Read with the wrong delimiter, every row would become one long answer, so the
+    mistake would be stored silently rather than reported.
+    """
+    sample, truncated = _sample(text)
+    if _fit(sample, truncated, delimiter)[1] >= 2:
+        return
+    other = sniff_delimiter(text)
+    if other == _NO_DELIMITER:
+        return
+    score, width = _fit(sample, truncated, other)
+    if width >= 2 and score >= 0.75:
+        names = {",": "commas", ";": "semicolons", "|": "pipes (|)"}
+        raise IngestError(
+            f"The file is read as tab-separated (its extension says so), but its rows are separated by "
+            f"{names.get(other, repr(other))}, so each row would become one long answer. Rename it "
+            "to .csv (the delimiter is then detected) and ingest again."
+        )
 
 
 def _unclosed(text: str, first_line: int, delimiter: str) -> bool:

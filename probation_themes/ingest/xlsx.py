@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, time
 from pathlib import Path
@@ -40,23 +39,29 @@ def read_xlsx(path: Path, sheet: str | None) -> tuple[list[str], Iterator[Record
     """
     import openpyxl  # imported here: it is only needed for workbooks and slow to import
 
+    _refuse_non_workbook(path)
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise IngestError(
-            f"{path.name} could not be opened as an Excel workbook ({exc}). Check that it is an "
-            ".xlsx file (not .xls or a renamed CSV); re-save it from Excel as .xlsx or as CSV UTF-8.",
-            path=path,
-        ) from None
+    except Exception as exc:  # a damaged workbook can fail in any of openpyxl's zip and XML parsers
+        raise _damaged(path, exc) from None
     try:
         header, header_row, rows = _xlsx_header(path, workbook, sheet)
-    except BaseException:
+    except IngestError:
         workbook.close()
         raise
+    except Exception as exc:
+        workbook.close()
+        raise _damaged(path, exc) from None
 
     width = len(header)
 
     def records() -> Iterator[Record]:
+        try:
+            yield from _records()
+        except Exception as exc:  # the sheet's XML breaks off part way: stop before storing anything
+            raise _damaged(path, exc) from None
+
+    def _records() -> Iterator[Record]:
         for row, values in enumerate(rows, start=header_row + 1):
             cells = [_cell_text(v) for v in values]
             while cells and not cells[-1]:
@@ -72,6 +77,37 @@ def read_xlsx(path: Path, sheet: str | None) -> tuple[list[str], Iterator[Record
             yield row, cells, raw, None
 
     return header, records(), workbook.close
+
+
+def _damaged(path: Path, exc: Exception) -> IngestError:
+    return IngestError(
+        f"{path.name} could not be read as an Excel workbook ({type(exc).__name__}: {' '.join(str(exc).split())}): it is "
+        "damaged or not an .xlsx file (an .xls or a CSV renamed .xlsx, say). Open it in Excel and save "
+        "it again as .xlsx or as CSV UTF-8, then ingest that file.",
+        path=path,
+    )
+
+
+# Excel saves a password-protected workbook (and an old .xls) as an OLE compound file,
+# not as the ZIP archive an .xlsx is; the first bytes tell them apart.
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _refuse_non_workbook(path: Path) -> None:
+    try:
+        with path.open("rb") as fh:
+            start = fh.read(8)
+    except OSError as exc:
+        raise IngestError(f"{path} could not be read: {exc.strerror}. Check its permissions.", path=path) from None
+    if start == _OLE_MAGIC:
+        raise IngestError(
+            f"{path.name} is password-protected (encrypted), or is an old-style .xls workbook renamed "
+            ".xlsx, so it cannot be read. Open it in Excel, remove the password (File > Info > Protect "
+            "Workbook > Encrypt with Password, then clear it) or save it as .xlsx, and ingest the saved copy.",
+            path=path,
+        )
+    if not start:
+        raise IngestError(f"{path.name} is empty (0 bytes). Check that you saved the workbook to this file.", path=path)
 
 
 def _xlsx_header(path: Path, workbook: Any, sheet: str | None) -> tuple[list[str], int, Iterator[tuple]]:

@@ -117,9 +117,98 @@ _M002_CODER_CODINGS = """
         );
 """
 
+# The review session. Memos are appended, never changed: the latest per quote and code is in
+# force (code '' is a memo on the whole quote; empty text clears it; `undoes` names the memo an
+# undo reverted). `reviewed` marks the quotes a coder finished. An undone decision moves to
+# undone_decisions, so effective codings forget it while the audit log keeps it.
+_M003_REVIEW = """
+        CREATE TABLE memos (
+            memo_id INTEGER PRIMARY KEY,
+            quote_id TEXT NOT NULL REFERENCES quotes(quote_id),
+            code TEXT NOT NULL DEFAULT '',
+            text TEXT NOT NULL,
+            coder TEXT NOT NULL,
+            written_at TEXT NOT NULL,
+            undoes INTEGER
+        );
+        CREATE INDEX memos_quote_code ON memos(quote_id, code);
+        CREATE INDEX memos_undoes ON memos(undoes);
+        CREATE TABLE reviewed (
+            review_id INTEGER PRIMARY KEY,
+            quote_id TEXT NOT NULL REFERENCES quotes(quote_id),
+            coder TEXT NOT NULL,
+            scope TEXT NOT NULL DEFAULT '',
+            reviewed_at TEXT NOT NULL,
+            undone_at TEXT
+        );
+        CREATE INDEX reviewed_quote_coder ON reviewed(quote_id, coder);
+        CREATE TABLE undone_decisions (
+            undo_id INTEGER PRIMARY KEY,
+            decision_id INTEGER NOT NULL,
+            quote_id TEXT NOT NULL,
+            code TEXT NOT NULL,
+            decision TEXT NOT NULL,
+            coder TEXT NOT NULL,
+            decided_at TEXT NOT NULL,
+            suggestion_method TEXT,
+            suggestion_confidence REAL,
+            memo TEXT,
+            undone_at TEXT NOT NULL,
+            undone_by TEXT NOT NULL
+        );
+        ALTER TABLE decisions ADD COLUMN suggestion_confidence REAL;
+        CREATE INDEX decisions_coder ON decisions(coder);
+        CREATE INDEX suggestions_code ON suggestions(code, quote_id);
+"""
+
+# What redaction replaced: the kind and where the placeholder sits in the quote, never the
+# words. Originals are kept only on request, in a table whose name says what it holds.
+_M004_REDACTIONS = """
+        CREATE TABLE redactions (
+            quote_id TEXT NOT NULL REFERENCES quotes(quote_id),
+            kind TEXT NOT NULL,
+            start_offset INTEGER NOT NULL,
+            end_offset INTEGER NOT NULL,
+            run_id INTEGER NOT NULL REFERENCES runs(run_id)
+        );
+        CREATE INDEX redactions_quote ON redactions(quote_id);
+        CREATE TABLE redacted_originals_confidential (
+            quote_id TEXT NOT NULL REFERENCES quotes(quote_id),
+            kind TEXT NOT NULL,
+            start_offset INTEGER NOT NULL,
+            end_offset INTEGER NOT NULL,
+            original TEXT NOT NULL,
+            run_id INTEGER NOT NULL REFERENCES runs(run_id)
+        );
+"""
+
+# The topics of each `topics` run (one row per topic: its summary as JSON, so `topics promote`
+# and `stats` read what the researcher saw) and, per quote, the topics that reach the run's
+# threshold (for topic prevalence by group).
+_M005_TOPICS = """
+        CREATE TABLE topics (
+            run_id INTEGER NOT NULL REFERENCES runs(run_id),
+            topic INTEGER NOT NULL,
+            code TEXT,
+            label TEXT NOT NULL,
+            summary TEXT NOT NULL,
+            PRIMARY KEY (run_id, topic)
+        );
+        CREATE TABLE topic_shares (
+            run_id INTEGER NOT NULL REFERENCES runs(run_id),
+            quote_id TEXT NOT NULL REFERENCES quotes(quote_id),
+            topic INTEGER NOT NULL,
+            share REAL NOT NULL,
+            PRIMARY KEY (run_id, quote_id, topic)
+        );
+"""
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", _M001_INITIAL),
     ("002_coder_codings", _M002_CODER_CODINGS),
+    ("003_review", _M003_REVIEW),
+    ("004_redactions", _M004_REDACTIONS),
+    ("005_topics", _M005_TOPICS),
 ]
 
 

@@ -9,17 +9,20 @@ from datetime import datetime
 
 from probation_themes.codebook import Codebook
 from probation_themes.coding import registry
-from probation_themes.coding.model import ModelCoder, Shortfall
+from probation_themes.coding.model import ModelCoder, Shortfall, combine_all
 from probation_themes.coding.engine import gc_paused
 from probation_themes.coding.rules import RulesCoder, TermKey, unmatched_terms
+from probation_themes.coding.topics import TopicCoder
 from probation_themes.errors import CoderError, StoreError
 from probation_themes.models import Coding, Run
 from probation_themes.store import Project, QuoteRef
+from probation_themes.store.topics import coverage_by_method
 from probation_themes.workflows.provenance import library_versions
+from probation_themes.workflows.topics import coder_for, latest_topic_params
 from probation_themes.workflows.train import training_labels
 
-#: Methods ``code_project`` runs; ``all`` combines rules and model (see combine_all).
-METHODS = ("rules", "model", "all")
+#: Methods ``code_project`` runs; ``all`` combines rules, topics and model (see combine_all).
+METHODS = ("rules", "topics", "model", "all")
 
 
 @dataclass
@@ -43,6 +46,10 @@ class CodeReport:
     labelled_quotes: int = 0
     #: model and all: the imported coder whose codings it also learned from, if any.
     train_coder: str | None = None
+    #: topics and all: the topic coder's name and parameters (engine, k, seed …).
+    topics: dict[str, object] = field(default_factory=dict)
+    #: Share of respondents with at least one suggestion, for every method stored in the project.
+    coverage_by_method: dict[str, float] = field(default_factory=dict)
 
     @property
     def coverage(self) -> float:
@@ -62,14 +69,20 @@ def code_project(
 ) -> CodeReport:
     """Run the coder for ``method`` over every quote, replacing that method's suggestions.
 
-    ``rules`` applies the codebook's rules. ``model`` trains a classifier on the
-    project's human labels (see :func:`probation_themes.workflows.train.training_labels`:
-    review decisions, plus the imported codings of ``train_coder`` if given) and
-    codes every quote with it; codes with too few examples are skipped and
-    listed in the report. ``all`` writes one suggestion per quote and code from
-    rules and model together, by the rule of
-    :func:`probation_themes.coding.model.combine_all`: where the model was
-    trained for a code it decides, elsewhere the rules do.
+    ``rules`` applies the codebook's rules. ``topics`` fits the seeded topic model
+    on every quote (with the engine and parameters of the project's last
+    ``topics`` run for this codebook, else LDA with 5 free topics and seed 0) and
+    codes a quote when a code's seeded topic reaches the threshold. ``model``
+    trains a classifier on the project's human labels (see
+    :func:`probation_themes.workflows.train.training_labels`: review decisions,
+    plus the imported codings of ``train_coder`` if given) and codes every quote
+    with it; codes with too few examples are skipped and listed in the report.
+    ``all`` writes one suggestion per quote and code from rules, topics and —
+    when there are human labels — the model, by the rule of
+    :func:`probation_themes.coding.model.combine_all`: the model decides the
+    codes it was trained for; elsewhere the rules decide where they fire, and a
+    topic adds a code only where its topic dominates the quote and one of the
+    code's seed words occurs in it.
 
     Quotes are read and codings written batch by batch inside one transaction, so
     memory stays flat on large projects and a failure keeps the earlier suggestions.
@@ -77,8 +90,9 @@ def code_project(
 
     Raises:
         StoreError: the project has no quotes, or ``train_coder`` was never imported.
-        CoderError: an unknown method, no human labels to learn from, or no
-            code with enough examples (the message says how many more each needs).
+        CoderError: an unknown method, no human labels to learn from (``model``,
+            or ``all`` with ``train_coder``), or no code with enough examples
+            (the message says how many more each needs).
     """
     if method not in METHODS:
         raise CoderError(f"There is no coding method {method!r}; choose one of: {', '.join(METHODS)}.")
@@ -91,16 +105,36 @@ def code_project(
         )
     batches = project.iter_quote_refs(batch_size)
     model: ModelCoder | None = None
-    if method == "rules":
-        name = registry.default_for("rules")
-        rules = registry.get(name)(n_jobs=n_jobs).fit(codebook)
-        parameters = rules.get_params()
-        parts = _rule_parts(rules, batches)
-    else:
+    topics: TopicCoder | None = None
+    if method in ("topics", "all"):
+        topics = _fit_topics(project, codebook, random_state)
+    if method == "model" or (method == "all" and (train_coder or _has_decisions(project, codebook))):
         model = _train(project, codebook, train_coder, n_jobs, random_state)
-        name = model.registry_name if method == "model" else f"{registry.default_for('rules')}+{model.registry_name}"
+    rules_name = registry.default_for("rules")
+    if method == "rules":
+        rules = registry.get(rules_name)(n_jobs=n_jobs).fit(codebook)
+        name, parameters = rules_name, rules.get_params()
+        parts = _rule_parts(rules, batches)
+    elif method == "topics":
+        assert topics is not None
+        name, parameters = topics.registry_name, _topic_params(topics)
+        parts = _topic_parts(topics, batches)
+    elif method == "model":
+        assert model is not None
+        name = model.registry_name
         parameters = {**model.get_params(), "train_coder": train_coder, "labelled_quotes": model.n_labelled_}
         parts = _model_parts(model, batches, method)
+    else:
+        assert topics is not None
+        name = "+".join(n for n in (rules_name, topics.registry_name, model and model.registry_name) if n)
+        parameters = {"topics": _topic_params(topics)}
+        if model is not None:
+            parameters["model"] = {
+                **model.get_params(), "train_coder": train_coder, "labelled_quotes": model.n_labelled_,
+            }
+            parts = _model_parts(model, batches, method, topics)
+        else:
+            parts = _rules_topic_parts(RulesCoder(n_jobs=n_jobs).fit(codebook), topics, batches, codebook.ids)
     project.save_codebook(codebook)
     run_id = project.start_run(
         Run(
@@ -147,6 +181,8 @@ def code_project(
         skipped=dict(model.skipped_codes_) if model else {},
         labelled_quotes=model.n_labelled_ if model else 0,
         train_coder=train_coder,
+        topics={"coder": topics.registry_name, **_topic_params(topics)} if topics else {},
+        coverage_by_method=coverage_by_method(project),
     )
 
 
@@ -161,10 +197,55 @@ def _rule_parts(coder: RulesCoder, batches: Iterator[list[QuoteRef]]) -> Iterato
             yield batch, part.codings, part.term_counts
 
 
-def _model_parts(model: ModelCoder, batches: Iterator[list[QuoteRef]], method: str) -> Iterator[_Part]:
+def _model_parts(
+    model: ModelCoder, batches: Iterator[list[QuoteRef]], method: str, topics: TopicCoder | None = None
+) -> Iterator[_Part]:
     combine = method == "all"
     for scored in model.iter_score(batches, rule_codings=combine):
-        yield list(scored.quotes), scored.combined if combine else scored.codings, scored.term_counts
+        codings = scored.codings
+        if combine:
+            ids = [q.quote_id for q in scored.quotes]
+            topic_codings = topics.predict(scored.quotes) if topics is not None else []
+            codings = combine_all(
+                ids, scored.rule_codings, scored.codings, model.trained_codes_, model.codes_,
+                topic_codings=topic_codings,
+            )
+        yield list(scored.quotes), codings, scored.term_counts
+
+
+def _topic_parts(topics: TopicCoder, batches: Iterator[list[QuoteRef]]) -> Iterator[_Part]:
+    for batch in batches:
+        yield batch, topics.predict(batch), {}
+
+
+def _rules_topic_parts(
+    rules: RulesCoder, topics: TopicCoder, batches: Iterator[list[QuoteRef]], codes: list[str]
+) -> Iterator[_Part]:
+    for batch in batches:
+        rule_codings: list[Coding] = []
+        counts: Counter[TermKey] = Counter()
+        for part in rules.iter_scan(batch):
+            rule_codings += part.codings
+            counts.update(part.term_counts)
+        ids = [q.quote_id for q in batch]
+        yield batch, combine_all(ids, rule_codings, [], [], codes, topic_codings=topics.predict(batch)), counts
+
+
+def _topic_params(topics: TopicCoder) -> dict[str, object]:
+    return {**topics.get_params(), "engine": topics.engine, "vocabulary_size": topics.vocabulary_size_}
+
+
+def _fit_topics(project: Project, codebook: Codebook, random_state: int | None) -> TopicCoder:
+    """Fit the topic coder on every quote, as the project's last ``topics`` run for this codebook did."""
+    engine, params = latest_topic_params(project, codebook)
+    if "random_state" not in params and random_state is not None:
+        params["random_state"] = random_state
+    quotes = [ref for batch in project.iter_quote_refs() for ref in batch]
+    return coder_for(engine, **params).fit(codebook, quotes)
+
+
+def _has_decisions(project: Project, codebook: Codebook) -> bool:
+    return bool(training_labels(project, codebook))
 
 
 def _train(

@@ -9,6 +9,7 @@ from pathlib import Path
 from probation_themes.codebook import Codebook
 from probation_themes.errors import CodebookError, CoderError, StoreError
 from probation_themes.ingest.codings import Layout, Level, read_codings
+from probation_themes.ingest.qdpx import read_qdpx_codings
 from probation_themes.models import Run
 from probation_themes.store import Project
 from probation_themes.workflows.provenance import file_sha256, library_versions
@@ -90,7 +91,8 @@ def import_codings(
 
     Args:
         project: the open project.
-        path: the codings file (CSV, TSV or XLSX).
+        path: the codings file (CSV, TSV or XLSX), or a REFI-QDA project (.qdpx) whose
+            coded selections are matched to quotes (see :mod:`probation_themes.ingest.qdpx`).
         coder: who made the codings; not one of the machine coders' names.
         codebook: the codebook the codes come from.
         fmt, level, id_col, code_col, encoding, sheet: see
@@ -113,11 +115,14 @@ def import_codings(
             "Ingest the survey first (`probation-themes ingest FILE`), then import the codings.",
             path=project.path,
         )
-    table = read_codings(
-        path, code_ids=book.ids, response_ids=project.response_ids(), quote_ids=project.quote_ids(),
-        fmt=fmt, level=level, id_col=id_col, code_col=code_col, encoding=encoding, sheet=sheet,
-        codebook_name=f"the codebook '{book.name}'",
-    )
+    if Path(path).suffix.lower() == ".qdpx":
+        table = read_qdpx_codings(path, codebook=book, quotes=project.quotes())
+    else:
+        table = read_codings(
+            path, code_ids=book.ids, response_ids=project.response_ids(), quote_ids=project.quote_ids(),
+            fmt=fmt, level=level, id_col=id_col, code_col=code_col, encoding=encoding, sheet=sheet,
+            codebook_name=f"the codebook '{book.name}'",
+        )
     earlier = project.coder_codings(name)
     sha = file_sha256(path)
     run_id = project.start_run(

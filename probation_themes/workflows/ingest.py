@@ -10,8 +10,10 @@ from pathlib import Path
 
 from probation_themes.errors import IngestError
 from probation_themes.ingest import IngestOptions, read_file
+from probation_themes.ingest.redact import Redactor, summarise
 from probation_themes.models import IngestResult, Reject, Run
 from probation_themes.store import Project
+from probation_themes.store.redactions import record_redactions
 from probation_themes.workflows.provenance import file_sha256, library_versions
 
 
@@ -48,6 +50,7 @@ class IngestReport:
     run_id: int
     files: list[FileReport]
     project_quotes: int
+    redacted: dict[str, int] | None = None  # details replaced, by kind, when redacting
 
 
 def _drop_known_quotes(result: IngestResult, known: set[str]) -> IngestResult:
@@ -98,12 +101,16 @@ def ingest_files(
     options: IngestOptions,
     *,
     on_file: Callable[[str], None] | None = None,
+    redactor: Redactor | None = None,
 ) -> IngestReport:
     """Read every file, then store each file's quotes and rejects in one transaction.
 
     A file whose exact content is already in the project is skipped (and said so),
     so running the same command twice never doubles the data. Rows whose ids the
-    project already holds become ``duplicate_id`` rejects.
+    project already holds become ``duplicate_id`` rejects. Nothing is stored, and no
+    run recorded, unless every file could be read. With a ``redactor``, personal
+    details are replaced in quotes and rejected rows before anything is stored, and
+    what was replaced is recorded (see docs/confidentiality.md).
     """
     for path in paths:
         p = Path(path)
@@ -113,38 +120,59 @@ def ingest_files(
             raise IngestError(f"{p} is a folder; give the survey export or report file(s) inside it.", path=p)
     if not options.id_col:
         _check_default_ids(project, [Path(p) for p in paths])
+    # Read every file before storing any (and before recording the run), so a bad
+    # file leaves the project exactly as it was.
+    reports: list[FileReport] = []
+    redacted: Counter[str] = Counter()
+    pending: list[tuple[Path, str, IngestResult, dict]] = []
+    for path in paths:
+        p = Path(path)
+        if on_file:
+            on_file(p.name)
+        sha = file_sha256(p)
+        earlier = project.find_source(sha)
+        if earlier is not None or any(sha == s for _, s, _, _ in pending):
+            where = f"as {earlier.name} in run {earlier.run_id}" if earlier else "earlier in this command"
+            reports.append(
+                FileReport(
+                    path=str(p),
+                    skipped_because=f"the same content was already ingested ({where}); nothing was added",
+                )
+            )
+            continue
+        result, log = read_file(p, options), {}
+        if redactor is not None:
+            result, log = redactor.redact_result(result)
+        pending.append((p, sha, result, log))
+    if pending and all(result.rows_read == 0 for _, _, result, _ in pending):
+        names = ", ".join(p.name for p, _, _, _ in pending)
+        raise IngestError(
+            f"{names} {'has' if len(pending) == 1 else 'have'} a header row but no data rows, so there "
+            "is nothing to ingest and the project was not changed. Check that the export holds the "
+            "responses, not only the column names.",
+            path=pending[0][0],
+        )
     run_id = project.start_run(
         Run(
             command="ingest",
-            parameters={"files": [str(Path(p).name) for p in paths], **options.model_dump()},
+            parameters={
+                "files": [str(Path(p).name) for p in paths], **options.model_dump(),
+                **({"redact": redactor.parameters()} if redactor is not None else {}),
+            },
             versions=library_versions(),
             started_at=datetime.now().astimezone(),
         )
     )
-    reports: list[FileReport] = []
     try:
-        # Read every file before storing any, so a bad file changes nothing.
-        pending: list[tuple[Path, str, IngestResult]] = []
-        for path in paths:
-            p = Path(path)
-            if on_file:
-                on_file(p.name)
-            sha = file_sha256(p)
-            earlier = project.find_source(sha)
-            if earlier is not None or any(sha == s for _, s, _ in pending):
-                where = f"as {earlier.name} in run {earlier.run_id}" if earlier else "earlier in this command"
-                reports.append(
-                    FileReport(
-                        path=str(p),
-                        skipped_because=f"the same content was already ingested ({where}); nothing was added",
-                    )
-                )
-                continue
-            pending.append((p, sha, read_file(p, options)))
-        for p, sha, result in pending:
+        for p, sha, result, log in pending:
             known = project.existing_quote_ids(q.quote_id for q in result.quotes)
             result = _drop_known_quotes(result, known)
             project.add_ingest(result, sha256=sha, run_id=run_id, options=options.model_dump())
+            if log:
+                stored = {q.quote_id for q in result.quotes}
+                log = {quote_id: found for quote_id, found in log.items() if quote_id in stored}
+                record_redactions(project, log, run_id=run_id)
+                redacted.update(summarise(log))
             reports.append(
                 FileReport(
                     path=str(p),
@@ -162,4 +190,7 @@ def ingest_files(
         project.finish_run(run_id, status="failed")
         raise
     project.finish_run(run_id)
-    return IngestReport(run_id=run_id, files=reports, project_quotes=project.count_quotes())
+    return IngestReport(
+        run_id=run_id, files=reports, project_quotes=project.count_quotes(),
+        redacted=dict(redacted) if redactor is not None else None,
+    )

@@ -1,0 +1,145 @@
+"""``export codebook``, ``export qdpx`` and ``export nvivo``: hand the work to NVivo, ATLAS.ti, MAXQDA, QualCoder."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from probation_themes.cli.commands_report import CodebookOption, export_app
+from probation_themes.cli.common import DEFAULT_PROJECT, ProjectOption, err, out, user_errors
+from probation_themes.cli.main import _load_codebook_or_project
+from probation_themes.codebook import Codebook, codebook_to_csv, dump_codebook_yaml, load_codebook
+from probation_themes.codebook.dialects import codebook_to_dialect_csv
+from probation_themes.errors import ExportError
+from probation_themes.export import write_bytes_atomic
+from probation_themes.export.nvivo import nvivo_bundle
+from probation_themes.export.refiqda import render_qdc, render_qdpx
+from probation_themes.models import Snapshot
+from probation_themes.store import Project
+
+
+class CodebookFormat(str, Enum):
+    yaml = "yaml"
+    csv = "csv"
+    qdc = "qdc"
+
+
+class Dialect(str, Enum):
+    qualcoder = "qualcoder"
+    taguette = "taguette"
+    maxqda = "maxqda"
+
+
+class ExportStatus(str, Enum):
+    """Codings other programs should see as applied; rejected ones never are (see `export codings`)."""
+
+    default = "default"
+    accepted = "accepted"
+    suggested = "suggested"
+
+
+ExportStatusOption = Annotated[
+    ExportStatus,
+    typer.Option("--status", help="Which codings to export: default = suggested and accepted, minus rejected; "
+                                  "accepted; or suggested (undecided only)."),
+]
+
+
+def _snapshot(project: Path, codebook: Path | None, status: ExportStatus) -> tuple[Snapshot, Codebook, dict[int, datetime]]:
+    with Project.open(project, create=False) as proj:
+        book = _load_codebook_or_project(codebook, proj)
+        snapshot = proj.snapshot(status.value, evidence=False)
+        run_times = {r.run_id: r.started_at for r in proj.runs() if r.run_id is not None}
+    return snapshot, book, run_times
+
+
+@export_app.command("codebook")
+@user_errors
+def export_codebook(
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.", show_default=False)],
+    fmt: Annotated[
+        Optional[CodebookFormat],
+        typer.Option("--format", "-f", help="yaml, csv or qdc (REFI-QDA); default: from the output's extension."),
+    ] = None,
+    dialect: Annotated[
+        Optional[Dialect],
+        typer.Option("--dialect", help="With --format csv: the code table of qualcoder, taguette or maxqda."),
+    ] = None,
+    codebook: CodebookOption = None,
+    project: ProjectOption = Path(DEFAULT_PROJECT),
+) -> None:
+    """Write the codebook as YAML, CSV, a REFI-QDA .qdc (NVivo, ATLAS.ti, MAXQDA, QualCoder) or another tool's CSV."""
+    if fmt is None:
+        fmt = {".yaml": CodebookFormat.yaml, ".yml": CodebookFormat.yaml, ".csv": CodebookFormat.csv,
+               ".qdc": CodebookFormat.qdc}.get(output.suffix.lower())
+        if fmt is None:
+            raise ExportError(
+                f"Cannot tell the format from the name {output.name}. Add --format yaml, csv or qdc, or "
+                "name the file .yaml, .csv or .qdc."
+            )
+    if dialect is not None and fmt is not CodebookFormat.csv:
+        raise ExportError(f"--dialect {dialect.value} is a CSV layout; add --format csv (or name the file .csv).")
+    if codebook is not None:
+        book = load_codebook(codebook)
+    else:
+        with Project.open(project, create=False) as proj:
+            book = _load_codebook_or_project(None, proj)
+    if fmt is CodebookFormat.qdc:
+        data = render_qdc(book)
+    elif fmt is CodebookFormat.yaml:
+        data = dump_codebook_yaml(book).encode("utf-8")
+    elif dialect is not None:
+        data = codebook_to_dialect_csv(book, dialect.value).encode("utf-8-sig")
+    else:
+        data = codebook_to_csv(book).encode("utf-8-sig")
+    write_bytes_atomic(output, data)
+    layout = f" ({dialect.value} layout)" if dialect else ""
+    err.print(f"Wrote {output}: {book.name} {book.version}, {len(book.codes)} codes as {fmt.value}{layout}.")
+
+
+@export_app.command("qdpx")
+@user_errors
+def export_qdpx(
+    output: Annotated[Path, typer.Option("--output", "-o", help="The .qdpx file to write.", show_default=False)],
+    status: ExportStatusOption = ExportStatus.default,
+    codebook: CodebookOption = None,
+    project: ProjectOption = Path(DEFAULT_PROJECT),
+) -> None:
+    """Write the project as a REFI-QDA project (.qdpx): respondents' texts, codes, codings, cases and attributes."""
+    if output.suffix.lower() != ".qdpx":
+        raise ExportError(f"Name the output {output.stem}.qdpx: NVivo, ATLAS.ti, MAXQDA and QualCoder look for "
+                          "that extension when they import a REFI-QDA project.")
+    snapshot, book, run_times = _snapshot(project, codebook, status)
+    write_bytes_atomic(output, render_qdpx(snapshot, book, run_times=run_times))
+    respondents = len({q.response_id for q in snapshot.quotes})
+    codings = len({(c.quote_id, c.code) for c in snapshot.codings})
+    err.print(f"Wrote {output}: {respondents:,} respondents, {len(snapshot.quotes):,} quotes, "
+              f"{codings:,} codings (status {status.value}), {len(book.codes)} codes.")
+
+
+@export_app.command("nvivo")
+@user_errors
+def export_nvivo(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write the bundle into (created if missing).",
+                                         show_default=False)],
+    status: ExportStatusOption = ExportStatus.default,
+    codebook: CodebookOption = None,
+    project: ProjectOption = Path(DEFAULT_PROJECT),
+) -> None:
+    """Write an NVivo bundle: codebook (.qdc), project (.qdpx), classification sheet, coded quotes, README.txt."""
+    snapshot, book, run_times = _snapshot(project, codebook, status)
+    files = nvivo_bundle(snapshot, book, status=status.value, run_times=run_times)
+    if output.exists() and not output.is_dir():
+        raise ExportError(f"{output} is a file; give a folder for the NVivo bundle with -o, e.g. -o nvivo_bundle.")
+    try:
+        output.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise ExportError(f"Could not create the folder {output}: {exc.strerror}. Check that its parent folder "
+                          "exists and that you may write there, or choose another folder with -o.") from None
+    for name, data in files.items():
+        write_bytes_atomic(output / name, data)
+    out.print(f"Wrote the NVivo bundle to {output}: {', '.join(files)}. Read README.txt for the import order.")

@@ -1,0 +1,225 @@
+"""Read the codings of a REFI-QDA project (``.qdpx``) made by this toolkit, NVivo, ATLAS.ti, MAXQDA or QualCoder.
+
+The zip is checked before anything is unpacked: no entry may point outside the archive,
+and the entries may not expand to more than :data:`MAX_TOTAL_BYTES` or more than
+:data:`MAX_RATIO` times their compressed size (a "zip bomb"). The XML is parsed with
+entity expansion and external references refused.
+
+A text source is matched to a respondent by its name (or the name of a case that
+refers to it). A coded selection is matched to a quote by its name when that is a quote
+id (as in this toolkit's own exports), else to every quote of that respondent it
+overlaps; quotes are found in the source text in ingest order. Codes are matched to the
+codebook by the GUID this toolkit gives each code id, then by the ``Code id:`` line of
+their description, then by label or id (ignoring case).
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+import zipfile
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path, PurePosixPath
+
+from probation_themes.codebook import Codebook
+from probation_themes.codebook.qdc import guid, parse_xml, unfold_description
+from probation_themes.errors import IngestError
+from probation_themes.ingest.codings import CodingsFile
+from probation_themes.models import Quote
+
+#: Largest total size the entries of a ``.qdpx`` may expand to (2 GiB).
+MAX_TOTAL_BYTES = 2 * 1024**3
+#: Largest ratio of expanded to compressed size of an entry; text compresses about 3-10 times.
+MAX_RATIO = 200
+_SHOWN = 10
+
+
+def _local(tag: object) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _children(element: ET.Element, name: str) -> list[ET.Element]:
+    return [e for e in element if _local(e.tag) == name]
+
+
+def check_archive(archive: zipfile.ZipFile, path: Path) -> None:
+    """Refuse a zip whose entries escape the archive or expand suspiciously (a zip bomb)."""
+    total = 0
+    for info in archive.infolist():
+        name = PurePosixPath(info.filename.replace("\\", "/"))
+        if name.is_absolute() or ".." in name.parts or ":" in info.filename:
+            raise IngestError(
+                f"{path.name} contains the entry {info.filename!r}, which points outside the archive. "
+                "A genuine REFI-QDA project never does that; export it again from the program that made it.",
+                path=path,
+            )
+        total += info.file_size
+        if info.file_size > MAX_RATIO * max(info.compress_size, 1024) or total > MAX_TOTAL_BYTES:
+            raise IngestError(
+                f"{path.name} would expand to far more data than it holds (entry {info.filename!r}: "
+                f"{info.file_size:,} bytes from {info.compress_size:,}), as a 'zip bomb' does, so it was not opened. "
+                "Export the project again from the program that made it.",
+                path=path,
+            )
+
+
+def _read_entry(archive: zipfile.ZipFile, name: str, path: Path) -> bytes:
+    try:
+        return archive.read(name)
+    except KeyError:
+        raise IngestError(
+            f"{path.name} has no {name!r} inside, so it is not a complete REFI-QDA project. "
+            "Export the project again as a REFI-QDA project (.qdpx).",
+            path=path,
+        ) from None
+
+
+def _source_text(source: ET.Element, archive: zipfile.ZipFile, path: Path) -> str | None:
+    content = _children(source, "PlainTextContent")
+    if content:
+        return content[0].text or ""
+    target = source.get("plainTextPath") or ""
+    if target.startswith("internal://"):
+        return _read_entry(archive, f"sources/{target.removeprefix('internal://')}", path).decode("utf-8-sig")
+    return None  # an external file: only selections named by quote id can be matched
+
+
+def _code_map(root: ET.Element, codebook: Codebook) -> tuple[dict[str, str], dict[str, str]]:
+    """Code GUIDs in the file -> codebook ids (for the codes the codebook has), and GUID -> name."""
+    by_guid = {guid("code", c.id): c.id for c in codebook.codes}
+    by_name = {c.label.casefold(): c.id for c in codebook.codes} | {c.id: c.id for c in codebook.codes}
+    ids: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for element in (e for e in root.iter() if _local(e.tag) == "Code"):
+        code_guid = element.get("guid") or ""
+        names[code_guid] = (element.get("name") or "").strip()
+        described = next((unfold_description(d.text or "").get("id") for d in _children(element, "Description")), None)
+        found = (by_guid.get(code_guid) or (described if described in codebook.ids else None)
+                 or by_name.get(names[code_guid].casefold()))
+        if found:
+            ids[code_guid] = found
+    return ids, names
+
+
+def _spans(text: str, quotes: Sequence[Quote]) -> list[tuple[int, int, str]]:
+    """Where each quote sits in a document's text, in ingest order, as (start, end, quote id).
+
+    Programs on Windows may save documents with ``\r\n`` line ends where the quotes have
+    ``\n``, so quotes are looked for in the text with ``\r\n`` read as ``\n`` and their
+    positions mapped back to the text as stored.
+    """
+    flat = text.replace("\r\n", "\n")
+    stored_at = [i for i, ch in enumerate(text) if not (ch == "\r" and text.startswith("\n", i + 1))]
+    spans, at = [], 0
+    for quote in quotes:
+        wanted = quote.text.replace("\r\n", "\n")
+        start = flat.find(wanted, at) if wanted else -1
+        if start >= 0:
+            end = start + len(wanted)
+            spans.append((stored_at[start], stored_at[end - 1] + 1, quote.quote_id))
+            at = end
+    return spans
+
+
+def read_qdpx_codings(path: str | Path, *, codebook: Codebook, quotes: Sequence[Quote]) -> CodingsFile:
+    """Read the coded selections of a ``.qdpx`` as codings of the project's quotes, all or nothing.
+
+    Args:
+        path: the ``.qdpx`` file.
+        codebook: the codebook the codes must belong to.
+        quotes: every quote of the project, in ingest order.
+
+    Returns:
+        The quotes the file covers (every quote of each respondent with a source in it)
+        and the (quote id, code) pairs it applies, at the quote level.
+
+    Raises:
+        IngestError: the file is not a safe, readable REFI-QDA project, or it has codes not
+            in the codebook, sources that match no respondent, or selections over no quote.
+    """
+    path = Path(path)
+    if not path.is_file():
+        what = "is a folder" if path.is_dir() else "does not exist"
+        raise IngestError(f"{path} {what}; give the REFI-QDA project file (.qdpx).", path=path)
+    by_response: dict[str, list[Quote]] = defaultdict(list)
+    for quote in quotes:
+        by_response[quote.response_id].append(quote)
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise IngestError(
+            f"{path.name} is not a readable .qdpx (zip) file ({exc}). Export the project again as a "
+            "REFI-QDA project.", path=path,
+        ) from None
+    with archive:
+        check_archive(archive, path)
+        root = parse_xml(_read_entry(archive, "project.qde", path), path, "a REFI-QDA project", IngestError)
+        if _local(root.tag) != "Project":
+            raise IngestError(f"{path.name}: project.qde is not a REFI-QDA project (root <{_local(root.tag)}>).",
+                              path=path)
+        codes, code_names = _code_map(root, codebook)
+        case_of_source = {
+            ref.get("targetGUID"): case.get("name")
+            for case in root.iter() if _local(case.tag) == "Case"
+            for ref in _children(case, "SourceRef")
+        }
+        units: dict[str, None] = {}
+        positives: dict[tuple[str, str], None] = {}
+        unknown_codes = {
+            code_names.get(ref.get("targetGUID") or "") or str(ref.get("targetGUID"))
+            for coding in root.iter() if _local(coding.tag) == "Coding"
+            for ref in _children(coding, "CodeRef") if codes.get(ref.get("targetGUID") or "") is None
+        }
+        unknown_sources: list[str] = []
+        stray: list[str] = []
+        for source in (e for e in root.iter() if _local(e.tag) == "TextSource"):
+            name = (source.get("name") or "").strip()
+            response = name if name in by_response else case_of_source.get(source.get("guid"))
+            if response not in by_response:
+                unknown_sources.append(name or source.get("guid") or "?")
+                continue
+            own = by_response[response]
+            units.update(dict.fromkeys(q.quote_id for q in own))
+            own_ids = {q.quote_id for q in own}
+            text = _source_text(source, archive, path)
+            spans = _spans(text, own) if text is not None else []
+            selections = [(None, source)] + [(s, s) for s in _children(source, "PlainTextSelection")]
+            for selection, holder in selections:
+                applied = []
+                for coding in _children(holder, "Coding"):
+                    for ref in _children(coding, "CodeRef"):
+                        code = codes.get(ref.get("targetGUID") or "")
+                        if code is not None:
+                            applied.append(code)
+                if not applied:
+                    continue
+                if selection is None:
+                    hit = [q.quote_id for q in own]  # the whole source was coded
+                elif selection.get("name") in own_ids:
+                    hit = [selection.get("name")]
+                else:
+                    start, end = int(selection.get("startPosition", 0)), int(selection.get("endPosition", 0))
+                    hit = [qid for s, e, qid in spans if s < end and start < e]
+                    if not hit:
+                        stray.append(f"{name} [{start}:{end}]")
+                positives.update(dict.fromkeys((qid, code) for qid in hit for code in applied))
+    problems = []
+    if unknown_codes:
+        problems.append(f"codes not in the codebook '{codebook.name}' ({', '.join(sorted(unknown_codes)[:_SHOWN])})"
+                        " — add them to the codebook or pass the codebook they come from with --codebook")
+    if unknown_sources:
+        problems.append(f"sources that match no respondent of the project ({', '.join(unknown_sources[:_SHOWN])})"
+                        " — name each document (or its case) by the respondent id it came from")
+    if stray:
+        problems.append(f"coded selections that cover no quote of the project ({', '.join(stray[:_SHOWN])})"
+                        " — the document text was probably edited; code the unchanged text")
+    if problems:
+        raise IngestError(f"{path.name} was not imported, and nothing was stored, because it has "
+                          + "; ".join(problems) + ".", path=path)
+    if not units:
+        raise IngestError(f"{path.name} has no text sources, so there are no codings to import.", path=path)
+    return CodingsFile(
+        source=path.name, format="qdpx", level="quote", id_column="quote_id", code_column=None,
+        value_column=None, encoding="utf-8", rows_read=len(positives), units=tuple(units),
+        positives=tuple(positives), missing_codes=(),
+    )

@@ -1,0 +1,296 @@
+"""Fit a topic model on a project's quotes, compare numbers of topics, promote a topic to a code.
+
+``fit_topics`` is what ``probation-themes topics`` runs: it fits the seeded model
+(:mod:`probation_themes.coding.topics`), records the run with its engine,
+library versions, parameters, seed, vocabulary size and coherence, and keeps the
+topics in the project so ``topics promote`` and ``code --method topics`` use the
+topics the researcher saw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from probation_themes.codebook import Codebook, load_codebook
+from probation_themes.codebook.promote import add_code
+from probation_themes.coding import registry
+from probation_themes.coding.topics import Topic, TopicCoder, search_k
+from probation_themes.errors import CoderError, StoreError
+from probation_themes.models import Quote, Run
+from probation_themes.store import Project
+from probation_themes.store.topics import latest_topics_run, save_topics
+from probation_themes.workflows.provenance import library_versions
+
+#: Engines of ``topics --engine``.
+ENGINES = ("lda", "nmf")
+
+#: Numbers of free topics tried by ``--k auto``.
+AUTO_KS = (2, 4, 6, 8, 10, 12)
+
+#: Most terms of a promoted topic written as its seeds, and as suggested ``any`` terms.
+PROMOTE_SEEDS = 5
+PROMOTE_TERMS = 8
+
+
+@dataclass
+class QuoteView:
+    """A representative quote of a topic, attributed only by region and organisation."""
+
+    quote_id: str
+    text: str
+    region: str | None
+    org: str | None
+    share: float
+
+
+@dataclass
+class TopicView:
+    """One topic as shown to the researcher (see :class:`probation_themes.coding.topics.Topic`)."""
+
+    topic_id: int
+    code: str | None
+    label: str
+    terms: list[str]
+    weights: list[float]
+    exclusive_terms: list[str]
+    seeds: list[str]
+    missing_seeds: list[str]
+    prevalence: float
+    mean_share: float
+    c_v: float
+    u_mass: float
+    quotes: list[QuoteView] = field(default_factory=list)
+
+
+@dataclass
+class TopicsReport:
+    """What a ``topics`` run found, and how it was configured."""
+
+    run_id: int
+    coder: str
+    engine: str
+    parameters: dict[str, Any]
+    quotes: int
+    responses: int
+    vocabulary_size: int
+    c_v: float
+    u_mass: float
+    topics: list[TopicView]
+    #: For ``--k auto``: the search that chose k (one row per k tried).
+    search: list[dict[str, float]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON output."""
+        return asdict(self)
+
+
+def _versions() -> dict[str, str]:
+    versions = library_versions()
+    for name in ("gensim", "scikit-learn", "numpy", "scipy"):
+        versions[name] = metadata.version(name)
+    return versions
+
+
+def coder_for(engine: str, **params: Any) -> TopicCoder:
+    """A topic coder of the engine ``lda`` or ``nmf`` with the given parameters."""
+    if engine not in ENGINES:
+        raise CoderError(f"There is no topic engine {engine!r}; choose one of: {', '.join(ENGINES)}.")
+    coder = registry.get(f"topics.{engine}.v1")(**params)
+    assert isinstance(coder, TopicCoder)
+    return coder
+
+
+def project_quotes(project: Project) -> list[Quote]:
+    """Every quote of the project, or a StoreError saying to ingest first."""
+    quotes = [q for batch in project.iter_quotes() for q in batch]
+    if not quotes:
+        raise StoreError(
+            f"The project {project.path} has no quotes to model. Ingest a file first "
+            "(`probation-themes ingest FILE`).",
+            path=project.path,
+        )
+    return quotes
+
+
+def _view(topic: Topic, quotes: Sequence[Quote], shares) -> TopicView:
+    return TopicView(
+        topic_id=topic.topic_id, code=topic.code, label=topic.label, terms=list(topic.terms),
+        weights=list(topic.weights), exclusive_terms=list(topic.exclusive_terms), seeds=list(topic.seeds), missing_seeds=list(topic.missing_seeds),
+        prevalence=topic.prevalence, mean_share=topic.mean_share, c_v=topic.c_v, u_mass=topic.u_mass,
+        quotes=[
+            QuoteView(quotes[i].quote_id, quotes[i].text, quotes[i].region, quotes[i].org,
+                      round(float(shares[i, topic.topic_id]), 4))
+            for i in topic.quotes
+        ],
+    )
+
+
+def fit_topics(
+    project: Project,
+    codebook: Codebook,
+    *,
+    k: int | str = 5,
+    seeded: bool = True,
+    engine: str = "lda",
+    seed: int = 0,
+) -> TopicsReport:
+    """Fit the topic model on every quote of the project, record the run and keep its topics.
+
+    Args:
+        project: the open project.
+        codebook: the codebook whose seed words start the seeded topics.
+        k: number of free topics, or ``"auto"`` to try each of ``AUTO_KS`` and
+            keep the one with the best mean c_v coherence (ties: fewer topics).
+        seeded: one seeded topic per code with seed words.
+        engine: ``lda`` (gensim) or ``nmf`` (scikit-learn).
+        seed: random seed; the same project, codebook, parameters and seed give
+            the same topics, byte for byte.
+
+    Raises:
+        StoreError: the project has no quotes.
+        CoderError: an unknown engine, a bad k, or nothing to model.
+    """
+    quotes = project_quotes(project)
+    search: list[dict[str, float]] = []
+    if k == "auto":
+        search = search_k(codebook, quotes, AUTO_KS, engine=engine, seeded=seeded, random_state=seed)
+        k = int(max(search, key=lambda row: (row["c_v"], -row["k"]))["k"])
+    if not isinstance(k, int):
+        raise CoderError(f"k={k!r} must be a whole number of free topics or 'auto'.")
+    coder = coder_for(engine, k=k, seeded=seeded, random_state=seed).fit(codebook, quotes)
+    topics = [_view(t, quotes, coder.doc_topics_) for t in coder.topics_]
+    parameters = {**coder.get_params(), "engine": engine, "vocabulary_size": coder.vocabulary_size_}
+    c_v = round(sum(t.c_v for t in topics) / len(topics), 4)
+    u_mass = round(sum(t.u_mass for t in topics) / len(topics), 4)
+    project.save_codebook(codebook)
+    run_id = project.start_run(
+        Run(
+            command="topics", method="topics", coder=coder.registry_name,
+            parameters={**parameters, "c_v": c_v, "u_mass": u_mass},
+            codebook_name=codebook.name, codebook_version=codebook.version,
+            codebook_hash=codebook.content_hash(), versions=_versions(),
+            started_at=datetime.now().astimezone(),
+        )
+    )
+    try:
+        rows, cols = (coder.doc_topics_ >= coder.threshold).nonzero()
+        shares = ((quotes[r].quote_id, int(c), round(float(coder.doc_topics_[r, c]), 4))
+                  for r, c in zip(rows.tolist(), cols.tolist()))
+        save_topics(project, run_id, [asdict(t) for t in topics], shares)
+    except BaseException:
+        project.finish_run(run_id, status="failed")
+        raise
+    project.finish_run(run_id)
+    return TopicsReport(
+        run_id=run_id, coder=coder.registry_name, engine=engine, parameters=parameters,
+        quotes=len(quotes), responses=len({q.response_id for q in quotes}),
+        vocabulary_size=coder.vocabulary_size_, c_v=c_v, u_mass=u_mass, topics=topics, search=search,
+    )
+
+
+def search_topics(
+    project: Project, codebook: Codebook, ks: Sequence[int], *, seeded: bool = True, engine: str = "lda", seed: int = 0
+) -> list[dict[str, float]]:
+    """Fit the model for each number of free topics in ``ks`` and report coherence and exclusivity.
+
+    Nothing is stored: run ``topics --k N`` with the chosen number afterwards.
+    """
+    if engine not in ENGINES:
+        raise CoderError(f"There is no topic engine {engine!r}; choose one of: {', '.join(ENGINES)}.")
+    return search_k(codebook, project_quotes(project), ks, engine=engine, seeded=seeded, random_state=seed)
+
+
+def latest_topic_params(project: Project, codebook: Codebook) -> tuple[str, dict[str, Any]]:
+    """The engine and coder parameters of the last ``topics`` run made with this codebook.
+
+    ``code --method topics`` uses them so it codes with the topics the researcher
+    looked at; without such a run, the defaults (LDA, 5 free topics, seed 0).
+    """
+    found = latest_topics_run(project)
+    if found is None or found[0].codebook_hash != codebook.content_hash():
+        return "lda", {}
+    params = dict(found[0].parameters)
+    engine = params.pop("engine", "lda")
+    names = set(registry.get(f"topics.{engine}.v1")._param_names())
+    return engine, {k: v for k, v in params.items() if k in names}
+
+
+def _codebook_terms(path: str | Path) -> set[str]:
+    """Every seed and ``any`` rule term of a codebook file, lower case, as topic terms are shown."""
+    book = load_codebook(path)
+    terms = set()
+    for code in book.codes:
+        terms.update(s.lower() for s in code.seeds)
+        if code.rules is not None:
+            terms.update(t.lower() for t in code.rules.any)
+    return terms
+
+
+@dataclass
+class PromoteReport:
+    """What ``topics promote`` wrote."""
+
+    path: str
+    code_id: str
+    label: str
+    version: str
+    seeds: list[str]
+    any_terms: list[str]
+    topic_id: int
+    run_id: int
+
+
+def promote_topic(project: Project, topic_id: int, *, code_id: str, label: str, codebook_path: str | Path) -> PromoteReport:
+    """Write topic ``topic_id`` of the last ``topics`` run into the codebook file as a new code.
+
+    The code gets the topic's most exclusive terms (FREX order) that are not
+    already seeds or ``any`` terms of another code: the first five as seeds, the
+    first eight as suggested ``any`` rule terms; and a placeholder definition; the codebook's minor version goes up
+    and its comments and order are kept (see
+    :func:`probation_themes.codebook.promote.add_code`).
+
+    Raises:
+        StoreError: the project has no ``topics`` run, or no such topic.
+        CodebookError: the codebook cannot take the new code (see ``add_code``).
+    """
+    found = latest_topics_run(project)
+    if found is None:
+        raise StoreError(
+            f"The project {project.path} has no topics to promote yet. Run `probation-themes topics` "
+            "first, then promote one of the topics it lists.",
+            path=project.path,
+        )
+    run, topics = found
+    chosen = next((t for t in topics if t["topic_id"] == topic_id), None)
+    if chosen is None:
+        raise StoreError(
+            f"The last topics run (run {run.run_id}) has no topic {topic_id}; its topics are numbered "
+            f"0 to {len(topics) - 1}. Run `probation-themes topics` to see them again.",
+            path=project.path,
+        )
+    if chosen["code"]:
+        raise StoreError(
+            f"Topic {topic_id} is the seeded topic of the code {chosen['code']!r}, which the codebook "
+            "already has. Promote a free topic (one without a code) instead.",
+            path=project.path,
+        )
+    taken = _codebook_terms(codebook_path)
+    fresh = [t for t in chosen["exclusive_terms"] if t not in taken]
+    seeds, any_terms = fresh[:PROMOTE_SEEDS], fresh[:PROMOTE_TERMS]
+    if not seeds:
+        raise StoreError(
+            f"Every characteristic term of topic {topic_id} ({', '.join(chosen['exclusive_terms'])}) is already a "
+            "seed or rule term of another code, so it adds no new theme; promote another topic.",
+            path=project.path,
+        )
+    source = f"topic {topic_id} of run {run.run_id}: {chosen['label']}"
+    book = add_code(codebook_path, code_id=code_id, label=label, seeds=seeds, any_terms=any_terms, source=source)
+    return PromoteReport(
+        path=str(codebook_path), code_id=code_id, label=label, version=book.version, seeds=seeds,
+        any_terms=any_terms, topic_id=topic_id, run_id=int(run.run_id or 0),
+    )

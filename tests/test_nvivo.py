@@ -1,0 +1,83 @@
+"""The NVivo bundle: codebook, project, classification sheet, coded quotes and README, from the CLI."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import openpyxl
+import xmlschema
+from typer.testing import CliRunner
+
+from probation_themes.cli import app
+from probation_themes.codebook import Codebook, save_codebook
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMAS = ROOT / "probation_themes" / "export" / "schemas"
+runner = CliRunner()
+
+
+def invoke(*args: object):
+    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+
+def _project(tmp_path: Path) -> Path:
+    survey = tmp_path / "survey.csv"
+    with survey.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([
+            ["id", "region", "org", "grade", "q1"],
+            ["a1", "London", "CRC", "=1+1", "My caseload is far too high."],
+            ["a2", "Wales", "NPS", "PSO", "The new laptops keep crashing."],
+            ["a3", "", "NPS", "PO", "Nothing to add."],
+        ])
+    project = tmp_path / "p.db"
+    assert invoke("ingest", survey, "-p", project, "--id-col", "id", "--region-col", "region", "--org-col", "org",
+                  "--attr-col", "grade", "--text-col", "q1").exit_code == 0
+    book = tmp_path / "book.yaml"
+    save_codebook(Codebook.model_validate({"name": "mini", "version": "1.0.0", "codes": [
+        {"id": "workload", "label": "High workloads", "definition": "d", "rules": {"any": ["caseload*"]}},
+        {"id": "ict", "label": "ICT", "definition": "d", "rules": {"any": ["laptop*"]}},
+    ]}), book)
+    assert invoke("code", "--codebook", book, "-p", project).exit_code == 0
+    return project
+
+
+def test_nvivo_bundle_has_every_file_in_nvivo_layout(tmp_path: Path):
+    project = _project(tmp_path)
+    out = tmp_path / "bundle"
+    result = invoke("export", "nvivo", "-o", out, "-p", project)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        "README.txt", "classification.csv", "classification.xlsx", "codebook.qdc", "coded_quotes.csv",
+        "coded_quotes.xlsx", "project.qdpx"]
+    readme = (out / "README.txt").read_text(encoding="utf-8")
+    assert readme.index("project.qdpx") < readme.index("classification.xlsx")
+    assert "Import > Codebook" in readme and "3 respondents" in readme
+    xmlschema.XMLSchema(str(SCHEMAS / "Codebook.xsd")).validate((out / "codebook.qdc").read_text(encoding="utf-8"))
+
+    sheet = openpyxl.load_workbook(out / "classification.xlsx").active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == ("Respondent", "Region", "Organisation", "grade")
+    assert rows[1] == ("a1", "London", "CRC", "'=1+1")  # cannot run as a formula
+    assert rows[3][:3] == ("a3", None, "NPS")
+    with (out / "classification.csv").open(encoding="utf-8-sig", newline="") as fh:
+        assert list(csv.reader(fh))[1] == ["a1", "London", "CRC", "'=1+1"]
+
+    quotes = list(openpyxl.load_workbook(out / "coded_quotes.xlsx").active.iter_rows(values_only=True))
+    assert quotes[0][-2:] == ("High workloads", "ICT")
+    assert quotes[1][-2:] == ("Yes", "No") and quotes[2][-2:] == ("No", "Yes")
+
+
+def test_nvivo_bundle_is_byte_identical_when_exported_twice(tmp_path: Path):
+    project = _project(tmp_path)
+    for name in ("one", "two"):
+        assert invoke("export", "nvivo", "-o", tmp_path / name, "-p", project).exit_code == 0
+    for path in (tmp_path / "one").iterdir():
+        assert path.read_bytes() == (tmp_path / "two" / path.name).read_bytes(), path.name
+
+
+def test_nvivo_bundle_into_a_file_is_a_user_error(tmp_path: Path):
+    project = _project(tmp_path)
+    (tmp_path / "taken").write_text("x", encoding="utf-8")
+    result = invoke("export", "nvivo", "-o", tmp_path / "taken", "-p", project)
+    assert result.exit_code == 1 and "folder" in result.output and "Traceback" not in result.output
