@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import multiprocessing
+import json
 import resource
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -93,30 +95,32 @@ def _stage(name: str, n: int, seed: int, workdir: Path) -> dict:
     return {"stage": name, "items": n, "wall_s": round(wall, 2), "peak_mb": round(peak, 1), "detail": detail}
 
 
-def _child(name: str, n: int, seed: int, workdir: Path, queue) -> None:
-    queue.put(_stage(name, n, seed, workdir))
+def _run_child(name: str, n: int, seed: int, workdir: Path) -> dict:
+    """Run one stage in a fresh interpreter, so its peak memory is its own."""
+    cmd = [sys.executable, __file__, "--stage", name, "--n", str(n), "--seed", str(seed), "--workdir", str(workdir)]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"stage {name!r} failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def run(n: int, seed: int = 1, workdir: Path | None = None) -> list[dict]:
     """Run every stage on ``n`` generated comments, each in a fresh child process, in order."""
-    context = multiprocessing.get_context("spawn")  # a fresh interpreter: peak memory is the stage's own
     with tempfile.TemporaryDirectory() as tmp:
         where = Path(workdir or tmp)
-        results = []
-        for name in STAGES:
-            queue = context.Queue()
-            process = context.Process(target=_child, args=(name, n, seed, where, queue))
-            process.start()
-            results.append(queue.get())
-            process.join()
-        return results
+        return [_run_child(name, n, seed, where) for name in STAGES]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=100_000, help="number of generated comments")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--stage", choices=STAGES, help=argparse.SUPPRESS)  # run one stage (in a child)
+    parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.stage:
+        print(json.dumps(_stage(args.stage, args.n, args.seed, args.workdir)))
+        return
     print(f"{args.n:,} generated comments, {K} free topics + one per seeded code; each stage in its own process")
     for r in run(args.n, args.seed):
         print(f"{r['stage']:<20} {r['wall_s']:>7.1f} s  peak {r['peak_mb']:>7,.0f} MB  {r['detail']}")

@@ -151,8 +151,8 @@ def test_codebook_commands(tmp_path: Path):
 def test_only_methods_with_a_coder_are_offered(survey: Path, tmp_path: Path):
     project = tmp_path / "p.db"
     _ingest(survey, project)
-    result = runner.invoke(app, ["code", "-c", str(CODEBOOK), "-p", str(project), "--method", "topics"])
-    assert result.exit_code == 2 and "rules" in result.output
+    result = runner.invoke(app, ["code", "-c", str(CODEBOOK), "-p", str(project), "--method", "embeddings"])
+    assert result.exit_code == 2 and "rules" in result.output and "topics" in result.output
 
 
 def test_outputs_can_go_to_stdout_and_stats_fit_a_terminal(survey: Path, tmp_path: Path):

@@ -193,6 +193,12 @@ def test_tab_indentation_gets_its_own_hint() -> None:
     assert LOOK_ABOVE not in str(err)
 
 
+def test_program_object_tags_are_refused_with_how_to_fix() -> None:
+    err = yaml_error("name: T\nversion: 1.0.0\ncodes: !!python/object/apply:os.system ['echo hi']\n")
+    assert "line 3, column 8" in str(err)
+    assert "refused for safety: delete the tag" in str(err)
+
+
 LOOK_ABOVE = "If that line looks right, look above it for a quotation mark that is never closed."
 
 

@@ -142,6 +142,8 @@ FILES: list[tuple[str, Callable[[Path], tuple[Path, list[str]]], int, tuple[str,
      ("damaged",)),
     ("XLSX with no such sheet", lambda t: (_xlsx(t, "s.xlsx", _sheets_formulas_dates), ["--sheet", "Nope"]), 1,
      ("no sheet called 'Nope'", "'Answers'")),
+    ("XLSX whose first sheet is empty", lambda t: (_xlsx(t, "e.xlsx", lambda wb: wb.create_sheet("Data").append(["a"])),
+                                                   []), 1, ("sheet 'Sheet' of e.xlsx is empty", "'Data'")),
     ("XLSX with an entity bomb", lambda t: (_entity_bomb_xlsx(t), []), 1, ("damaged",)),
     ("unsupported extension", lambda t: (_write(t, "x.docx", b"PK\x03\x04"), []), 1, ("cannot be read",)),
 ]
@@ -158,6 +160,9 @@ PARTIAL: list[tuple[str, Callable[[Path], tuple[Path, list[str]]], str, dict[str
      "3 rows read = 3 with quotes + 0 rejected", {}),
     ("duplicate ids", lambda t: (_write(t, "i.csv", b"id,answer\n1,a\n1,b\n2,c\n,d\n"), ["--id-col", "id"]),
      "4 rows read = 2 with quotes + 2 rejected", {"duplicate_id": 1, "missing_id": 1}),
+    ("blank and duplicate headers, named", lambda t: (_write(t, "d.csv", b"id,answer,answer,\n1,a,b,c\n2,,e,f\n"),
+                                                      ["--text-col", "answer", "--text-col", "answer.2"]),
+     "2 rows read = 2 with quotes + 0 rejected", {}),
     ("a 10 MB cell", lambda t: (_write(t, "big.csv", b'id,answer\n1,"' + b"word " * 2_000_000 + b'"\n2,small\n'), []),
      "2 rows read = 2 with quotes + 0 rejected", {}),
     ("JSONL: bad and absurdly nested lines", lambda t: (_write(t, "j.jsonl", b'{"text": "fine"}\n{"text": oops}\n'

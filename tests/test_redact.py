@@ -7,6 +7,7 @@ import json
 import random
 import re
 import sqlite3
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from typer.testing import CliRunner
 
 from probation_themes.cli import app
 from probation_themes.ingest.redact import Redactor, shift_evidence
+from probation_themes.models import Decision
 from probation_themes.store import Project
 from probation_themes.store.doctor import check_project
 
@@ -242,6 +244,9 @@ def test_redacting_a_coded_project_keeps_evidence_in_line_and_decisions(tmp_path
     assert invoke("code", "-c", CODEBOOK, "-p", project, "-j", "1").exit_code == 0
     with Project.open(project) as proj:
         before = {(c.quote_id, c.code) for c in proj.codings()}
+        first = proj.codings()[0]
+        proj.record_decision(Decision(quote_id=first.quote_id, code=first.code, decision="accept", coder="ana",
+                                      decided_at=datetime.now().astimezone()))
     result = invoke("redact", "-p", project, "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
@@ -253,6 +258,7 @@ def test_redacting_a_coded_project_keeps_evidence_in_line_and_decisions(tmp_path
         for coding in proj.codings():
             text = next(q.text for q in proj.quotes() if q.quote_id == coding.quote_id)
             assert all(text[e.start:e.end] == e.text for e in coding.evidence if e.start is not None)
+        assert [(d.quote_id, d.code, d.coder) for d in proj.decisions()] == [(first.quote_id, first.code, "ana")]
     assert after == before  # the codes rested on words that were not personal details
     again = json.loads(invoke("redact", "-p", project, "--json").stdout)
     assert again["quotes_changed"] == 0  # placeholders are not redacted again

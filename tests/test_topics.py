@@ -257,6 +257,15 @@ def test_topics_command_shows_topics_and_keeps_them(small_survey, tmp_path):
     assert "cultural_divide" in result.output and "free" in result.output and "c_v" in result.output
     assert re.search(r"“.+” \([A-Za-z ,]+, (CRC|NPS|Other)\)", result.output)  # attributed quotes
     assert "topics promote" in result.output
+    from probation_themes.store import Project
+
+    with Project.open(db) as project:
+        run = project.runs()[-1]
+    assert (run.command, run.coder, run.status) == ("topics", "topics.lda.v1", "done")
+    assert {"engine", "k", "random_state", "vocabulary_size", "c_v", "u_mass"} <= set(run.parameters)
+    assert {"gensim", "scikit-learn"} <= set(run.versions)
+    bad = runner.invoke(app, ["topics", "--k", "many", "-p", str(db)])
+    assert bad.exit_code == 2 and "not a number of topics" in bad.output
 
 
 def test_topics_json_and_coding_exports_are_byte_identical_across_processes(small_survey, tmp_path):
@@ -349,6 +358,8 @@ def test_promote_without_a_topics_run_says_to_run_topics(small_survey, tmp_path)
     result = runner.invoke(app, ["topics", "promote", "3", "--id", "x", "--label", "x", "-c", str(CODEBOOK),
                                  "-p", str(db)])
     assert result.exit_code == 1 and "probation-themes topics" in result.output
+    no_book = runner.invoke(app, ["topics", "-p", str(db)])
+    assert no_book.exit_code == 1 and "--codebook" in no_book.output and "Traceback" not in no_book.output
 
 
 def test_stats_ci_shows_intervals_by_org_and_topics(small_survey, tmp_path):
@@ -381,3 +392,36 @@ def test_seeded_lda_on_100k_comments_meets_the_targets():
     assert set(results) == set(bench.STAGES)
     lda = results["topics.lda.v1"]
     assert lda["wall_s"] < 60 and lda["peak_mb"] < 2048, results
+
+
+def test_k_auto_tries_several_numbers_and_keeps_the_most_coherent(small_survey, tmp_path):
+    from probation_themes.store import Project
+    from probation_themes.workflows.topics import AUTO_KS, fit_topics
+
+    db = _project(tmp_path, small_survey)
+    with Project.open(db) as project:
+        report = fit_topics(project, load_codebook(CODEBOOK), k="auto", engine="nmf", seed=2)
+    assert [row["k"] for row in report.search] == list(AUTO_KS)
+    best = max(report.search, key=lambda row: (row["c_v"], -row["k"]))
+    assert report.parameters["k"] == best["k"] and len(report.topics) == best["topics"]
+
+
+def test_all_on_too_little_text_for_topics_goes_on_with_the_rules(tmp_path):
+    survey = _survey_csv(tmp_path / "tiny.csv", [("a1", "London", "CRC", "My caseload is far too high."),
+                                                ("a2", "Wales", "NPS", "The laptop keeps crashing.")])
+    db = _project(tmp_path, survey)
+    result = runner.invoke(app, ["code", "-c", str(CODEBOOK), "--method", "all", "-p", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "topics were left out" in result.output and "Coverage (all): 2 of 2" in result.output
+    topics_only = runner.invoke(app, ["code", "-c", str(CODEBOOK), "--method", "topics", "-p", str(db)])
+    assert topics_only.exit_code == 1 and "too few to find topics" in topics_only.output
+
+
+def test_seed_words_come_from_seeds_or_else_single_word_rule_terms():
+    book = Codebook.model_validate({"name": "s", "version": "1.0.0", "codes": [
+        {"id": "workload", "label": "W", "definition": "d", "seeds": ["Caseloads", "job matching"],
+         "rules": {"any": ["hours"]}},
+        {"id": "ict", "label": "I", "definition": "d", "rules": {"any": ["laptops", "IT system*", "not working", "ICT"]}},
+        {"id": "other", "label": "O", "definition": "d"},
+    ]})
+    assert seed_terms(book) == {"workload": ("caseload", "job_matching"), "ict": ("laptop", "ict")}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from enum import Enum
 from pathlib import Path
@@ -19,22 +20,29 @@ from probation_themes.codebook import Codebook
 from probation_themes.errors import ExportError
 from probation_themes.export import (
     ThemedTable,
-    build_themed_table,
-    export_codings_long,
-    export_codings_wide,
-    export_rejects,
     format_count,
     format_share,
     render_csv,
     render_html,
     render_markdown,
     write_bytes_atomic,
-    write_csv_atomic,
     write_text_atomic,
 )
+from probation_themes.export.csv_tables import (
+    LONG_HEADER,
+    REJECTS_HEADER,
+    csv_chunks,
+    long_rows,
+    reject_rows,
+    wide_header,
+    wide_rows,
+    write_csv_chunks_atomic,
+)
 from probation_themes.export.docx_report import render_docx
+from probation_themes.export.table import MAX_QUOTES, check_coded, themed_table_from_batches
 from probation_themes.export.xlsx_report import render_xlsx
-from probation_themes.store import Project
+from probation_themes.store import Project, StatusFilter
+from probation_themes.store.stream import ProjectReader, iter_rejects
 from probation_themes.workflows.prevalence import group_prevalence
 from probation_themes.store.review import latest_memos
 
@@ -75,30 +83,61 @@ def _split_list(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
-def themed_table(project: Path, codebook: Path | None, status: StatusChoice, min_cell: int) -> tuple[ThemedTable, Codebook]:
-    """Open the project, choose the codebook and build the themed table."""
+def _reader(proj: Project, book: Codebook, status: StatusFilter, *, evidence: bool = False) -> ProjectReader:
+    """A reader of the project's codings with this status, once they are known to fit the codebook."""
+    reader = ProjectReader(proj, status, evidence=evidence)
+    check_coded(proj.path.stem, book, orphan_quote_ids=reader.orphan_quote_ids, codes=reader.coded_codes())
+    return reader
+
+
+def themed_table(
+    project: Path, codebook: Path | None, status: StatusChoice, min_cell: int, *,
+    max_quotes: int | None = MAX_QUOTES, memos: bool = False,
+) -> tuple[ThemedTable, Codebook]:
+    """Open the project, choose the codebook and build the themed table, reading the project in batches."""
     with Project.open(project, create=False) as proj:
         book = _load_codebook_or_project(codebook, proj)
-        snapshot = proj.snapshot(status.value, evidence=False)
-    if not snapshot.codings:
+        reader = _reader(proj, book, status.value)
+        table = themed_table_from_batches(
+            proj.path.stem, book, reader.batches(details=False), reader.batch_of, min_cell=min_cell, max_quotes=max_quotes,
+            memos=latest_memos(proj) if memos else None,
+        )
+    if not any(c.n_quotes for c in table.codes):
         err.print(
             f"[yellow]warning:[/] no codings with status {status.value} in {project}; every theme will be "
             "empty. Run `probation-themes code --codebook FILE` first, or choose another --status."
         )
-    return build_themed_table(snapshot, book, min_cell=min_cell), book
+    return table, book
 
 
-def write_output(output: Path, text: str, *, csv_file: bool = False) -> str:
-    """Write to a file (atomically), or to stdout when the output is '-'. Returns where it went."""
+def write_output(output: Path, text: str | Iterable[str], *, csv_file: bool = False) -> str:
+    """Write text, or text in chunks, to a file (atomically) or to stdout when the output is '-'.
+
+    Returns where it went.
+    """
+    chunks = [text] if isinstance(text, str) else text
     if str(output) == "-":
-        sys.stdout.write(text)
+        for chunk in chunks:
+            sys.stdout.write(chunk)
         sys.stdout.flush()
         return "standard output"
     if csv_file:
-        write_csv_atomic(output, text)
+        write_csv_chunks_atomic(output, chunks)
     else:
-        write_text_atomic(output, text)
+        write_text_atomic(output, "".join(chunks))
     return str(output)
+
+
+class _Counted:
+    """Rows passed through as they stream to the file, counted for the closing message."""
+
+    def __init__(self, rows: Iterable) -> None:
+        self.rows, self.n = rows, 0
+
+    def __iter__(self) -> Iterator:
+        for row in self.rows:
+            self.n += 1
+            yield row
 
 
 def write_binary(output: Path, data: bytes) -> str:
@@ -111,6 +150,21 @@ def write_binary(output: Path, data: bytes) -> str:
     return str(output)
 
 
+def _quotes_limit(value: str) -> int | None:
+    if value.strip().lower() == "all":
+        return None
+    try:
+        limit = int(value)
+    except ValueError:
+        limit = -1
+    if limit < 0:
+        raise ExportError(
+            f"--quotes takes a number of quotes per theme (0 or more) or 'all', not {value!r}; "
+            f"for example --quotes 20, or --quotes all to show every quote."
+        )
+    return limit
+
+
 @app.command()
 @user_errors
 def report(
@@ -120,6 +174,13 @@ def report(
     attribute: Annotated[
         str, typer.Option("--attribute", help="What each quote is attributed by: region, org, both, or none.")
     ] = "region,org",
+    quotes: Annotated[
+        str,
+        typer.Option("--quotes", help="Most quotes shown per theme, spread evenly through its quotes; 'all' shows every one."),
+    ] = str(MAX_QUOTES),
+    memos: Annotated[
+        bool, typer.Option("--memos", help="Show reviewers' memos under their quotes (md, html and docx).")
+    ] = False,
     status: StatusOption = StatusChoice.default,
     min_cell: MinCellOption = 0,
     codebook: CodebookOption = None,
@@ -130,10 +191,12 @@ def report(
     html is one offline page with theme × organisation and theme × region charts and filters;
     docx is a Word document with the quotes as in the inspectorate's report; xlsx has a
     summary sheet and one sheet per theme. --min-cell suppresses small counts everywhere.
+    Counts always cover every quote; a theme with more quotes than --quotes shows that
+    many, spread evenly through them in survey order, and says so.
     """
     splits = _split_list(by)
     attribution = () if attribute.strip() == "none" else _split_list(attribute)
-    table, _ = themed_table(project, codebook, status, min_cell)
+    table, _ = themed_table(project, codebook, status, min_cell, max_quotes=_quotes_limit(quotes), memos=memos)
     if fmt is ReportFormat.md:
         where = write_output(output, render_markdown(table, attribution=attribution, splits=splits))
     elif fmt is ReportFormat.html:
@@ -262,12 +325,13 @@ def export_codings(
         )
     with Project.open(project, create=False) as proj:
         book = _load_codebook_or_project(codebook, proj)
-        snapshot = proj.snapshot(chosen.value, evidence=not wide)
-        memos = latest_memos(proj)
-    text = export_codings_wide(snapshot, book) if wide else export_codings_long(snapshot, book, memos)
-    where = write_output(output, text, csv_file=True)
-    rows = len({q.response_id for q in snapshot.quotes}) if wide else len(snapshot.codings)
-    err.print(f"Wrote {where}: {rows:,} rows ({'wide' if wide else 'long'} form, status {chosen.value}).")
+        reader = _reader(proj, book, chosen.value, evidence=not wide)
+        if wide:
+            header, rows = wide_header(book), _Counted(wide_rows(reader.batches(details=False), book))
+        else:
+            header, rows = LONG_HEADER, _Counted(long_rows(reader.batches(), book, latest_memos(proj)))
+        where = write_output(output, csv_chunks(header, rows), csv_file=True)
+    err.print(f"Wrote {where}: {rows.n:,} rows ({'wide' if wide else 'long'} form, status {chosen.value}).")
 
 
 @export_app.command("rejects")
@@ -278,6 +342,6 @@ def export_rejects_command(
 ) -> None:
     """Write every rejected input row with its file, row and reason."""
     with Project.open(project, create=False) as proj:
-        rejects = proj.rejects()
-    where = write_output(output, export_rejects(rejects), csv_file=True)
-    err.print(f"Wrote {where}: {len(rejects):,} rejected rows.")
+        rows = _Counted(reject_rows(iter_rejects(proj)))
+        where = write_output(output, csv_chunks(REJECTS_HEADER, rows), csv_file=True)
+    err.print(f"Wrote {where}: {rows.n:,} rejected rows.")

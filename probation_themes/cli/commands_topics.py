@@ -12,7 +12,8 @@ from rich.table import Table
 
 from probation_themes.cli.common import DEFAULT_PROJECT, JsonOption, ProjectOption, err, out, percent, print_json, user_errors
 from probation_themes.cli.main import _load_codebook_or_project, app
-from probation_themes.errors import CoderError
+from probation_themes.codebook import Codebook
+from probation_themes.errors import CodebookError, CoderError
 from probation_themes.store import Project
 from probation_themes.workflows.topics import TopicsReport, fit_topics, promote_topic, search_topics
 
@@ -48,12 +49,15 @@ SeededOption = Annotated[
 SeedOption = Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same topics.")]
 
 
-def _k(value: str) -> int | str:
-    if value == "auto":
-        return value
-    if value.isdigit():
-        return int(value)
-    raise typer.BadParameter(f"{value!r} is not a number of topics; give a whole number such as 5, or auto.")
+def _k(value: str) -> str:
+    if value != "auto" and not value.isdigit():
+        raise typer.BadParameter(f"{value!r} is not a number of topics; give a whole number such as 5, or auto.")
+    return value
+
+
+def _k_range_check(value: str) -> str:
+    _k_range(value)
+    return value
 
 
 def _k_range(value: str) -> list[int]:
@@ -68,6 +72,15 @@ def _k_range(value: str) -> list[int]:
     if all(p.isdigit() for p in parts):
         return sorted({int(p) for p in parts})
     raise typer.BadParameter(f"{value!r} is not a range of topic numbers; write for example 5..25 or 4,8,12.")
+
+
+def _codebook(path: Path | None, proj: Project) -> Codebook:
+    if path is None and proj.latest_codebook() is None:
+        raise CodebookError(
+            "Seeded topics need a codebook, and this project has not used one yet. Pass --codebook FILE "
+            "(for example codebooks/probation_unification.yaml), or --no-seeded --codebook FILE for free topics only."
+        )
+    return _load_codebook_or_project(path, proj)
 
 
 def render_topics(report: TopicsReport) -> None:
@@ -123,7 +136,8 @@ def render_search(rows: list[dict[str, float]], *, title: str = "Topics by numbe
 def topics(
     ctx: typer.Context,
     k: Annotated[
-        str, typer.Option("--k", help="Free topics besides the seeded ones: a number, or auto to pick by coherence.")
+        str,
+        typer.Option("--k", callback=_k, help="Free topics besides the seeded ones: a number, or auto to pick by coherence."),
     ] = "5",
     seeded: SeededOption = True,
     engine: EngineOption = Engine.lda,
@@ -135,9 +149,9 @@ def topics(
     """Fit a topic model on the project's quotes and show its topics; the topics are kept in the project."""
     if ctx.invoked_subcommand is not None:
         return
-    chosen = _k(k)
+    chosen: int | str = k if k == "auto" else int(k)
     with Project.open(project, create=False) as proj:
-        book = _load_codebook_or_project(codebook, proj)
+        book = _codebook(codebook, proj)
         with err.status(f"Fitting {engine.value} topics…"):
             report = fit_topics(proj, book, k=chosen, seeded=seeded, engine=engine.value, seed=seed)
     if as_json:
@@ -149,7 +163,10 @@ def topics(
 @topics_app.command("search")
 @user_errors
 def topics_search(
-    k: Annotated[str, typer.Option("--k", help="Numbers of free topics to try: a range such as 5..25, or a list 4,8,12.")] = "2..12",
+    k: Annotated[
+        str,
+        typer.Option("--k", callback=_k_range_check, help="Numbers of free topics to try: a range such as 5..25, or a list 4,8,12."),
+    ] = "2..12",
     seeded: SeededOption = True,
     engine: EngineOption = Engine.lda,
     seed: SeedOption = 0,
@@ -165,7 +182,7 @@ def topics_search(
     """
     ks = _k_range(k)
     with Project.open(project, create=False) as proj:
-        book = _load_codebook_or_project(codebook, proj)
+        book = _codebook(codebook, proj)
         with err.status(f"Fitting {len(ks)} models…"):
             rows = search_topics(proj, book, ks, seeded=seeded, engine=engine.value, seed=seed)
     if as_json:

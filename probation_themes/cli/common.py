@@ -6,14 +6,17 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Optional, TypeVar
 
 import typer
 from rich.console import Console
 
 from probation_themes.errors import ProbationThemesError
+from probation_themes.workflows.distributed import Engine, open_engine
 
 #: Results go to stdout; progress and diagnostics to stderr.
 out = Console(highlight=False, soft_wrap=True)
@@ -33,6 +36,48 @@ ProjectOption = Annotated[
 ]
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the figures as JSON on stdout.")]
+
+
+
+class EngineName(str, Enum):
+    local = "local"
+    dask = "dask"
+
+
+EngineOption = Annotated[
+    EngineName,
+    typer.Option(
+        "--engine",
+        help="Where the work runs: local (this machine's cores) or dask (a Dask cluster; needs "
+        "`pip install 'probation-themes[dask]'`). The results are identical; the project file "
+        "is written only by this command.",
+    ),
+]
+SchedulerOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--scheduler",
+        help="With --engine dask: the address of a running Dask scheduler, e.g. tcp://host:8786 "
+        "(default: start a local cluster on this machine).",
+        show_default=False,
+    ),
+]
+
+
+@contextmanager
+def engine_for(name: EngineName, scheduler: str | None) -> Iterator[Engine | None]:
+    """The engine the options name (None for local work, which needs no set-up), closed afterwards."""
+    if name is EngineName.local and not scheduler:
+        yield None
+        return
+    with err.status("Starting the Dask engine…"):
+        engine = open_engine(name.value, scheduler)
+    err.print(f"Engine: {engine.describe()}")
+    try:
+        yield engine
+    finally:
+        engine.close()
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 

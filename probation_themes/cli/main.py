@@ -17,6 +17,10 @@ from rich.table import Table
 from probation_themes import __version__
 from probation_themes.cli.common import (
     DEFAULT_PROJECT,
+    EngineName,
+    EngineOption,
+    SchedulerOption,
+    engine_for,
     JsonOption,
     ProjectOption,
     err,
@@ -168,6 +172,8 @@ def ingest(
         bool,
         typer.Option("--keep-originals", help="With --redact: keep the replaced words in the project. Default: not kept."),
     ] = False,
+    engine: EngineOption = EngineName.local,
+    scheduler: SchedulerOption = None,
     project: ProjectOption = Path(DEFAULT_PROJECT),
     as_json: JsonOption = False,
 ) -> None:
@@ -182,10 +188,11 @@ def ingest(
     redactor = Redactor(read_names(names) if names else (), keep_originals=keep_originals) if redact else None
     fresh = not project.exists()
     try:
-        with Project.open(project) as proj:
+        with engine_for(engine, scheduler) as runner, Project.open(project) as proj:
             with err.status("Reading…") as status:
                 report = ingest_files(
-                    proj, files, options, on_file=lambda name: status.update(f"Reading {name}…"), redactor=redactor
+                    proj, files, options, on_file=lambda name: status.update(f"Reading {name}…"), redactor=redactor,
+                    engine=runner,
                 )
     except BaseException:
         if fresh:  # a failed first ingest leaves no empty project behind
@@ -237,6 +244,8 @@ def render_code(report: CodeReport, codebook) -> None:
     if others:
         out.print("Coverage of the other methods' suggestions in this project: "
                   + ", ".join(f"{m} {percent(share)}" for m, share in others.items()) + ".")
+    if report.topics_skipped:
+        err.print(f"[yellow]note:[/] topics were left out of this run: {report.topics_skipped}")
     if report.topics:
         t = report.topics
         err.print(f"Topics: {t['coder']} with {t['k']} free topics, seed {t['random_state']}, "

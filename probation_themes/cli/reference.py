@@ -65,11 +65,12 @@ def render_reference(app: typer.Typer) -> str:
         ctx = command.context_class(command, info_name=title)
         parts.append(f"\n## `{title}`\n")
         parts.append((command.help or "").strip() + "\n")
+        rows = [r for r in (_param_row(p, ctx) for p in command.get_params(ctx)) if r and "--help" not in r]
         if _is_group(command):
             parts.append("Subcommands: " + ", ".join(f"`{n}`" for n in sorted(command.commands)) + ".\n")
-            continue
+            if not rows:  # a group that also runs on its own (e.g. `topics`) lists its options
+                continue
         parts.append(f"```\n{command.get_usage(ctx).strip()}\n```\n")
-        rows = [r for r in (_param_row(p, ctx) for p in command.get_params(ctx)) if r and "--help" not in r]
         if rows:
             parts.append("| option | description |\n|---|---|\n" + "\n".join(rows) + "\n")
     return "\n".join(parts)

@@ -13,7 +13,7 @@ CODE_FIELDS = ("id", "label", "parent", "definition", "include", "exclude", "exa
 RULE_FIELDS = ("any", "all", "near", "none", "regex")
 
 
-class _StrictLoader(yaml.SafeLoader):
+class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser when built with it
     """SafeLoader that refuses duplicate keys.
 
     PyYAML silently keeps the last of two equal keys, so a second `any:` under one
@@ -51,7 +51,15 @@ def _place(mark: yaml.Mark) -> str:
     return f"line {mark.line + 1}, column {mark.column + 1}"
 
 
-def _syntax_error(exc: yaml.YAMLError, where_file: str, path: str | Path | None) -> CodebookError:
+def _at_tab(text: str, mark: yaml.Mark | None) -> bool:
+    """True when the error mark sits on a tab (libyaml's parser does not name the tab itself)."""
+    if mark is None:
+        return False
+    lines = text.splitlines()
+    return mark.line < len(lines) and lines[mark.line][mark.column : mark.column + 1] == "\t"
+
+
+def _syntax_error(exc: yaml.YAMLError, text: str, where_file: str, path: str | Path | None) -> CodebookError:
     """A YAML syntax error as one paragraph saying where it is and how to fix it."""
     mark = getattr(exc, "problem_mark", None)
     opened = getattr(exc, "context_mark", None)
@@ -66,7 +74,7 @@ def _syntax_error(exc: yaml.YAMLError, where_file: str, path: str | Path | None)
             path=path,
             location=_place(opened),
         )
-    if "'\\t'" in problem:
+    if "'\\t'" in problem or _at_tab(text, mark):
         hint = "Indent with spaces, not tabs."
     elif "escape character" in problem:
         hint = (
@@ -75,6 +83,11 @@ def _syntax_error(exc: yaml.YAMLError, where_file: str, path: str | Path | None)
         )
     elif isinstance(exc, (yaml.scanner.ScannerError, yaml.parser.ParserError)):
         hint = f"{_CHECK_LINE} {_LOOK_ABOVE}"
+    elif "could not determine a constructor for the tag" in problem:
+        hint = (
+            "Tags such as !!python/object ask YAML to build program objects, which a codebook never "
+            "needs and which are refused for safety: delete the tag and write the value as plain text."
+        )
     else:
         hint = ""
     where = f" at {_place(mark)}" if mark else ""
@@ -95,7 +108,7 @@ def parse_yaml(text: str, path: str | Path | None = None) -> object:
     try:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
-        raise _syntax_error(exc, where_file, path) from None
+        raise _syntax_error(exc, text, where_file, path) from None
 
 
 class _FlowList(list):

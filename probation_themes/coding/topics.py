@@ -95,7 +95,8 @@ class Topic:
         mean_share: the topic's average share of a quote.
         c_v: c_v coherence (0 to 1; higher reads as one theme), on a sample of quotes.
         u_mass: UMass coherence (negative; closer to 0 is more coherent).
-        quotes: positions (in the fitted quotes) of the most representative quotes.
+        quotes: positions (in the fitted quotes) of the most representative quotes: those the
+            topic makes up the largest share of (ties: the one with more modelled words first).
     """
 
     topic_id: int
@@ -148,7 +149,7 @@ class TopicCoder(BaseCoder):
         threshold: share of a quote a seeded topic must reach to code it.
         random_state: seed; the same quotes, codebook, parameters and seed give
             the same topics and codings.
-        passes: passes over the quotes while fitting (None: enough for about
+        passes: LDA's passes over the quotes while fitting (None: enough for about
             50,000 quotes' worth of updates, at least 1 and at most 20).
         min_df: fewest quotes a word must occur in to be modelled (None: 2, or
             1 in 5,000 quotes for large corpora).
@@ -266,7 +267,8 @@ class TopicCoder(BaseCoder):
             prior[topic, ids] = self.seed_weight * mass * frequency[ids] / frequency[ids].sum()
         self._fit_engine(counts, prior)
         self.doc_topics_ = self._shares(counts)
-        self.topics_ = self._describe(codebook, quotes, docs, seeds, wanted)
+        lengths = np.asarray(counts.sum(axis=1)).ravel()
+        self.topics_ = self._describe(quotes, docs, lengths, seeds, wanted)
         return self
 
     def _fit_engine(self, counts: sp.csr_matrix, prior: np.ndarray) -> None:
@@ -280,9 +282,9 @@ class TopicCoder(BaseCoder):
 
     def _describe(
         self,
-        codebook: Codebook,
         quotes: Sequence[Quote],
         docs: list[list[str]],
+        lengths: np.ndarray,
         seeds: dict[str, tuple[str, ...]],
         wanted: dict[str, tuple[str, ...]],
     ) -> list[Topic]:
@@ -306,7 +308,8 @@ class TopicCoder(BaseCoder):
             reached = np.zeros(n_responses, dtype=bool)
             reached[response_index[present[:, t]]] = True
             code_id = code_of.get(t)
-            order = np.argsort(-shares[:, t], kind="stable")
+            # Most representative: the largest share of the quote, then the most modelled words.
+            order = np.lexsort((-lengths, -shares[:, t]))
             chosen: list[int] = []
             seen: set[str] = set()
             for i in order.tolist():
@@ -530,7 +533,7 @@ class LdaTopicCoder(TopicCoder):
         counts change by less than ``E_STEP_TOLERANCE`` on average (at most
         ``E_STEP_ITERATIONS`` times), independently of the other quotes.
         """
-        n, k = counts.shape[0], self.exp_elog_beta_.shape[0]
+        k = self.exp_elog_beta_.shape[0]
         lengths = np.asarray(counts.sum(axis=1)).ravel()
         gamma = self.alpha_ + np.repeat(lengths[:, None] / k, k, axis=1)
         beta = self.exp_elog_beta_.T  # (terms, topics)

@@ -8,11 +8,18 @@ accented text correctly.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import csv
+import io
+import os
+import secrets
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from types import SimpleNamespace
 
 from probation_themes.codebook import Codebook
-from probation_themes.export.safety import csv_text
+from probation_themes.errors import ExportError
 from probation_themes.export.format import ATTRIBUTES, check_attribution
+from probation_themes.export.safety import CSV_FILE_ENCODING, csv_text, safe_cell
 from probation_themes.export.table import ThemedTable, check_snapshot
 from probation_themes.models import Evidence, Reject, Snapshot
 
@@ -87,6 +94,60 @@ def render_csv(table: ThemedTable, *, attribution: Sequence[str] = ATTRIBUTES) -
     return csv_text(THEMED_HEADER, rows)
 
 
+def long_rows(
+    batches: Iterable[tuple[Sequence, Sequence]], codebook: Codebook,
+    memos: Mapping[tuple[str, str], str] | None = None,
+) -> Iterator[tuple[str, ...]]:
+    """The rows of the long export (see :func:`export_codings_long`), batch by batch.
+
+    Args:
+        batches: (quotes, codings) in source order, each quote's codings in its batch;
+            codings carry ``seq`` (the quote's place in source order) and ``response_id``.
+        codebook: labels and the order of codes; every coding's code must be in it.
+        memos: the memo in force per (quote id, code id), code '' for the whole quote.
+    """
+    memos = memos or {}
+    code_pos = {cid: i for i, cid in enumerate(codebook.ids)}
+    for _, codings in batches:
+        ordered = sorted(codings, key=lambda c: (c.seq, code_pos[c.code], c.method, c.coder or "", c.status))
+        for c in ordered:
+            yield (
+                c.response_id, c.quote_id, c.code, codebook.get(c.code).label, c.method,
+                format_number(c.confidence), c.status, format_evidence(c.evidence), c.coder or "",
+                c.decided_at.isoformat(timespec="seconds") if c.decided_at else "",
+                memos.get((c.quote_id, c.code), ""), memos.get((c.quote_id, ""), ""),
+            )
+
+
+def wide_rows(batches: Iterable[tuple[Sequence, Sequence]], codebook: Codebook) -> Iterator[list[str]]:
+    """The rows of the wide export (see :func:`export_codings_wide`), from batches as for :func:`long_rows`.
+
+    Keeps one byte per respondent and code while reading, never the quotes.
+    """
+    width = len(codebook.ids)
+    code_pos = {cid: i for i, cid in enumerate(codebook.ids)}
+    respondents: dict[str, int] = {}
+    flags = bytearray()
+    for quotes, codings in batches:
+        for quote in quotes:
+            respondents.setdefault(quote.response_id, len(respondents))
+        flags.extend(bytes(len(respondents) * width - len(flags)))
+        for c in codings:
+            if c.status != "rejected":
+                flags[respondents[c.response_id] * width + code_pos[c.code]] = 1
+    cells = ("0", "1")
+    for rid, i in respondents.items():
+        yield [rid, *(cells[f] for f in flags[i * width : (i + 1) * width])]
+
+
+def _snapshot_batches(snapshot: Snapshot) -> list[tuple[list, list]]:
+    seq = {q.quote_id: (i, q.response_id) for i, q in enumerate(snapshot.quotes)}
+    codings = [
+        SimpleNamespace(**dict(c), seq=seq[c.quote_id][0], response_id=seq[c.quote_id][1]) for c in snapshot.codings
+    ]
+    return [(snapshot.quotes, codings)]
+
+
 def export_codings_long(
     snapshot: Snapshot, codebook: Codebook, memos: Mapping[tuple[str, str], str] | None = None
 ) -> str:
@@ -104,23 +165,7 @@ def export_codings_long(
         ExportError: a coding names a quote or code that the snapshot or codebook lacks.
     """
     check_snapshot(snapshot, codebook)
-    memos = memos or {}
-    quotes = {q.quote_id: (i, q) for i, q in enumerate(snapshot.quotes)}
-    code_pos = {cid: i for i, cid in enumerate(codebook.ids)}
-    ordered = sorted(
-        snapshot.codings,
-        key=lambda c: (quotes[c.quote_id][0], code_pos[c.code], c.method, c.coder or "", c.status),
-    )
-    rows = []
-    for c in ordered:
-        quote = quotes[c.quote_id][1]
-        rows.append((
-            quote.response_id, c.quote_id, c.code, codebook.get(c.code).label, c.method,
-            format_number(c.confidence), c.status, format_evidence(c.evidence), c.coder or "",
-            c.decided_at.isoformat(timespec="seconds") if c.decided_at else "",
-            memos.get((c.quote_id, c.code), ""), memos.get((c.quote_id, ""), ""),
-        ))
-    return csv_text(LONG_HEADER, rows)
+    return csv_text(LONG_HEADER, long_rows(_snapshot_batches(snapshot), codebook, memos))
 
 
 def export_codings_wide(snapshot: Snapshot, codebook: Codebook) -> str:
@@ -134,22 +179,80 @@ def export_codings_wide(snapshot: Snapshot, codebook: Codebook) -> str:
         ExportError: a coding names a quote or code that the snapshot or codebook lacks.
     """
     check_snapshot(snapshot, codebook)
-    respondent_of = {q.quote_id: q.response_id for q in snapshot.quotes}
-    respondents = list(dict.fromkeys(q.response_id for q in snapshot.quotes))
-    coded = {(respondent_of[c.quote_id], c.code) for c in snapshot.codings if c.status != "rejected"}
-    rows = [
-        [rid] + ["1" if (rid, cid) in coded else "0" for cid in codebook.ids] for rid in respondents
-    ]
-    return csv_text(["response_id", *codebook.ids], rows)
+    return csv_text(wide_header(codebook), wide_rows(_snapshot_batches(snapshot), codebook))
+
+
+def wide_header(codebook: Codebook) -> list[str]:
+    """The wide export's columns: response_id, then every code id in codebook order."""
+    return ["response_id", *codebook.ids]
+
+
+def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[object]], rows_per_chunk: int = 20_000) -> Iterator[str]:
+    """CSV text exactly as :func:`~probation_themes.export.safety.csv_text` writes it, a chunk of rows at a time.
+
+    Joined, the chunks equal ``csv_text(header, rows)``, but a million rows never sit in memory at once.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer.writerow([safe_cell(h) for h in header])
+    for n, row in enumerate(rows, 1):
+        writer.writerow([safe_cell(cell) for cell in row])
+        if n % rows_per_chunk == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def write_csv_chunks_atomic(path: str | Path, chunks: Iterable[str]) -> Path:
+    """Write CSV text chunk by chunk to ``path`` as UTF-8 with a byte-order mark, all or nothing.
+
+    The file appears (or replaces the old one) only once every chunk is written, as with
+    :func:`~probation_themes.export.safety.write_csv_atomic`, which it matches byte for byte.
+
+    Raises:
+        ExportError: the file could not be written.
+    """
+    target = Path(path)
+    temp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+    try:
+        try:
+            with open(temp, "x", encoding=CSV_FILE_ENCODING, newline="") as handle:
+                for chunk in chunks:
+                    handle.write(chunk)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp, target)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise ExportError(
+            f"Could not write {target}: {exc.strerror or exc}. Check that the folder {target.parent} exists, "
+            "that you may write to it and that the path is not a folder, or choose another output path with -o.",
+            path=target,
+        ) from None
+    except UnicodeEncodeError as exc:
+        raise ExportError(
+            f"Could not write {target}: some text cannot be saved as UTF-8 ({exc}). It came "
+            "from the project's quotes or memos: correct that text there, then export again.",
+            path=target,
+        ) from None
+    return target
 
 
 REJECTS_HEADER = ("source", "row", "reason", "detail", "raw")
 
 
-def export_rejects(rejects: Sequence[Reject]) -> str:
+def reject_rows(rejects: Iterable[Reject]) -> Iterator[tuple[str, int, str, str, str]]:
+    """The rows of :func:`export_rejects`, one per rejected input row, as they come."""
+    return ((r.source, r.row, r.reason, r.detail, r.raw or "") for r in rejects)
+
+
+def export_rejects(rejects: Iterable[Reject]) -> str:
     """Every rejected input row as CSV (source, row, reason, detail, raw), in ingest order.
 
     Lets a researcher check that no answer was lost: each row here, plus each row that
     produced quotes, adds up to the rows read.
     """
-    return csv_text(REJECTS_HEADER, ((r.source, r.row, r.reason, r.detail, r.raw or "") for r in rejects))
+    return csv_text(REJECTS_HEADER, reject_rows(rejects))

@@ -117,7 +117,7 @@ def render_docx(
             rows = code.by_org if split == "org" else code.by_region
             _table(document, [SPLIT_TITLES[split], "Respondents coded", "Respondents in group", "%"],
                    _split_rows(rows, table.min_cell), numeric_from=1)
-        if not code.quotes:
+        if not code.n_quotes:
             document.add_paragraph("No quotes were coded with this code.")
         end = document.add_paragraph()
         for quote in code.quotes:
@@ -128,6 +128,10 @@ def render_docx(
             cite = attribution_text(quote, attribution)
             if cite:
                 paragraph.add_run(f" {_clean(cite)}")
+            for memo in (quote.memo, quote.quote_memo):
+                if memo:
+                    paragraph.add_run().add_break()
+                    paragraph.add_run(f"Memo: {_clean(memo)}")
     buffer = io.BytesIO()
     document.save(buffer)
     return stable_zip(buffer.getvalue())

@@ -23,11 +23,20 @@ def plural(n: int, word: str) -> str:
 
 
 def code_line(code: CodeSummary) -> str:
-    """``12 quotes from 9 respondents (7% of respondents)``."""
-    return (
+    """``12 quotes from 9 respondents (7% of respondents)``.
+
+    When the report shows only some of the quotes, it says so:
+    ``… (7% of respondents); 500 shown, spread evenly through them in survey order``.
+    """
+    line = (
         f"{plural(code.n_quotes, 'quote')} from {plural(code.n_respondents, 'respondent')} "
         f"({format_share(code.share_of_respondents)} of respondents)"
     )
+    if not code.quotes and code.n_quotes:
+        line += "; none of them shown"
+    elif len(code.quotes) < code.n_quotes:
+        line += f"; {len(code.quotes)} shown, spread evenly through them in survey order"
+    return line
 
 
 def check_splits(splits: Sequence[str]) -> tuple[str, ...]:

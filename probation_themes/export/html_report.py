@@ -167,7 +167,8 @@ def _quote(row: QuoteRow, attribution: tuple[str, ...]) -> str:
     body = "".join(f"<p>{_e(p).replace(chr(10), '<br>')}</p>" for p in paragraphs)
     cite = attribution_text(row, attribution)
     footer = f"<footer>{_e(cite)}</footer>" if cite else ""
-    return f'<blockquote class="quote"{data}>{body}{footer}</blockquote>'
+    memos = "".join(f'<p class="note">Memo: {_e(m)}</p>' for m in (row.memo, row.quote_memo) if m)
+    return f'<blockquote class="quote"{data}>{body}{footer}{memos}</blockquote>'
 
 
 def _section(code: CodeSummary, index: int, table: ThemedTable, splits: tuple[str, ...],
@@ -185,7 +186,7 @@ def _section(code: CodeSummary, index: int, table: ThemedTable, splits: tuple[st
         caption = f"{code.label}: respondents coded by {title.lower()}"
         out.append(_chart(rows, color, table.min_cell, caption))
         out += _split_table(title, rows, table.min_cell)
-    if not code.quotes:
+    if not code.n_quotes:
         out.append('<p class="note">No quotes were coded with this code.</p>')
     out += [_quote(row, attribution) for row in code.quotes]
     out.append("</section>")

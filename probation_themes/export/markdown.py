@@ -72,7 +72,8 @@ def render_markdown(
     The document opens with the project name and totals, then has one section per code
     in codebook order: the label as a heading (child codes one level deeper), a line such
     as "12 quotes from 9 respondents (7% of respondents)", a table of the split by former
-    organisation, and the quotes, each as ``> “text” (Region, Org)``.
+    organisation, and the quotes, each as ``> “text” (Region, Org)``, followed by any memo
+    the table carries for it (``*Memo:* …``: first on the code, then on the whole quote).
 
     Args:
         table: the table from :func:`build_themed_table`.
@@ -105,8 +106,11 @@ def render_markdown(
         for split in splits:
             rows = code.by_org if split == "org" else code.by_region
             out += [""] + _split_table(SPLIT_TITLES[split], rows, table.min_cell)
-        if not code.quotes:
+        if not code.n_quotes:
             out += ["", "No quotes were coded with this code."]
         for row in code.quotes:
             out += ["", _quote_block(row.text, attribution_text(row, attribution))]
+            for memo in (row.memo, row.quote_memo):
+                if memo:
+                    out += ["", f"*Memo:* {_cell(memo)}"]
     return "\n".join(out) + "\n"

@@ -1,24 +1,33 @@
 """The themed quote table: one section per code, its counts, splits and quotes.
 
-Every report format (Markdown, CSV, HTML) and the terminal view render the same
-:class:`ThemedTable`, so their figures always agree.
+Every report format (Markdown, CSV, HTML, Word, Excel) and the terminal view render the
+same :class:`ThemedTable`, so their figures always agree. One :class:`ThemeTally` computes
+it, from a whole snapshot (:func:`build_themed_table`) or from a project read in batches
+(:func:`themed_table_from_batches`), so a survey of a million answers needs a few hundred
+megabytes, not the whole project in memory. Counts cover every quote; each theme shows at
+most :data:`MAX_QUOTES` of its quotes unless asked for all, spread evenly in source order.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from array import array
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import compress
+from typing import NamedTuple, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from probation_themes.codebook import Codebook
 from probation_themes.errors import ExportError
-from probation_themes.models import Coding, Quote, Snapshot
+from probation_themes.models import Snapshot
 
 #: Group name for respondents whose region or organisation was not given.
 NOT_GIVEN = "(not given)"
 #: Legacy organisations in the order the inspectorate reports them.
 ORG_ORDER = ("CRC", "NPS", "Other")
+#: Most quotes a report shows per code unless asked for all; counts always cover every quote.
+MAX_QUOTES = 500
 # When one quote has codings with different statuses for a code, the strongest one is shown.
 _STATUS_RANK = {"accepted": 0, "suggested": 1, "rejected": 2}
 
@@ -56,6 +65,8 @@ class QuoteRow(_Frozen):
     methods: tuple[str, ...] = Field(description="Distinct methods that gave the code, sorted.")
     confidence: float | None = Field(description="Highest confidence among those codings.")
     status: str = Field(description="accepted if any coding is accepted, else suggested, else rejected.")
+    memo: str | None = Field(default=None, description="The memo on this code of this quote, when asked for.")
+    quote_memo: str | None = Field(default=None, description="The memo on the whole quote, when asked for.")
 
 
 class CodeSummary(_Frozen):
@@ -86,18 +97,56 @@ class ThemedTable(_Frozen):
     codes: tuple[CodeSummary, ...] = Field(description="Every code, in codebook order.")
 
 
+class QuoteLike(Protocol):
+    """A quote as a themed table reads it; ``seq`` is its place in source order."""
+
+    seq: int
+    quote_id: str
+    response_id: str
+    text: str
+    region: str | None
+    org: str | None
+
+
+class CodingLike(Protocol):
+    """An effective coding as a themed table reads it, with its quote's ``seq`` and respondent."""
+
+    seq: int
+    quote_id: str
+    response_id: str
+    code: str
+    method: str
+    status: str
+    confidence: float | None
+
+
 def check_snapshot(snapshot: Snapshot, codebook: Codebook) -> None:
     """Raise ExportError if a coding names a quote or code the snapshot or codebook lacks."""
     quote_ids = {q.quote_id for q in snapshot.quotes}
-    code_ids = set(codebook.ids)
-    stray_quotes = sorted({c.quote_id for c in snapshot.codings} - quote_ids)
+    check_coded(
+        snapshot.project, codebook,
+        orphan_quote_ids={c.quote_id for c in snapshot.codings} - quote_ids,
+        codes={c.code for c in snapshot.codings},
+    )
+
+
+def check_coded(project: str, codebook: Codebook, *, orphan_quote_ids: Iterable[str], codes: Iterable[str]) -> None:
+    """Raise ExportError if codings name quotes that are gone or codes the codebook lacks.
+
+    Args:
+        project: the project's name, for the message.
+        codebook: the codebook the report or export uses.
+        orphan_quote_ids: ids of coded quotes that are not in the project.
+        codes: every code that has a coding in what is being exported.
+    """
+    stray_quotes = sorted(orphan_quote_ids)
     if stray_quotes:
         raise ExportError(
             f"{len(stray_quotes)} coding(s) refer to quotes that are not in project "
-            f"{snapshot.project!r} (first: {stray_quotes[0]!r}). The project file is inconsistent; "
+            f"{project!r} (first: {stray_quotes[0]!r}). The project file is inconsistent; "
             "re-run `probation-themes code` to rebuild the suggestions."
         )
-    stray_codes = sorted({c.code for c in snapshot.codings} - code_ids)
+    stray_codes = sorted(set(codes) - set(codebook.ids))
     if stray_codes:
         raise ExportError(
             f"The project has codings for code(s) {', '.join(map(repr, stray_codes))}, which codebook "
@@ -124,25 +173,12 @@ def _suppress(n: int, min_cell: int) -> int | None:
     return None if 0 < n < min_cell else n
 
 
-def _respondent_groups(quotes: Sequence[Quote], attr: str) -> dict[str, str]:
-    """Each respondent's group: the first value given on any of their quotes, in source order."""
-    groups: dict[str, str] = {}
-    for quote in quotes:
-        value = group_name(getattr(quote, attr))
-        if groups.get(quote.response_id, NOT_GIVEN) == NOT_GIVEN:
-            groups[quote.response_id] = value
-    return groups
-
-
 def _splits(
-    coded: set[str], groups: dict[str, str], order: list[str], sizes: dict[str, int], min_cell: int
+    coded_by_group: Mapping[str, int], order: list[str], sizes: Mapping[str, int], min_cell: int
 ) -> tuple[Split, ...]:
-    coded_by_group: dict[str, int] = defaultdict(int)
-    for response_id in coded:
-        coded_by_group[groups[response_id]] += 1
     rows = []
     for group in order:
-        n_coded = _suppress(coded_by_group[group], min_cell)
+        n_coded = _suppress(coded_by_group.get(group, 0), min_cell)
         n_group = _suppress(sizes[group], min_cell)
         if n_coded == 0:
             share = 0.0  # nobody coded: saying 0% reveals nothing about a small group
@@ -154,9 +190,11 @@ def _splits(
     return tuple(rows)
 
 
-def _quote_row(quote: Quote, codings: list[Coding]) -> QuoteRow:
+def _quote_row(quote: QuoteLike, codings: Sequence[CodingLike], memos: Mapping[tuple[str, str], str]) -> QuoteRow:
     confidences = [c.confidence for c in codings if c.confidence is not None]
     return QuoteRow(
+        memo=memos.get((quote.quote_id, codings[0].code)),
+        quote_memo=memos.get((quote.quote_id, "")),
         quote_id=quote.quote_id,
         response_id=quote.response_id,
         text=quote.text,
@@ -180,7 +218,196 @@ def code_depths(codebook: Codebook) -> dict[str, int]:
     return depths
 
 
-def build_themed_table(snapshot: Snapshot, codebook: Codebook, *, min_cell: int = 0) -> ThemedTable:
+def spread(n: int, k: int | None) -> list[int]:
+    """Which of ``n`` items (by index) to show when at most ``k`` fit: all, or ``k`` evenly spaced from the first."""
+    if k is None or n <= k:
+        return list(range(n))
+    return [i * n // k for i in range(k)]
+
+
+class ThemeTally:
+    """The counts of a themed table, gathered batch by batch so that a million quotes fit in memory.
+
+    Feed it every quote with its effective codings, in source order, with :meth:`add`;
+    then ask which quotes each theme shows (:meth:`chosen`) and build the table
+    (:meth:`table`). It keeps one small number per respondent and per coded quote,
+    never the quotes themselves.
+    """
+
+    def __init__(self, codebook: Codebook) -> None:
+        self.codebook = codebook
+        self.n_quotes = 0
+        self._code_index = {cid: i for i, cid in enumerate(codebook.ids)}
+        self._respondents: dict[str, int] = {}
+        self._group_index: dict[str, int] = {NOT_GIVEN: 0}
+        self._raw_index: dict[str | None, int] = {}  # values as stored -> group, to clean each value once
+        self._org = array("I")
+        self._region = array("I")
+        self._coded = [bytearray() for _ in codebook.ids]  # per code: 1 for each respondent coded
+        self._seqs = [array("q") for _ in codebook.ids]  # per code: where its quotes sit, in source order
+
+    def _group(self, value: str | None) -> int:
+        index = self._raw_index.get(value)
+        if index is None:
+            index = self._raw_index[value] = self._group_index.setdefault(group_name(value), len(self._group_index))
+        return index
+
+    def add(self, quotes: Iterable[QuoteLike], codings: Iterable[CodingLike]) -> None:
+        """Count a batch: quotes in source order, then their codings ordered by quote, code and method.
+
+        A respondent belongs to the region and organisation of their first quote that gives one.
+        """
+        respondents, org, region = self._respondents, self._org, self._region
+        for quote in quotes:
+            self.n_quotes += 1
+            i = respondents.setdefault(quote.response_id, len(respondents))
+            if i == len(org):
+                org.append(self._group(quote.org))
+                region.append(self._group(quote.region))
+            else:
+                if org[i] == 0:
+                    org[i] = self._group(quote.org)
+                if region[i] == 0:
+                    region[i] = self._group(quote.region)
+        for coded in self._coded:
+            coded.extend(bytes(len(respondents) - len(coded)))
+        for coding in codings:
+            k = self._code_index[coding.code]
+            seqs = self._seqs[k]
+            if not seqs or seqs[-1] != coding.seq:  # a second method on the same quote counts once
+                seqs.append(coding.seq)
+                self._coded[k][respondents[coding.response_id]] = 1
+
+    def chosen(self, max_quotes: int | None) -> dict[str, list[int]]:
+        """Per code, the places (``seq``) of the quotes to show: all, or ``max_quotes`` spread evenly."""
+        return {cid: [self._seqs[k][i] for i in spread(len(self._seqs[k]), max_quotes)]
+                for cid, k in self._code_index.items()}
+
+    def table(
+        self, project: str, rows: Mapping[tuple[str, int], QuoteRow], chosen: Mapping[str, Sequence[int]], *,
+        min_cell: int = 0,
+    ) -> ThemedTable:
+        """The themed table, with the quotes ``rows`` holds for each (code, seq) in ``chosen``."""
+        names = list(self._group_index)
+        org_sizes = {names[g]: n for g, n in Counter(self._org).items()}
+        region_sizes = {names[g]: n for g, n in Counter(self._region).items()}
+        org_order = _order_groups(org_sizes, ORG_ORDER)
+        region_order = _order_groups(region_sizes, ())
+        total = len(self._respondents)
+        depths = code_depths(self.codebook)
+        summaries = []
+        for code in self.codebook.codes:
+            k = self._code_index[code.id]
+            coded = self._coded[k]
+            n_respondents = coded.count(1)
+            summaries.append(
+                CodeSummary(
+                    code_id=code.id,
+                    label=code.label,
+                    color=code.color,
+                    parent=code.parent,
+                    depth=depths[code.id],
+                    n_quotes=len(self._seqs[k]),
+                    n_respondents=n_respondents,
+                    share_of_respondents=n_respondents / total if total else 0.0,
+                    by_org=_splits(self._counts(self._org, coded), org_order, org_sizes, min_cell),
+                    by_region=_splits(self._counts(self._region, coded), region_order, region_sizes, min_cell),
+                    quotes=tuple(rows[(code.id, seq)] for seq in chosen[code.id]),
+                )
+            )
+        return ThemedTable(
+            project=project,
+            total_respondents=total,
+            total_quotes=self.n_quotes,
+            min_cell=min_cell,
+            respondents_by_org=tuple(
+                GroupCount(group=g, respondents=_suppress(org_sizes[g], min_cell)) for g in org_order
+            ),
+            respondents_by_region=tuple(
+                GroupCount(group=g, respondents=_suppress(region_sizes[g], min_cell)) for g in region_order
+            ),
+            codes=tuple(summaries),
+        )
+
+    def _counts(self, groups: array, coded: bytearray) -> dict[str, int]:
+        names = list(self._group_index)
+        return {names[g]: n for g, n in Counter(compress(groups, coded)).items()}
+
+
+def quote_rows(
+    quotes: Iterable[QuoteLike], codings: Iterable[CodingLike], memos: Mapping[tuple[str, str], str] | None = None
+) -> dict[tuple[str, int], QuoteRow]:
+    """The report's row for each (code, seq) of the given quotes and their codings, with memos if given."""
+    by_seq = {q.seq: q for q in quotes}
+    grouped: dict[tuple[str, int], list[CodingLike]] = defaultdict(list)
+    for coding in codings:
+        grouped[(coding.code, coding.seq)].append(coding)
+    return {key: _quote_row(by_seq[key[1]], found, memos or {}) for key, found in grouped.items()}
+
+
+def check_min_cell(min_cell: int) -> None:
+    """Raise ExportError for a negative minimum cell size."""
+    if min_cell < 0:
+        raise ExportError(
+            f"The minimum cell size must be 0 or more, not {min_cell}. "
+            "Use --min-cell 5 (for example) to hide counts from 1 to 4, or 0 to show every count."
+        )
+
+
+def themed_table_from_batches(
+    project: str,
+    codebook: Codebook,
+    batches: Iterable[tuple[Sequence[QuoteLike], Sequence[CodingLike]]],
+    fetch: Callable[[Sequence[int]], tuple[Sequence[QuoteLike], Sequence[CodingLike]]],
+    *,
+    min_cell: int = 0,
+    max_quotes: int | None = MAX_QUOTES,
+    memos: Mapping[tuple[str, str], str] | None = None,
+) -> ThemedTable:
+    """Compute the themed quote table from a project read batch by batch.
+
+    Args:
+        project: the project's name.
+        codebook: the codes, in the order the report lists them; every coding's code must be in it.
+        batches: (quotes, codings) in source order; each quote's codings come in the same
+            batch, ordered by quote, code and method.
+        fetch: gives the quotes (with their text) and codings at the chosen places ``seq``.
+        min_cell: see :func:`build_themed_table`.
+        max_quotes: see :func:`build_themed_table`.
+        memos: the memo in force per (quote id, code id), code '' for the whole quote, to
+            show with the quotes; None shows none.
+    """
+    check_min_cell(min_cell)
+    tally = ThemeTally(codebook)
+    for quotes, codings in batches:
+        tally.add(quotes, codings)
+    chosen = tally.chosen(max_quotes)
+    rows = quote_rows(*fetch(sorted({seq for seqs in chosen.values() for seq in seqs})), memos)
+    return tally.table(project, rows, chosen, min_cell=min_cell)
+
+
+class _QuoteAt(NamedTuple):
+    seq: int
+    quote_id: str
+    response_id: str
+    text: str
+    region: str | None
+    org: str | None
+
+
+class _CodingAt(NamedTuple):
+    seq: int
+    quote_id: str
+    response_id: str
+    code: str
+    method: str
+    status: str
+    confidence: float | None
+
+
+def build_themed_table(
+    snapshot: Snapshot, codebook: Codebook, *, min_cell: int = 0, max_quotes: int | None = MAX_QUOTES
+) -> ThemedTable:
     """Compute the themed quote table for a project snapshot.
 
     Respondents are distinct ``response_id`` values over all quotes in the snapshot,
@@ -195,6 +422,9 @@ def build_themed_table(snapshot: Snapshot, codebook: Codebook, *, min_cell: int 
         min_cell: counts from 1 to ``min_cell - 1`` in the organisation and region
             splits (and the group sizes) are suppressed to protect respondents;
             0 or 1 suppresses nothing.
+        max_quotes: most quotes shown per code (every count still covers all of them):
+            when a code has more, this many are shown, spread evenly through its quotes in
+            source order (the first, then every n-th). None shows every quote.
 
     Returns:
         The table every report format renders.
@@ -203,60 +433,16 @@ def build_themed_table(snapshot: Snapshot, codebook: Codebook, *, min_cell: int 
         ExportError: ``min_cell`` is negative, or a coding names a quote or code that
             the snapshot or codebook does not have.
     """
-    if min_cell < 0:
-        raise ExportError(
-            f"The minimum cell size must be 0 or more, not {min_cell}. "
-            "Use --min-cell 5 (for example) to hide counts from 1 to 4, or 0 to show every count."
-        )
+    check_min_cell(min_cell)
     check_snapshot(snapshot, codebook)
-    quotes_by_id = {q.quote_id: q for q in snapshot.quotes}
-    position = {q.quote_id: i for i, q in enumerate(snapshot.quotes)}
-    by_code: dict[str, dict[str, list[Coding]]] = defaultdict(lambda: defaultdict(list))
-    for coding in snapshot.codings:
-        by_code[coding.code][coding.quote_id].append(coding)
-
-    org_of = _respondent_groups(snapshot.quotes, "org")
-    region_of = _respondent_groups(snapshot.quotes, "region")
-    org_sizes: dict[str, int] = defaultdict(int)
-    region_sizes: dict[str, int] = defaultdict(int)
-    for response_id in org_of:
-        org_sizes[org_of[response_id]] += 1
-        region_sizes[region_of[response_id]] += 1
-    org_order = _order_groups(org_sizes, ORG_ORDER)
-    region_order = _order_groups(region_sizes, ())
-    total = len(org_of)
-    depths = code_depths(codebook)
-
-    summaries = []
-    for code in codebook.codes:
-        coded_quotes = sorted(by_code.get(code.id, {}).items(), key=lambda item: position[item[0]])
-        rows = tuple(_quote_row(quotes_by_id[qid], codings) for qid, codings in coded_quotes)
-        respondents = {row.response_id for row in rows}
-        summaries.append(
-            CodeSummary(
-                code_id=code.id,
-                label=code.label,
-                color=code.color,
-                parent=code.parent,
-                depth=depths[code.id],
-                n_quotes=len(rows),
-                n_respondents=len(respondents),
-                share_of_respondents=len(respondents) / total if total else 0.0,
-                by_org=_splits(respondents, org_of, org_order, org_sizes, min_cell),
-                by_region=_splits(respondents, region_of, region_order, region_sizes, min_cell),
-                quotes=rows,
-            )
-        )
-    return ThemedTable(
-        project=snapshot.project,
-        total_respondents=total,
-        total_quotes=len(snapshot.quotes),
-        min_cell=min_cell,
-        respondents_by_org=tuple(
-            GroupCount(group=g, respondents=_suppress(org_sizes[g], min_cell)) for g in org_order
-        ),
-        respondents_by_region=tuple(
-            GroupCount(group=g, respondents=_suppress(region_sizes[g], min_cell)) for g in region_order
-        ),
-        codes=tuple(summaries),
+    quotes = [_QuoteAt(i, q.quote_id, q.response_id, q.text, q.region, q.org) for i, q in enumerate(snapshot.quotes)]
+    at = {q.quote_id: q for q in quotes}
+    codings = sorted(
+        (_CodingAt(at[c.quote_id].seq, c.quote_id, at[c.quote_id].response_id, c.code, c.method, c.status, c.confidence)
+         for c in snapshot.codings),
+        key=lambda c: (c.seq, c.code, c.method),
+    )
+    return themed_table_from_batches(
+        snapshot.project, codebook, [(quotes, codings)], lambda seqs: (quotes, codings),
+        min_cell=min_cell, max_quotes=max_quotes,
     )

@@ -139,7 +139,12 @@ def _xlsx_header(path: Path, workbook: Any, sheet: str | None) -> tuple[list[str
         if any(cell.strip() for cell in header):
             break
     else:
-        header = []
+        others = [n for n in names if n != worksheet.title]
+        hint = (
+            f" The workbook's other sheets are: {', '.join(repr(n) for n in others)}; name the one with the "
+            "answers with --sheet." if others else " Check that you saved the survey in this workbook."
+        )
+        raise IngestError(f"The sheet '{worksheet.title}' of {path.name} is empty.{hint}", path=path)
     while header and not header[-1].strip():
         header.pop()  # formatted but empty columns to the right of the table
     return header, header_row, rows

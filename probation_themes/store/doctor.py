@@ -7,6 +7,7 @@ the project was in use. It reads only; it never repairs.
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass, field
 
 from probation_themes.store.project import Project
@@ -48,12 +49,26 @@ def check_project(project: Project) -> Health:
     and runs left ``running`` by a crash or an interruption (reported as interrupted:
     their work was rolled back or, for ingest, kept file by file).
     """
-    db = project._db
     health = Health()
-    integrity = [r[0] for r in db.execute("PRAGMA integrity_check")]
+    try:
+        _check(project, health)
+    except sqlite3.DatabaseError as exc:  # a damaged page met part way through the checks
+        health.problems.append(f"SQLite cannot read part of the file ({exc})")
+    return health
+
+
+def _check(project: Project, health: Health) -> None:
+    db = project._db
+    integrity = [
+        line.strip()
+        for row in db.execute("PRAGMA integrity_check(20)")
+        for line in str(row[0]).splitlines()
+        if line.strip() and not line.startswith("***")
+    ]
     if integrity != ["ok"]:
-        health.problems.append("SQLite integrity check failed: " + "; ".join(integrity[:5]))
-        return health  # the rest would read damaged pages
+        more = f" (and {len(integrity) - 3} more)" if len(integrity) > 3 else ""
+        health.problems.append("SQLite's integrity check failed: " + "; ".join(integrity[:3]) + more)
+        return  # the other checks would read damaged pages
     # Suggestions, decisions and redaction records are checked below with plainer messages.
     explained = {table for table, _ in _QUOTE_CHILDREN}
     fk = [row for row in db.execute("PRAGMA foreign_key_check").fetchall() if row[0] not in explained]
@@ -99,7 +114,6 @@ def check_project(project: Project) -> Health:
         "decisions": int(db.execute("SELECT COUNT(*) FROM decisions").fetchone()[0]),
         "runs": int(db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]),
     }
-    return health
 
 
 def _reconcile(project: Project, health: Health) -> None:

@@ -270,9 +270,19 @@ class Project:
         return found
 
     def add_ingest(
-        self, result: IngestResult, *, sha256: str, run_id: int, options: dict | None = None
+        self,
+        result: IngestResult,
+        *,
+        sha256: str,
+        run_id: int,
+        options: dict | None = None,
+        also: Callable[[sqlite3.Connection], object] | None = None,
     ) -> SourceRecord:
-        """Store one file's quotes and rejects, all or nothing, with its reconciliation."""
+        """Store one file's quotes and rejects, all or nothing, with its reconciliation.
+
+        ``also`` writes records that belong with these quotes (e.g. what redaction
+        replaced in them) in the same transaction.
+        """
         responses = result.responses_with_quotes
         with self._transaction() as db:
             cur = db.execute(
@@ -298,6 +308,8 @@ class Project:
                 "INSERT INTO rejects (source, row, reason, detail, raw, source_id) VALUES (?,?,?,?,?,?)",
                 ((r.source, r.row, r.reason, r.detail, r.raw, source_id) for r in result.rejects),
             )
+            if also is not None:
+                also(db)
         return SourceRecord(
             source_id, result.source, sha256, result.encoding, result.rows_read, responses,
             len(result.quotes), len(result.rejects), run_id,

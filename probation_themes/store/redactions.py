@@ -8,6 +8,7 @@ in the table ``redacted_originals_confidential``.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Protocol
 
@@ -37,10 +38,9 @@ def _insert_log(db, log: Mapping[str, Sequence[Replaced]], run_id: int) -> int:
     return len(rows)
 
 
-def record_redactions(project: Project, log: Mapping[str, Sequence[Replaced]], *, run_id: int) -> int:
-    """Record what redaction replaced in quotes already stored; returns the number of records."""
-    with project._transaction() as db:
-        return _insert_log(db, log, run_id)
+def redaction_writer(log: Mapping[str, Sequence[Replaced]], *, run_id: int) -> Callable[[sqlite3.Connection], int]:
+    """Records of what redaction replaced, written by ``Project.add_ingest`` with the quotes themselves."""
+    return lambda db: _insert_log(db, log, run_id)
 
 
 def redact_stored(

@@ -48,6 +48,8 @@ class CodeReport:
     train_coder: str | None = None
     #: topics and all: the topic coder's name and parameters (engine, k, seed …).
     topics: dict[str, object] = field(default_factory=dict)
+    #: all: why topics could not be fitted (too little text), when they were left out.
+    topics_skipped: str = ""
     #: Share of respondents with at least one suggestion, for every method stored in the project.
     coverage_by_method: dict[str, float] = field(default_factory=dict)
 
@@ -106,8 +108,14 @@ def code_project(
     batches = project.iter_quote_refs(batch_size)
     model: ModelCoder | None = None
     topics: TopicCoder | None = None
-    if method in ("topics", "all"):
+    topics_skipped = ""
+    if method == "topics":
         topics = _fit_topics(project, codebook, random_state)
+    elif method == "all":
+        try:
+            topics = _fit_topics(project, codebook, random_state)
+        except CoderError as exc:  # too little text for topics: `all` goes on without them
+            topics_skipped = str(exc)
     if method == "model" or (method == "all" and (train_coder or _has_decisions(project, codebook))):
         model = _train(project, codebook, train_coder, n_jobs, random_state)
     rules_name = registry.default_for("rules")
@@ -125,9 +133,8 @@ def code_project(
         parameters = {**model.get_params(), "train_coder": train_coder, "labelled_quotes": model.n_labelled_}
         parts = _model_parts(model, batches, method)
     else:
-        assert topics is not None
-        name = "+".join(n for n in (rules_name, topics.registry_name, model and model.registry_name) if n)
-        parameters = {"topics": _topic_params(topics)}
+        name = "+".join(n for n in (rules_name, topics and topics.registry_name, model and model.registry_name) if n)
+        parameters = {"topics": _topic_params(topics) if topics else {"skipped": topics_skipped}}
         if model is not None:
             parameters["model"] = {
                 **model.get_params(), "train_coder": train_coder, "labelled_quotes": model.n_labelled_,
@@ -182,6 +189,7 @@ def code_project(
         labelled_quotes=model.n_labelled_ if model else 0,
         train_coder=train_coder,
         topics={"coder": topics.registry_name, **_topic_params(topics)} if topics else {},
+        topics_skipped=topics_skipped,
         coverage_by_method=coverage_by_method(project),
     )
 
@@ -219,7 +227,7 @@ def _topic_parts(topics: TopicCoder, batches: Iterator[list[QuoteRef]]) -> Itera
 
 
 def _rules_topic_parts(
-    rules: RulesCoder, topics: TopicCoder, batches: Iterator[list[QuoteRef]], codes: list[str]
+    rules: RulesCoder, topics: TopicCoder | None, batches: Iterator[list[QuoteRef]], codes: list[str]
 ) -> Iterator[_Part]:
     for batch in batches:
         rule_codings: list[Coding] = []
@@ -228,7 +236,8 @@ def _rules_topic_parts(
             rule_codings += part.codings
             counts.update(part.term_counts)
         ids = [q.quote_id for q in batch]
-        yield batch, combine_all(ids, rule_codings, [], [], codes, topic_codings=topics.predict(batch)), counts
+        topic_codings = topics.predict(batch) if topics is not None else []
+        yield batch, combine_all(ids, rule_codings, [], [], codes, topic_codings=topic_codings), counts
 
 
 def _topic_params(topics: TopicCoder) -> dict[str, object]:

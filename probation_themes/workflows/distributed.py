@@ -102,7 +102,7 @@ class DaskEngine:
                     processes=True,
                     dashboard_address=None,
                     host="127.0.0.1",
-                    silence_logs=logging.ERROR,
+                    silence_logs=logging.CRITICAL,  # task errors reach the user once, as their own message
                 )
                 self._client = Client(self._cluster, timeout=f"{timeout}s")
         except (OSError, TimeoutError) as exc:

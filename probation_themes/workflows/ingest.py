@@ -13,7 +13,8 @@ from probation_themes.ingest import IngestOptions, read_file
 from probation_themes.ingest.redact import Redactor, summarise
 from probation_themes.models import IngestResult, Reject, Run
 from probation_themes.store import Project
-from probation_themes.store.redactions import record_redactions
+from probation_themes.store.redactions import redaction_writer
+from probation_themes.workflows.distributed import Engine, LocalEngine
 from probation_themes.workflows.provenance import file_sha256, library_versions
 
 
@@ -95,6 +96,12 @@ def _check_default_ids(project: Project, paths: list[Path]) -> None:
         seen[path.name] = sha
 
 
+def _read(path: Path, options: IngestOptions, redactor: Redactor | None) -> tuple[IngestResult, dict]:
+    """Parse one file (and redact it): the part of ingest an engine may run elsewhere."""
+    result = read_file(path, options)
+    return redactor.redact_result(result) if redactor is not None else (result, {})
+
+
 def ingest_files(
     project: Project,
     paths: Sequence[str | Path],
@@ -102,6 +109,7 @@ def ingest_files(
     *,
     on_file: Callable[[str], None] | None = None,
     redactor: Redactor | None = None,
+    engine: Engine | None = None,
 ) -> IngestReport:
     """Read every file, then store each file's quotes and rejects in one transaction.
 
@@ -110,7 +118,9 @@ def ingest_files(
     project already holds become ``duplicate_id`` rejects. Nothing is stored, and no
     run recorded, unless every file could be read. With a ``redactor``, personal
     details are replaced in quotes and rejected rows before anything is stored, and
-    what was replaced is recorded (see docs/confidentiality.md).
+    what was replaced is recorded (see docs/confidentiality.md). An ``engine``
+    (see :mod:`probation_themes.workflows.distributed`) parses the files, e.g. on
+    a Dask cluster; the results, and so the project, are the same whichever runs it.
     """
     for path in paths:
         p = Path(path)
@@ -124,14 +134,14 @@ def ingest_files(
     # file leaves the project exactly as it was.
     reports: list[FileReport] = []
     redacted: Counter[str] = Counter()
-    pending: list[tuple[Path, str, IngestResult, dict]] = []
+    to_read: list[tuple[Path, str]] = []
     for path in paths:
         p = Path(path)
         if on_file:
             on_file(p.name)
         sha = file_sha256(p)
         earlier = project.find_source(sha)
-        if earlier is not None or any(sha == s for _, s, _, _ in pending):
+        if earlier is not None or any(sha == s for _, s in to_read):
             where = f"as {earlier.name} in run {earlier.run_id}" if earlier else "earlier in this command"
             reports.append(
                 FileReport(
@@ -140,10 +150,11 @@ def ingest_files(
                 )
             )
             continue
-        result, log = read_file(p, options), {}
-        if redactor is not None:
-            result, log = redactor.redact_result(result)
-        pending.append((p, sha, result, log))
+        to_read.append((p, sha))
+    # Files are parsed (and redacted) by the engine: here, or one task per file on a
+    # cluster, whose workers find the files by their absolute paths.
+    parsed = (engine or LocalEngine()).map(_read, [p.absolute() for p, _ in to_read], options, redactor)
+    pending = [(p, sha, result, log) for (p, sha), (_, (result, log)) in zip(to_read, parsed)]
     if pending and all(result.rows_read == 0 for _, _, result, _ in pending):
         names = ", ".join(p.name for p, _, _, _ in pending)
         raise IngestError(
@@ -167,12 +178,14 @@ def ingest_files(
         for p, sha, result, log in pending:
             known = project.existing_quote_ids(q.quote_id for q in result.quotes)
             result = _drop_known_quotes(result, known)
-            project.add_ingest(result, sha256=sha, run_id=run_id, options=options.model_dump())
-            if log:
+            if log:  # the quotes and the record of what was replaced in them land together
                 stored = {q.quote_id for q in result.quotes}
                 log = {quote_id: found for quote_id, found in log.items() if quote_id in stored}
-                record_redactions(project, log, run_id=run_id)
-                redacted.update(summarise(log))
+            project.add_ingest(
+                result, sha256=sha, run_id=run_id, options=options.model_dump(),
+                also=redaction_writer(log, run_id=run_id) if log else None,
+            )
+            redacted.update(summarise(log))
             reports.append(
                 FileReport(
                     path=str(p),

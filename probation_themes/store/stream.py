@@ -1,0 +1,236 @@
+"""Reading a project in bounded batches, so reports and exports of a million quotes fit in memory.
+
+:meth:`Project.snapshot` reads every quote and coding at once, which is fine for a few
+thousand answers and far too much for a national consultation. These functions hand the
+same facts over a slice of the project at a time: quotes in source order, each with its
+effective codings (machine suggestions with the latest human decision applied, exactly
+as :meth:`Project.codings` gives them).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import NamedTuple
+
+from probation_themes.models import Evidence, Reject
+from probation_themes.store.project import Project, StatusFilter
+
+#: Quotes read per batch: a few tens of megabytes whatever the size of the project.
+BATCH_SIZE = 20_000
+
+_KEEP = {
+    "default": ("suggested", "accepted"),
+    "suggested": ("suggested",),
+    "accepted": ("accepted",),
+    "rejected": ("rejected",),
+    "all": ("suggested", "accepted", "rejected"),
+}
+_EVIDENCE_DEFAULTS = {"kind": "rule", "rule": None, "text": "", "start": None, "end": None, "weight": None}
+
+
+class QuoteFacts(NamedTuple):
+    """A quote as reports read it: where it sits (``seq``, source order), who said it, and where from."""
+
+    seq: int
+    quote_id: str
+    response_id: str
+    text: str
+    region: str | None
+    org: str | None
+
+
+class CodingFacts(NamedTuple):
+    """One effective coding of a quote, with the quote's place in source order and its respondent."""
+
+    seq: int
+    quote_id: str
+    response_id: str
+    code: str
+    method: str
+    status: str
+    confidence: float | None
+    coder: str | None
+    decided_at: datetime | None
+    evidence: tuple[Evidence, ...]
+
+
+class Batch(NamedTuple):
+    """A slice of the project: quotes in source order and their effective codings.
+
+    Codings are ordered by quote (source order), then code, then method.
+    """
+
+    quotes: list[QuoteFacts]
+    codings: list[CodingFacts]
+
+
+Decided = dict[tuple[str, str], tuple[str, str, str]]
+
+
+def latest_decisions(project: Project) -> Decided:
+    """The decision in force per (quote id, code): (accept or reject, coder, when)."""
+    latest: Decided = {}
+    for quote_id, code, decision, coder, decided_at in project._db.execute(
+        "SELECT quote_id, code, decision, coder, decided_at FROM decisions ORDER BY decision_id"
+    ):
+        latest[(quote_id, code)] = (decision, coder, decided_at)
+    return latest
+
+
+def _added_by_people(project: Project, latest: Decided) -> list[tuple[int | None, str, str]]:
+    """(seq or None, quote id, code) of codes a person accepted that no machine suggested."""
+    db = project._db
+    added = []
+    for (quote_id, code), (decision, _, _) in latest.items():
+        if decision != "accept":
+            continue
+        if db.execute("SELECT 1 FROM suggestions WHERE quote_id = ? AND code = ? LIMIT 1", (quote_id, code)).fetchone():
+            continue
+        row = db.execute("SELECT seq FROM quotes WHERE quote_id = ?", (quote_id,)).fetchone()
+        added.append((row[0] if row else None, quote_id, code))
+    return sorted(added, key=lambda a: (a[0] or 0, a[1], a[2]))
+
+
+class ProjectReader:
+    """Streams one project's quotes and effective codings with a chosen status.
+
+    Args:
+        project: an open project.
+        status: which codings count (see :meth:`Project.codings`).
+        evidence: read each coding's evidence (slower; only the long export needs it).
+    """
+
+    def __init__(self, project: Project, status: StatusFilter = "default", *, evidence: bool = False) -> None:
+        self.project = project
+        self.status = status
+        self.evidence = evidence
+        self._keep = _KEEP[status]
+        self._latest = latest_decisions(project)
+        self._added = _added_by_people(project, self._latest)
+
+    @property
+    def orphan_quote_ids(self) -> list[str]:
+        """Quotes a person coded that are no longer in the project (the file is inconsistent)."""
+        if "accepted" not in self._keep:
+            return []
+        return sorted({q for seq, q, _ in self._added if seq is None})
+
+    def coded_codes(self) -> set[str]:
+        """Every code that has at least one coding with the chosen status."""
+        db = self.project._db
+        codes = {code for seq, _, code in self._added if seq is not None and "accepted" in self._keep}
+        stored: list[str] = []
+        # One index seek per code, rather than a pass over every suggestion.
+        while row := db.execute(
+            "SELECT code FROM suggestions WHERE code > ? ORDER BY code LIMIT 1", (stored[-1] if stored else "",)
+        ).fetchone():
+            stored.append(row[0])
+        if not self._latest and "suggested" in self._keep:
+            return codes | set(stored)
+        for code in stored:
+            if code in codes:
+                continue
+            for (quote_id,) in db.execute(
+                "SELECT s.quote_id FROM suggestions s JOIN quotes q ON q.quote_id = s.quote_id WHERE s.code = ?",
+                (code,),
+            ):
+                if self._status(quote_id, code)[0] in self._keep:
+                    codes.add(code)
+                    break
+        return codes
+
+    def _status(self, quote_id: str, code: str) -> tuple[str, str | None, datetime | None]:
+        decided = self._latest.get((quote_id, code))
+        if decided is None:
+            return "suggested", None, None
+        return ("accepted" if decided[0] == "accept" else "rejected"), decided[1], datetime.fromisoformat(decided[2])
+
+    def batches(self, batch_size: int = BATCH_SIZE, *, text: bool = False, details: bool = True) -> Iterator[Batch]:
+        """The whole project, ``batch_size`` quotes at a time, in source order.
+
+        Args:
+            batch_size: quotes per batch.
+            text: read the quotes' text.
+            details: read the codings' confidence (and evidence, if the reader was asked
+                for it). Counting needs neither, and leaving them out reads the project
+                about three times faster.
+        """
+        top = self.project._db.execute("SELECT MAX(seq) FROM quotes").fetchone()[0] or 0
+        for low in range(1, top + 1, batch_size):
+            yield self._read("q.seq BETWEEN ? AND ?", (low, low + batch_size - 1), text=text, details=details)
+
+    def batch_of(self, seqs: Iterable[int]) -> Batch:
+        """The quotes at the given places in source order, with their codings (for a few thousand quotes)."""
+        wanted = sorted(set(seqs))
+        quotes: list[QuoteFacts] = []
+        codings: list[CodingFacts] = []
+        for i in range(0, len(wanted), 900):
+            chunk = wanted[i : i + 900]
+            batch = self._read(f"q.seq IN ({','.join('?' * len(chunk))})", chunk, text=True, details=True)
+            quotes += batch.quotes
+            codings += batch.codings
+        return Batch(quotes, codings)
+
+    def _read(self, where: str, params: Sequence, *, text: bool, details: bool) -> Batch:
+        db = self.project._db
+        text_sql = "q.text" if text else "''"
+        quotes = [QuoteFacts(*row) for row in db.execute(
+            f"SELECT q.seq, q.quote_id, q.response_id, {text_sql}, q.region, q.org FROM quotes q"
+            f" WHERE {where} ORDER BY q.seq", params
+        )]
+        # Without details the suggestions' index holds every column asked for, so their rows
+        # (large, with the evidence) are never read.
+        confidence = "s.confidence" if details else "NULL"
+        evidence = "s.evidence" if details and self.evidence else "NULL"
+        # CROSS JOIN keeps quotes the outer loop, so a slice of seq reads only its own suggestions.
+        rows = db.execute(
+            f"SELECT q.seq, q.quote_id, q.response_id, s.code, s.method, {confidence}, {evidence}"
+            f" FROM quotes q CROSS JOIN suggestions s ON s.quote_id = q.quote_id WHERE {where}"
+            " ORDER BY q.seq, s.code, s.method",  # the order the loops give anyway: no sorting
+            params,
+        ).fetchall()
+        codings = []
+        latest, keep = self._latest, self._keep
+        for seq, quote_id, response_id, code, method, confidence, stored in rows:
+            if latest:
+                status, coder, decided_at = self._status(quote_id, code)
+                if status not in keep:
+                    continue
+            elif "suggested" not in keep:
+                continue
+            else:
+                status, coder, decided_at = "suggested", None, None
+            codings.append(CodingFacts(
+                seq, quote_id, response_id, code, method, status, confidence, coder, decided_at,
+                _evidence(stored) if stored else (),
+            ))
+        if self._added and "accepted" in keep:
+            responses = {q.seq: q.response_id for q in quotes}
+            added = [(seq, quote_id, code) for seq, quote_id, code in self._added if seq in responses]
+            for seq, quote_id, code in added:
+                _, coder, decided_at = self._status(quote_id, code)
+                codings.append(CodingFacts(seq, quote_id, responses[seq], code, "human", "accepted", None,
+                                           coder, decided_at, ()))
+            if added:
+                codings.sort(key=lambda c: (c.seq, c.code, c.method))
+        return Batch(quotes, codings)
+
+
+def iter_rejects(project: Project, batch_size: int = BATCH_SIZE) -> Iterator[Reject]:
+    """Every rejected input row, in ingest order, read ``batch_size`` at a time."""
+    last = 0
+    while True:
+        rows = project._db.execute(
+            "SELECT reject_id, source, row, reason, detail, raw FROM rejects WHERE reject_id > ?"
+            " ORDER BY reject_id LIMIT ?", (last, batch_size)
+        ).fetchall()
+        if not rows:
+            return
+        last = rows[-1][0]
+        yield from (Reject(source=r[1], row=r[2], reason=r[3], detail=r[4], raw=r[5]) for r in rows)
+
+
+def _evidence(stored: str) -> tuple[Evidence, ...]:
+    return tuple(Evidence.model_construct(**{**_EVIDENCE_DEFAULTS, **e}) for e in json.loads(stored))
