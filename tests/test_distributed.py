@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
-import pytest
+import csv
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
 
+import pytest
+from typer.testing import CliRunner
+
+from probation_themes.cli import app
+from probation_themes.codebook import load_codebook
 from probation_themes.errors import EngineError
+from probation_themes.ingest import IngestOptions
+from probation_themes.models import Decision
+from probation_themes.store import Project
+from probation_themes.workflows.code import code_project
 from probation_themes.workflows.distributed import LocalEngine, open_engine
+from probation_themes.workflows.import_codings import import_codings
+from probation_themes.workflows.ingest import ingest_files
 
 pytest.importorskip("dask.distributed")
+
+
+def invoke(*args: object):
+    return CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
 
 
 @pytest.fixture(scope="module")
@@ -51,3 +69,146 @@ def test_unknown_engine_and_misplaced_scheduler_are_explained():
 def test_unreachable_scheduler_is_one_clear_error():
     with pytest.raises(EngineError, match=r"Could not connect to the Dask scheduler at tcp://127\.0\.0\.1:9 .*--scheduler"):
         open_engine("dask", "tcp://127.0.0.1:9", timeout=1)
+
+
+# -- the same corpus through both engines ------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+SURVEY = ROOT / "corpora" / "synthetic" / "staff_survey.csv"
+THEMES = ROOT / "corpora" / "synthetic" / "staff_survey_themes.csv"
+BOOK = ROOT / "codebooks" / "probation_unification.yaml"
+OPTIONS = IngestOptions(
+    text_cols=["Q1 What has been done particularly well?", "Q2 What should have been done differently?",
+               "Q3 Any further comments"],
+    id_col="Respondent ID", region_col="Region", org_col="Former organisation",
+)
+
+
+def _gold_file(path: Path) -> Path:
+    """The synthetic survey's answer key as a long table (respondent, code) for import-codings."""
+    with THEMES.open(encoding="utf-8", newline="") as fh:
+        rows = {(r["respondent_id"], t.strip()) for r in csv.DictReader(fh) for t in r["themes"].split("|") if t.strip()}
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["id", "code"])
+        writer.writerows(sorted(rows))
+    return path
+
+
+def _new_project(path: Path, engine=None) -> Project:
+    project = Project.open(path)
+    ingest_files(project, [SURVEY], OPTIONS, engine=engine)
+    import_codings(project, _gold_file(path.with_suffix(".gold.csv")), coder="gold", codebook=load_codebook(BOOK))
+    return project
+
+
+def _suggestions(project: Project, method: str) -> list[tuple]:
+    return [
+        (c.quote_id, c.code, c.confidence, [e.model_dump() for e in c.evidence])
+        for c in project.codings(method=method)
+    ]
+
+
+@pytest.fixture(scope="module")
+def twins(tmp_path_factory, dask_engine):
+    """The synthetic survey ingested into two projects: here, and by the Dask engine."""
+    where = tmp_path_factory.mktemp("twins")
+    local, remote = _new_project(where / "local.db"), _new_project(where / "dask.db", dask_engine)
+    yield local, remote
+    local.close()
+    remote.close()
+
+
+def test_ingest_on_dask_stores_exactly_what_local_ingest_stores(twins):
+    local, remote = twins
+    assert local.count_quotes() > 549
+    assert [q.model_dump() for q in remote.quotes()] == [q.model_dump() for q in local.quotes()]
+    assert [asdict(s) for s in remote.sources()] == [asdict(s) for s in local.sources()]
+    assert [r.model_dump() for r in remote.rejects()] == [r.model_dump() for r in local.rejects()]
+
+
+@pytest.mark.parametrize("method", ["rules", "topics", "model", "all"])
+def test_every_method_codes_identically_on_dask(twins, dask_engine, method):
+    local, remote = twins
+    book = load_codebook(BOOK)
+    train = "gold" if method in ("model", "all") else None
+    here = code_project(local, book, method=method, train_coder=train, batch_size=100, full=True)
+    there = code_project(remote, book, method=method, train_coder=train, batch_size=100, full=True, engine=dask_engine)
+    assert there.engine == "dask" and here.engine == "local"
+    assert there.codings == here.codings > 0 and there.per_code == here.per_code
+    assert _suggestions(remote, method) == _suggestions(local, method)
+
+
+# -- incremental coding -------------------------------------------------------------------
+
+
+def _answers(path: Path, rows: list[tuple[str, str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["id", "comment"])
+        writer.writerows(rows)
+    return path
+
+
+FIRST = [("a1", "My caseload is far too high"), ("a2", "The laptop is slow"), ("a3", "Nothing to add")]
+LATER = [("b1", "Workload keeps rising and IT support never answers"), ("b2", "Pay was wrong again")]
+PLAIN = IngestOptions(text_cols=["comment"], id_col="id")
+
+
+def test_only_quotes_ingested_since_the_last_run_are_coded_and_the_result_is_the_same(tmp_path: Path):
+    book = load_codebook(BOOK)
+    with Project.open(tmp_path / "p.db") as project:
+        ingest_files(project, [_answers(tmp_path / "first.csv", FIRST)], PLAIN)
+        first = code_project(project, book)
+        assert (first.coded_quotes, first.kept_from_run) == (3, None)
+        again = code_project(project, book)
+        assert (again.coded_quotes, again.kept_from_run, again.codings) == (0, first.run_id, 0)
+        ingest_files(project, [_answers(tmp_path / "later.csv", LATER)], PLAIN)
+        later = code_project(project, book)
+        assert (later.coded_quotes, later.kept_from_run, later.quotes) == (2, again.run_id, 5)
+        incremental = _suggestions(project, "rules")
+        assert {q for q, *_ in incremental} >= {"b1:1.1", "b2:1.1", "a1:1.1"}
+        full = code_project(project, book, full=True)
+        assert (full.coded_quotes, full.kept_from_run) == (5, None)
+        assert _suggestions(project, "rules") == incremental
+
+
+def test_a_changed_codebook_or_new_training_labels_code_everything_again(tmp_path: Path, twins):
+    book = load_codebook(BOOK)
+    with Project.open(tmp_path / "p.db") as project:
+        ingest_files(project, [_answers(tmp_path / "first.csv", FIRST)], PLAIN)
+        code_project(project, book)
+        changed = book.model_copy(update={"version": "9.9.9"})
+        assert code_project(project, changed).kept_from_run is None
+    local, _ = twins
+    book = load_codebook(BOOK)
+    code_project(local, book, method="model", train_coder="gold")
+    assert code_project(local, book, method="model", train_coder="gold").kept_from_run is not None
+    local.record_decision(
+        Decision(quote_id=local.quotes()[0].quote_id, code="premises", decision="accept", coder="ann",
+                 decided_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    )
+    assert code_project(local, book, method="model", train_coder="gold").kept_from_run is None
+
+
+# -- the command line ---------------------------------------------------------------------
+
+
+def test_code_on_dask_from_the_command_line_matches_local_coding(tmp_path: Path):
+    for name in ("local", "dask"):
+        db = tmp_path / f"{name}.db"
+        result = invoke("ingest", _answers(tmp_path / "a.csv", FIRST + LATER), "--text-col", "comment", "--id-col",
+                        "id", "-p", db, "--engine", name)
+        assert result.exit_code == 0, result.output
+        result = invoke("code", "-c", BOOK, "-p", db, "--engine", name)
+        assert result.exit_code == 0, result.output
+        assert invoke("export", "codings", "-p", db, "-o", tmp_path / f"{name}.csv").exit_code == 0
+    assert "Engine: Dask on a local cluster" in result.output and "on dask" in result.output
+    assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
+
+
+def test_a_scheduler_without_the_dask_engine_is_a_one_paragraph_error(tmp_path: Path):
+    result = invoke("code", "-c", BOOK, "-p", tmp_path / "p.db", "--scheduler", "tcp://127.0.0.1:8786")
+    assert result.exit_code == 1
+    assert "--scheduler tcp://127.0.0.1:8786 only applies to the Dask engine; add --engine dask" in result.output
+    assert "Traceback" not in result.output

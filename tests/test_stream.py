@@ -189,6 +189,8 @@ def test_a_code_missing_from_the_codebook_stops_the_streamed_export(project: Pro
 def test_csv_chunks_join_to_the_same_text_and_a_failed_write_leaves_nothing(tmp_path: Path):
     rows = [[str(i), "=1+1", "a,b", "line\nbreak"] for i in range(25)]
     assert "".join(csv_chunks(["x", "y", "z", "w"], rows, rows_per_chunk=4)) == csv_text(["x", "y", "z", "w"], rows)
+    safe = [["'=1+1", "1"], ["a", "0"]]
+    assert "".join(csv_chunks(["x", "y"], safe, checked=True)) == csv_text(["x", "y"], [["=1+1", "1"], ["a", "0"]])
     assert "".join(csv_chunks(["x"], [])) == csv_text(["x"], [])
 
     def failing():

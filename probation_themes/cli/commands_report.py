@@ -330,7 +330,7 @@ def export_codings(
             header, rows = wide_header(book), _Counted(wide_rows(reader.batches(details=False), book))
         else:
             header, rows = LONG_HEADER, _Counted(long_rows(reader.batches(), book, latest_memos(proj)))
-        where = write_output(output, csv_chunks(header, rows), csv_file=True)
+        where = write_output(output, csv_chunks(header, rows, checked=wide), csv_file=True)
     err.print(f"Wrote {where}: {rows.n:,} rows ({'wide' if wide else 'long'} form, status {chosen.value}).")
 
 

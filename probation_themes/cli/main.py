@@ -229,16 +229,35 @@ def _load_codebook_or_project(codebook: Path | None, proj: Project) -> "object":
 
 def render_code(report: CodeReport, codebook) -> None:
     """Print what a coding run wrote, per code, with coverage by method and rule warnings."""
-    table = Table(title=f"Coded {report.quotes:,} quotes with {report.coder} (run {report.run_id})", title_justify="left")
+    if report.kept_from_run and not report.coded_quotes:
+        out.print(
+            f"Nothing to code: no quotes were ingested since run {report.kept_from_run}, which coded all "
+            f"{report.quotes:,} with the same codebook, coder and training data; its suggestions are kept "
+            "(--full codes every quote again)."
+        )
+        return
+    new = "new " if report.kept_from_run else ""
+    title = f"Coded {report.coded_quotes:,} {new}quotes with {report.coder} (run {report.run_id})"
+    if report.engine != "local":
+        title += f" on {report.engine}"
+    table = Table(title=title, title_justify="left")
     table.add_column("code")
     table.add_column("label")
-    table.add_column("quotes", justify="right")
+    table.add_column(f"{new}quotes", justify="right")
     for code in codebook.codes:
         table.add_row(code.id, code.label, f"{report.per_code.get(code.id, 0):,}")
     out.print(table)
+    if report.kept_from_run:
+        kept = report.quotes - report.coded_quotes
+        out.print(
+            f"Only the {report.coded_quotes:,} quotes ingested since run {report.kept_from_run} were coded: its "
+            f"suggestions for the {kept:,} quotes before them used the same codebook, coder and training data, "
+            "so they are kept (--full codes every quote again)."
+        )
     out.print(
-        f"Coverage ({report.method}): {report.responses_coded:,} of {report.responses:,} respondents "
-        f"({percent(report.coverage)}) have at least one code; {report.codings:,} suggestions written."
+        f"Coverage ({report.method}{', new quotes' if new else ''}): {report.responses_coded:,} of "
+        f"{report.responses:,} respondents ({percent(report.coverage)}) have at least one code; "
+        f"{report.codings:,} suggestions written."
     )
     others = {m: share for m, share in report.coverage_by_method.items() if m != report.method}
     if others:
@@ -252,11 +271,13 @@ def render_code(report: CodeReport, codebook) -> None:
                   f"threshold {t['threshold']}, vocabulary {t['vocabulary_size']:,} terms.")
     if report.unmatched:
         per_code = Counter(code_id for code_id, _, _ in report.unmatched)
+        shown = ", ".join(f"{code_id} {n}" for code_id, n in list(per_code.items())[:12])
+        if len(per_code) > 12:
+            shown += f" and {len(per_code) - 12:,} more codes"
         err.print(
-            f"[yellow]warning:[/] {len(report.unmatched)} rule terms matched nothing in these "
+            f"[yellow]warning:[/] {len(report.unmatched):,} rule terms matched nothing in these "
             f"{report.quotes:,} quotes (normal for a small survey; worth a look on a large one): "
-            + ", ".join(f"{code_id} {n}" for code_id, n in per_code.items())
-            + ". List them with --json."
+            f"{shown}. List them with --json."
         )
 
 
@@ -274,20 +295,30 @@ def code(
         ),
     ] = None,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Processes to use (default: all cores).")] = None,
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="Code every quote, even when only new quotes need it (see below)."),
+    ] = False,
+    engine: EngineOption = EngineName.local,
+    scheduler: SchedulerOption = None,
     project: ProjectOption = Path(DEFAULT_PROJECT),
     as_json: JsonOption = False,
 ) -> None:
     """Code every quote with the codebook, replacing this method's earlier suggestions.
 
-    Human decisions (accepted or rejected codings) are never overwritten.
+    Human decisions (accepted or rejected codings) are never overwritten. With rules
+    or model, when the method last ran with the same codebook and training data,
+    only quotes ingested since are coded and the earlier suggestions are kept.
     """
     if train_coder is not None and method in (Method.rules, Method.topics):
         err.print("[bold red]Error:[/] --train-coder only applies to --method model or all (rules and topics do not learn from it).")
         raise typer.Exit(2)
     book = load_codebook(codebook)
-    with Project.open(project, create=False) as proj:
+    with engine_for(engine, scheduler) as runner, Project.open(project, create=False) as proj:
         with err.status(f"Coding with {method.value}…"):
-            report = code_project(proj, book, method=method.value, n_jobs=jobs, train_coder=train_coder)
+            report = code_project(
+                proj, book, method=method.value, n_jobs=jobs, train_coder=train_coder, engine=runner, full=full
+            )
     if as_json:
         print_json({**asdict(report), "coverage": report.coverage,
                     "unmatched": [{"code": c, "rule": r, "term": t} for c, r, t in report.unmatched],

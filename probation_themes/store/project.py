@@ -394,9 +394,16 @@ class Project:
 
     # -- quotes ----------------------------------------------------------------
 
-    def count_quotes(self) -> int:
-        """Number of quotes in the project."""
-        return int(self._db.execute("SELECT COUNT(*) FROM quotes").fetchone()[0])
+    def count_quotes(self, *, after: int = 0, until: int | None = None) -> int:
+        """Number of quotes in the project (between places ``after`` and ``until``, if given)."""
+        upto = until if until is not None else 2**62
+        return int(
+            self._db.execute("SELECT COUNT(*) FROM quotes WHERE seq > ? AND seq <= ?", (after, upto)).fetchone()[0]
+        )
+
+    def last_quote_seq(self) -> int:
+        """The place in ingest order of the newest quote (0 when there is none); it only grows."""
+        return int(self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM quotes").fetchone()[0])
 
     @staticmethod
     def _quote(row: Sequence) -> Quote:
@@ -420,13 +427,20 @@ class Project:
             last = rows[-1][-1]
             yield [self._quote(r) for r in rows]
 
-    def iter_quote_refs(self, batch_size: int = 20_000) -> Iterator[list[QuoteRef]]:
-        """(quote_id, response_id, text) in ingest order, in batches: what coders read."""
-        last = 0
+    def iter_quote_refs(
+        self, batch_size: int = 20_000, *, after: int = 0, until: int | None = None
+    ) -> Iterator[list[QuoteRef]]:
+        """(quote_id, response_id, text) in ingest order, in batches: what coders read.
+
+        ``after`` and ``until`` limit the quotes to those places in ingest order
+        (see :meth:`last_quote_seq`): after ``after``, up to and including ``until``.
+        """
+        last = after
+        upto = until if until is not None else 2**62
         while True:
             rows = self._db.execute(
-                "SELECT seq, quote_id, response_id, text FROM quotes WHERE seq > ? ORDER BY seq LIMIT ?",
-                (last, batch_size),
+                "SELECT seq, quote_id, response_id, text FROM quotes WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+                (last, upto, batch_size),
             ).fetchall()
             if not rows:
                 return
@@ -440,15 +454,20 @@ class Project:
     # -- codings ---------------------------------------------------------------
 
     @contextmanager
-    def replacing_suggestions(self, method: str, *, run_id: int) -> Iterator[Callable[[Iterable[Coding]], int]]:
+    def replacing_suggestions(
+        self, method: str, *, run_id: int, keep_existing: bool = False
+    ) -> Iterator[Callable[[Iterable[Coding]], int]]:
         """Replace every suggestion of ``method`` in one transaction, written batch by batch.
 
         Yields a function that stores a batch of codings and returns how many it wrote.
         If anything fails before the block ends, the earlier suggestions are kept intact.
-        Human decisions live apart from suggestions and are never touched here.
+        With ``keep_existing`` the earlier suggestions stay and the new ones are added
+        (coding only quotes ingested since). Human decisions live apart from
+        suggestions and are never touched here.
         """
         with self._transaction() as db:
-            db.execute("DELETE FROM suggestions WHERE method = ?", (method,))
+            if not keep_existing:
+                db.execute("DELETE FROM suggestions WHERE method = ?", (method,))
 
             def write(codings: Iterable[Coding]) -> int:
                 before = db.total_changes

@@ -174,26 +174,28 @@ class ProjectReader:
         return Batch(quotes, codings)
 
     def _read(self, where: str, params: Sequence, *, text: bool, details: bool) -> Batch:
-        db = self.project._db
         text_sql = "q.text" if text else "''"
-        quotes = [QuoteFacts(*row) for row in db.execute(
-            f"SELECT q.seq, q.quote_id, q.response_id, {text_sql}, q.region, q.org FROM quotes q"
-            f" WHERE {where} ORDER BY q.seq", params
-        )]
-        # Without details the suggestions' index holds every column asked for, so their rows
+        # Without details the suggestions' index holds every column asked of them, so their rows
         # (large, with the evidence) are never read.
         confidence = "s.confidence" if details else "NULL"
         evidence = "s.evidence" if details and self.evidence else "NULL"
-        # CROSS JOIN keeps quotes the outer loop, so a slice of seq reads only its own suggestions.
-        rows = db.execute(
-            f"SELECT q.seq, q.quote_id, q.response_id, s.code, s.method, {confidence}, {evidence}"
-            f" FROM quotes q CROSS JOIN suggestions s ON s.quote_id = q.quote_id WHERE {where}"
-            " ORDER BY q.seq, s.code, s.method",  # the order the loops give anyway: no sorting
+        # One pass: each quote once, with its suggestions, in the order the loops give (no sorting).
+        rows = self.project._db.execute(
+            f"SELECT q.seq, q.quote_id, q.response_id, {text_sql}, q.region, q.org, s.code, s.method, {confidence},"
+            f" {evidence} FROM quotes q LEFT JOIN suggestions s ON s.quote_id = q.quote_id WHERE {where}"
+            " ORDER BY q.seq, s.code, s.method",
             params,
-        ).fetchall()
-        codings = []
+        )
+        quotes: list[QuoteFacts] = []
+        codings: list[CodingFacts] = []
         latest, keep = self._latest, self._keep
-        for seq, quote_id, response_id, code, method, confidence, stored in rows:
+        last = None
+        for seq, quote_id, response_id, quote_text, region, org, code, method, conf, stored in rows:
+            if seq != last:
+                quotes.append(QuoteFacts(seq, quote_id, response_id, quote_text, region, org))
+                last = seq
+            if code is None:
+                continue
             if latest:
                 status, coder, decided_at = self._status(quote_id, code)
                 if status not in keep:
@@ -203,7 +205,7 @@ class ProjectReader:
             else:
                 status, coder, decided_at = "suggested", None, None
             codings.append(CodingFacts(
-                seq, quote_id, response_id, code, method, status, confidence, coder, decided_at,
+                seq, quote_id, response_id, code, method, status, conf, coder, decided_at,
                 _evidence(stored) if stored else (),
             ))
         if self._added and "accepted" in keep:

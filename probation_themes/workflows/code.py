@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,6 +19,7 @@ from probation_themes.errors import CoderError, StoreError
 from probation_themes.models import Coding, Run
 from probation_themes.store import Project, QuoteRef
 from probation_themes.store.topics import coverage_by_method
+from probation_themes.workflows.distributed import Engine
 from probation_themes.workflows.provenance import library_versions
 from probation_themes.workflows.topics import coder_for, latest_topic_params
 from probation_themes.workflows.train import training_labels
@@ -52,6 +55,13 @@ class CodeReport:
     topics_skipped: str = ""
     #: Share of respondents with at least one suggestion, for every method stored in the project.
     coverage_by_method: dict[str, float] = field(default_factory=dict)
+    #: Quotes coded by this run: all of them, or only those ingested since an earlier
+    #: run with the same codebook, method and training data (see code_project).
+    coded_quotes: int = 0
+    #: When only new quotes were coded: the earlier run whose suggestions were kept.
+    kept_from_run: int | None = None
+    #: The engine that ran the coder ("local" or "dask").
+    engine: str = "local"
 
     @property
     def coverage(self) -> float:
@@ -68,6 +78,8 @@ def code_project(
     batch_size: int = 50_000,
     train_coder: str | None = None,
     random_state: int | None = 0,
+    engine: Engine | None = None,
+    full: bool = False,
 ) -> CodeReport:
     """Run the coder for ``method`` over every quote, replacing that method's suggestions.
 
@@ -90,6 +102,16 @@ def code_project(
     memory stays flat on large projects and a failure keeps the earlier suggestions.
     Human decisions are stored apart and are never changed by re-coding.
 
+    Coding is incremental for ``rules`` and ``model``: when the method's last run
+    used the same codebook, coder and training labels, only the quotes ingested
+    since are coded and the earlier suggestions kept (they would come out the
+    same); ``full`` codes every quote regardless. Topics are refitted on every
+    quote, so ``topics`` and ``all`` always code everything.
+
+    An ``engine`` (see :mod:`probation_themes.workflows.distributed`) runs the fitted
+    coder over the batches, e.g. on a Dask cluster; this process fits, reads and
+    writes, and the suggestions are identical to local coding.
+
     Raises:
         StoreError: the project has no quotes, or ``train_coder`` was never imported.
         CoderError: an unknown method, no human labels to learn from (``model``,
@@ -105,8 +127,8 @@ def code_project(
             "(`probation-themes ingest FILE`).",
             path=project.path,
         )
-    batches = project.iter_quote_refs(batch_size)
     model: ModelCoder | None = None
+    labels_hash = ""
     topics: TopicCoder | None = None
     topics_skipped = ""
     if method == "topics":
@@ -117,21 +139,23 @@ def code_project(
         except CoderError as exc:  # too little text for topics: `all` goes on without them
             topics_skipped = str(exc)
     if method == "model" or (method == "all" and (train_coder or _has_decisions(project, codebook))):
-        model = _train(project, codebook, train_coder, n_jobs, random_state)
+        model, labels_hash = _train(project, codebook, train_coder, n_jobs, random_state)
     rules_name = registry.default_for("rules")
+    if engine is not None:  # each worker codes its batch alone; the engine spreads the batches
+        n_jobs = 1
+        for coder in (model, topics):
+            if coder is not None and "n_jobs" in coder.get_params():
+                coder.set_params(n_jobs=1)
+    rules = registry.get(rules_name)(n_jobs=n_jobs).fit(codebook) if method in ("rules", "all") and not model else None
     if method == "rules":
-        rules = registry.get(rules_name)(n_jobs=n_jobs).fit(codebook)
         name, parameters = rules_name, rules.get_params()
-        parts = _rule_parts(rules, batches)
     elif method == "topics":
         assert topics is not None
         name, parameters = topics.registry_name, _topic_params(topics)
-        parts = _topic_parts(topics, batches)
     elif method == "model":
         assert model is not None
         name = model.registry_name
         parameters = {**model.get_params(), "train_coder": train_coder, "labelled_quotes": model.n_labelled_}
-        parts = _model_parts(model, batches, method)
     else:
         name = "+".join(n for n in (rules_name, topics and topics.registry_name, model and model.registry_name) if n)
         parameters = {"topics": _topic_params(topics) if topics else {"skipped": topics_skipped}}
@@ -139,9 +163,19 @@ def code_project(
             parameters["model"] = {
                 **model.get_params(), "train_coder": train_coder, "labelled_quotes": model.n_labelled_,
             }
-            parts = _model_parts(model, batches, method, topics)
-        else:
-            parts = _rules_topic_parts(RulesCoder(n_jobs=n_jobs).fit(codebook), topics, batches, codebook.ids)
+    scorer = _Scorer(method, codebook.ids, rules, topics, model)
+    # What must match for earlier suggestions to be kept: the coder and what it learned from.
+    fingerprint = _fingerprint(name, codebook.content_hash(), labels_hash, train_coder, random_state)
+    through = project.last_quote_seq()
+    earlier = None if full or method in ("topics", "all") else _reusable_run(project, method, fingerprint)
+    after = int(earlier.parameters["quotes_through"]) if earlier else 0
+    parameters = {**parameters, "fingerprint": fingerprint, "quotes_through": through, "coded_after": after}
+    coded_quotes = project.count_quotes(after=after, until=through)
+    batches = project.iter_quote_refs(batch_size, after=after, until=through)
+    if engine is None:
+        parts = scorer.local_parts(batches)
+    else:
+        parts = ((batch, *result) for batch, result in engine.map(_score, batches, scorer))
     project.save_codebook(codebook)
     run_id = project.start_run(
         Run(
@@ -162,7 +196,7 @@ def code_project(
     coded: set[str] = set()
     written = 0
     try:
-        with gc_paused(), project.replacing_suggestions(method, run_id=run_id) as write:
+        with gc_paused(), project.replacing_suggestions(method, run_id=run_id, keep_existing=bool(earlier)) as write:
             for quotes, codings, counts in parts:
                 responses.update(q.response_id for q in quotes)
                 response_of = {q.quote_id: q.response_id for q in quotes}
@@ -183,7 +217,8 @@ def code_project(
         codings=written,
         per_code=dict(per_code),
         responses_coded=len(coded),
-        unmatched=unmatched_terms(dict(term_counts)) if method != "model" else [],
+        # Counts over only the new quotes would call most terms unmatched: left out then.
+        unmatched=unmatched_terms(dict(term_counts)) if method != "model" and not earlier else [],
         trained=list(model.trained_codes_) if model else [],
         skipped=dict(model.skipped_codes_) if model else {},
         labelled_quotes=model.n_labelled_ if model else 0,
@@ -191,53 +226,85 @@ def code_project(
         topics={"coder": topics.registry_name, **_topic_params(topics)} if topics else {},
         topics_skipped=topics_skipped,
         coverage_by_method=coverage_by_method(project),
+        coded_quotes=coded_quotes,
+        kept_from_run=earlier.run_id if earlier else None,
+        engine=engine.name if engine is not None else "local",
     )
 
 
 _Part = tuple[list[QuoteRef], list[Coding], dict[TermKey, int]]
 
 
-def _rule_parts(coder: RulesCoder, batches: Iterator[list[QuoteRef]]) -> Iterator[_Part]:
-    # Each sub-batch of codings goes to the store as soon as it is built, so at most
-    # one sub-batch of records is alive at a time.
-    for batch in batches:
-        for part in coder.iter_scan(batch):
-            yield batch, part.codings, part.term_counts
+@dataclass
+class _Scorer:
+    """The fitted coders of one method, applied to a batch of quotes here or on an engine's worker."""
+
+    method: str
+    codes: list[str]
+    rules: RulesCoder | None = None
+    topics: TopicCoder | None = None
+    model: ModelCoder | None = None
+
+    def __call__(self, batch: list[QuoteRef]) -> tuple[list[Coding], dict[TermKey, int]]:
+        """Codings and rule-term counts of one batch."""
+        if self.model is not None:
+            scored = next(self.model.iter_score(iter([batch]), rule_codings=self.method == "all"))
+            return self._model_codings(scored), scored.term_counts
+        if self.method == "topics":
+            return self.topics.predict(batch), {}
+        scan = self.rules.scan(batch)
+        return self._with_topics(batch, scan.codings), scan.term_counts
+
+    def local_parts(self, batches: Iterator[list[QuoteRef]]) -> Iterator[_Part]:
+        """Every batch coded in this process, using the coders' own worker processes."""
+        if self.model is not None:
+            # The model's workers score several batches at once.
+            for scored in self.model.iter_score(batches, rule_codings=self.method == "all"):
+                yield list(scored.quotes), self._model_codings(scored), scored.term_counts
+        elif self.method == "topics":
+            for batch in batches:
+                yield batch, self.topics.predict(batch), {}
+        elif self.method == "rules":
+            # Each sub-batch of codings goes to the store as soon as it is built, so at
+            # most one sub-batch of records is alive at a time.
+            for batch in batches:
+                for part in self.rules.iter_scan(batch):
+                    yield batch, part.codings, part.term_counts
+        else:
+            for batch in batches:
+                yield batch, *self(batch)
+
+    def _model_codings(self, scored) -> list[Coding]:
+        if self.method != "all":
+            return scored.codings
+        model = self.model
+        return combine_all(
+            [q.quote_id for q in scored.quotes], scored.rule_codings, scored.codings, model.trained_codes_,
+            model.codes_, topic_codings=self.topics.predict(scored.quotes) if self.topics is not None else [],
+        )
+
+    def _with_topics(self, batch: list[QuoteRef], rule_codings: list[Coding]) -> list[Coding]:
+        if self.method != "all":
+            return rule_codings
+        topic_codings = self.topics.predict(batch) if self.topics is not None else []
+        return combine_all([q.quote_id for q in batch], rule_codings, [], [], self.codes, topic_codings=topic_codings)
 
 
-def _model_parts(
-    model: ModelCoder, batches: Iterator[list[QuoteRef]], method: str, topics: TopicCoder | None = None
-) -> Iterator[_Part]:
-    combine = method == "all"
-    for scored in model.iter_score(batches, rule_codings=combine):
-        codings = scored.codings
-        if combine:
-            ids = [q.quote_id for q in scored.quotes]
-            topic_codings = topics.predict(scored.quotes) if topics is not None else []
-            codings = combine_all(
-                ids, scored.rule_codings, scored.codings, model.trained_codes_, model.codes_,
-                topic_codings=topic_codings,
-            )
-        yield list(scored.quotes), codings, scored.term_counts
+def _score(batch: list[QuoteRef], scorer: _Scorer) -> tuple[list[Coding], dict[TermKey, int]]:
+    return scorer(batch)
 
 
-def _topic_parts(topics: TopicCoder, batches: Iterator[list[QuoteRef]]) -> Iterator[_Part]:
-    for batch in batches:
-        yield batch, topics.predict(batch), {}
+def _fingerprint(*parts: object) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def _rules_topic_parts(
-    rules: RulesCoder, topics: TopicCoder | None, batches: Iterator[list[QuoteRef]], codes: list[str]
-) -> Iterator[_Part]:
-    for batch in batches:
-        rule_codings: list[Coding] = []
-        counts: Counter[TermKey] = Counter()
-        for part in rules.iter_scan(batch):
-            rule_codings += part.codings
-            counts.update(part.term_counts)
-        ids = [q.quote_id for q in batch]
-        topic_codings = topics.predict(batch) if topics is not None else []
-        yield batch, combine_all(ids, rule_codings, [], [], codes, topic_codings=topic_codings), counts
+def _reusable_run(project: Project, method: str, fingerprint: str) -> Run | None:
+    """The method's last run, when it completed with the same fingerprint (its suggestions still stand)."""
+    runs = [r for r in project.runs() if r.command == "code" and r.method == method]
+    last = runs[-1] if runs else None
+    if last is None or last.status != "done" or last.parameters.get("fingerprint") != fingerprint:
+        return None
+    return last if "quotes_through" in last.parameters else None
 
 
 def _topic_params(topics: TopicCoder) -> dict[str, object]:
@@ -259,8 +326,8 @@ def _has_decisions(project: Project, codebook: Codebook) -> bool:
 
 def _train(
     project: Project, codebook: Codebook, train_coder: str | None, n_jobs: int | None, random_state: int | None
-) -> ModelCoder:
-    """Fit the model on the project's human labels (streaming the labelled quotes' texts)."""
+) -> tuple[ModelCoder, str]:
+    """Fit the model on the project's human labels; returns it with a fingerprint of the labels."""
     labels = training_labels(project, codebook, coder=train_coder)
     if not labels:
         source = f"no review decisions and no codings from {train_coder!r} for" if train_coder else (
@@ -274,4 +341,4 @@ def _train(
         )
     quotes = [ref for batch in project.iter_quote_refs() for ref in batch if ref.quote_id in labels]
     model = registry.get(registry.default_for("model"))(n_jobs=n_jobs, random_state=random_state)
-    return model.fit(codebook, quotes, labels=labels)
+    return model.fit(codebook, quotes, labels=labels), _fingerprint(sorted((q, sorted(c.items())) for q, c in labels.items()))
