@@ -16,8 +16,10 @@ from typer.testing import CliRunner
 from probation_themes.cli import app
 from probation_themes.codebook import Codebook
 from probation_themes.coding import model as model_module
+from probation_themes.coding import model_workers
 from probation_themes.coding import registry
-from probation_themes.coding.model import ModelCoder, Shortfall, combine_all
+from probation_themes.coding.combine import combine_all
+from probation_themes.coding.model import ModelCoder, Shortfall
 from probation_themes.errors import CoderError, IngestError, StoreError
 from probation_themes.ingest import IngestOptions
 from probation_themes.models import Coding, Decision, Evidence, Quote, Run
@@ -242,7 +244,7 @@ def test_same_seed_same_output_and_workers_change_nothing(split, monkeypatch):
     serial = [c.model_dump() for c in first.predict(quotes)]
     assert serial == [c.model_dump() for c in second.predict(quotes)]
     # Force the worker-process path on a small input: several chunks over two workers.
-    monkeypatch.setattr(model_module, "PARALLEL_MIN_QUOTES", 20)
+    monkeypatch.setattr(model_workers, "PARALLEL_MIN_QUOTES", 20)
     parallel = ModelCoder(n_jobs=2, batch_size=40).fit(BOOK, as_quotes(train), labels=as_labels(train))
     batches = list(parallel.iter_score([quotes[:100], quotes[100:]], rule_codings=True))
     assert len(batches) > 2

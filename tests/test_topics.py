@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from probation_themes.cli import app
 from probation_themes.codebook import Codebook, load_codebook
-from probation_themes.coding.model import combine_all
+from probation_themes.coding.combine import combine_all
 from probation_themes.coding.rules import RulesCoder
 from probation_themes.coding.topics import THRESHOLD, LdaTopicCoder, NmfTopicCoder
 from probation_themes.coding.topics_text import seed_terms

@@ -30,7 +30,8 @@ from probation_themes.cli.common import (
     user_errors,
 )
 from probation_themes.codebook import load_codebook
-from probation_themes.coding.model import ALL_TOPIC_THRESHOLD, MIN_POSITIVES, THRESHOLD
+from probation_themes.coding.combine import ALL_TOPIC_THRESHOLD
+from probation_themes.coding.model import MIN_POSITIVES, THRESHOLD
 from probation_themes.coding.topics import THRESHOLD as TOPIC_THRESHOLD
 from probation_themes.errors import CodebookError
 from probation_themes.ingest import IngestOptions

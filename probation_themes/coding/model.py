@@ -4,19 +4,16 @@ One calibrated logistic regression per code reads TF-IDF word and word n-gram
 features plus, optionally, whether the codebook's rules fired. It learns from
 quotes a person labelled (accepted or rejected suggestions, another coder's
 imported codings) and suggests codes for the rest, with a probability and the
-terms that pushed each decision. :func:`combine_all` merges its suggestions with
-the rule coder's (``code --method all``). Large inputs are vectorised and
-scored in worker processes; only turning numbers into records happens here.
+terms that pushed each decision; :func:`probation_themes.coding.combine.combine_all`
+merges its suggestions with the rule and topic coders' (``code --method all``).
+Large inputs are vectorised and scored in worker processes
+(:mod:`probation_themes.coding.model_workers`); only turning numbers into records
+happens here.
 """
 
 from __future__ import annotations
 
-import itertools
-import multiprocessing
-from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -30,14 +27,14 @@ from sklearn.model_selection import StratifiedKFold
 from probation_themes.codebook import Codebook
 from probation_themes.coding import registry
 from probation_themes.coding.base import BaseCoder
-from probation_themes.coding.engine import gc_paused, _start_method, _usable_cpus
+from probation_themes.coding.engine import gc_paused
+from probation_themes.coding.combine import combine_all
+from probation_themes.coding.model_workers import PARALLEL_MIN_QUOTES, score_chunks
 from probation_themes.coding.rules import RulesCoder, TermKey
-from probation_themes.coding.topics import THRESHOLD as TOPIC_THRESHOLD
 from probation_themes.errors import CoderError
 from probation_themes.models import Coding, Evidence, Quote
 
 __all__ = [
-    "ALL_TOPIC_THRESHOLD",
     "MIN_POSITIVES",
     "PARALLEL_MIN_QUOTES",
     "THRESHOLD",
@@ -45,22 +42,13 @@ __all__ = [
     "ModelCoder",
     "ScoredBatch",
     "Shortfall",
-    "combine_all",
 ]
-
-#: Fewer quotes than this are scored in this process: starting workers costs more.
-PARALLEL_MIN_QUOTES = 20_000
 
 #: Fewest coded examples (with a code, and without it) needed to train that code, by default.
 MIN_POSITIVES = 10
 
 #: Probability from which a code is suggested, by default.
 THRESHOLD = 0.5
-
-#: In ``code --method all``, smallest share of a quote a code's seeded topic must make up
-#: for a topic suggestion to be added where the rules are silent (see combine_all): the
-#: topic coder's own threshold, so ``all`` adds only codes ``--method topics`` gives too.
-ALL_TOPIC_THRESHOLD = TOPIC_THRESHOLD
 
 #: Most word features listed as the evidence of one model coding.
 TOP_TERMS = 5
@@ -617,7 +605,7 @@ class ModelCoder(BaseCoder):
         """
         self.check_is_fitted()
         chunks = self._chunks(batches, evidence=evidence, rule_codings=rule_codings)
-        for quotes, chunk, scores in _score_chunks(self, chunks):
+        for quotes, chunk, scores in score_chunks(self, chunks):
             with gc_paused():
                 batch = self._batch(quotes, chunk, scores)
             yield batch
@@ -676,169 +664,3 @@ def _rules_for(codebook: Codebook) -> RulesCoder:
             _RULES_CACHE.pop(next(iter(_RULES_CACHE)))
         _RULES_CACHE[key] = coder
     return coder
-
-
-def combine_all(
-    quote_ids: Sequence[str],
-    rule_codings: Sequence[Coding],
-    model_codings: Sequence[Coding],
-    trained_codes: Sequence[str],
-    codes: Sequence[str],
-    *,
-    topic_codings: Sequence[Coding] = (),
-    topic_threshold: float = ALL_TOPIC_THRESHOLD,
-) -> list[Coding]:
-    """Merge rule, model and topic suggestions into one ``all`` suggestion per quote and code.
-
-    The rule, code by code:
-
-    1. For a code the model was trained for, the model decides — the code is
-       suggested when the model's calibrated probability reaches its threshold
-       (0.5 by default), and that probability is the confidence. The model
-       already uses "the rules fired" as one of its features, weighted by how
-       often the rules agreed with the person's coding, so counting the rules
-       again would count them twice.
-    2. For any other code, the rules decide where they fire, with the rule
-       coder's confidence (a strength-of-evidence score, not a probability).
-       Rules are written by the researcher and are precise where they fire.
-    3. Where the rules are silent, a topic suggestion is added only when two
-       independent signals agree: the code's seeded topic makes up at least
-       ``topic_threshold`` of the quote (by default the topic coder's own
-       threshold, 0.3 — about five times the share of an average topic), *and*
-       at least one of the code's seed words occurs in the quote, so every added
-       code can be traced to a word the researcher chose. Its confidence is the
-       topic's share. Topics thus add what rules miss (quotes that speak of the
-       theme in the seed words' company but not in the rules' phrases) without
-       diluting what the rules found; a topic alone, without a seed word, never
-       adds a code.
-
-    The evidence of an ``all`` suggestion is the deciding coder's, and for a
-    model decision also the rule matches for the same quote and code, if any.
-
-    Args:
-        quote_ids: the quotes of the batch, in order (the order of the output).
-        rule_codings: the rule coder's suggestions for those quotes.
-        model_codings: the model's suggestions for those quotes.
-        trained_codes: codes the model was trained for.
-        codes: every code id, in codebook order (the order within a quote).
-        topic_codings: the topic coder's suggestions for those quotes, if any.
-        topic_threshold: smallest topic share for a topic suggestion to be added.
-
-    Returns:
-        Suggestions with method ``all``, in quote order then codebook order.
-    """
-    position = {quote_id: i for i, quote_id in enumerate(quote_ids)}
-    rank = {code_id: i for i, code_id in enumerate(codes)}
-    trained = set(trained_codes)
-    rules = {(c.quote_id, c.code): c for c in rule_codings}
-    merged: list[tuple[int, int, Coding]] = []
-    # Copies keep each suggestion's fields and change only the method (and evidence).
-    for m in model_codings:
-        fired = rules.get((m.quote_id, m.code))
-        evidence = [*m.evidence, *fired.evidence] if fired else list(m.evidence)
-        coding = m.model_copy(update={"method": "all", "evidence": evidence})
-        merged.append((position[m.quote_id], rank[m.code], coding))
-    for (quote_id, code_id), r in rules.items():
-        if code_id not in trained:
-            coding = r.model_copy(update={"method": "all", "evidence": list(r.evidence)})
-            merged.append((position[quote_id], rank[code_id], coding))
-    for t in topic_codings:
-        key = (t.quote_id, t.code)
-        if t.code in trained or key in rules or (t.confidence or 0.0) < topic_threshold:
-            continue
-        if any(e.kind == "topic" and e.rule == "seed" for e in t.evidence):
-            coding = t.model_copy(update={"method": "all", "evidence": list(t.evidence)})
-            merged.append((position[t.quote_id], rank[t.code], coding))
-    merged.sort(key=lambda item: (item[0], item[1]))
-    return [c for _, _, c in merged]
-
-
-# -- worker processes ---------------------------------------------------------------------
-
-# Under "fork" the parent sets this just before the workers start, so children
-# inherit the fitted model instead of unpickling it.
-_WORKER_CODER: ModelCoder | None = None
-
-
-def _init_worker(coder: ModelCoder | None) -> None:
-    global _WORKER_CODER
-    if coder is not None:
-        _WORKER_CODER = coder
-
-
-def _score_in_worker(chunk: Chunk) -> Scores:
-    if _WORKER_CODER is None:
-        raise CoderError("A model worker started without its model; run again with n_jobs=1.")
-    with gc_paused():
-        return _WORKER_CODER.score_chunk(chunk)
-
-
-#: A chunk of quotes as given (kept here) and as sent to a worker.
-_Item = tuple[Sequence[Quote], Chunk]
-
-
-def _score_chunks(coder: ModelCoder, items: Iterator[_Item]) -> Iterator[tuple[Sequence[Quote], Chunk, Scores]]:
-    """Score chunks in order: here for small inputs, else in worker processes."""
-    jobs = _usable_cpus() if coder.n_jobs in (None, -1) else coder.n_jobs
-    head: list[_Item] = []
-    seen = 0
-    for item in items:  # look ahead just far enough to know whether workers pay off
-        head.append(item)
-        seen += len(item[1].refs)
-        if seen > PARALLEL_MIN_QUOTES:
-            break
-    stream = itertools.chain(head, items)
-    # A daemon process (e.g. a worker of someone else's pool) may not start children.
-    if jobs <= 1 or seen <= PARALLEL_MIN_QUOTES or multiprocessing.current_process().daemon:
-        for quotes, chunk in stream:
-            yield quotes, chunk, coder.score_chunk(chunk)
-        return
-    yield from _score_in_workers(coder, stream, jobs)
-
-
-def _score_in_workers(
-    coder: ModelCoder, items: Iterator[_Item], jobs: int
-) -> Iterator[tuple[Sequence[Quote], Chunk, Scores]]:
-    """Keep ``jobs`` workers busy a few chunks ahead while the caller stores earlier ones."""
-    global _WORKER_CODER
-    method = _start_method()
-    executor = ProcessPoolExecutor(
-        jobs,
-        mp_context=multiprocessing.get_context(method),
-        initializer=_init_worker,
-        initargs=(None,) if method == "fork" else (coder,),
-    )
-    pending: deque[tuple[_Item, Future]] = deque()
-
-    def submit() -> None:
-        item = next(items, None)
-        if item is not None:
-            pending.append((item, executor.submit(_score_in_worker, item[1])))
-
-    try:
-        if method == "fork":
-            # Under fork every worker starts at the first submit and inherits the model
-            # from this global, which the parent then lets go.
-            _WORKER_CODER = coder
-            try:
-                submit()
-            finally:
-                _WORKER_CODER = None
-        for _ in range(2 * jobs - len(pending)):
-            submit()
-        while pending:
-            item, future = pending.popleft()
-            try:
-                scores = future.result()
-            except BrokenProcessPool:
-                # Workers could not start (e.g. spawn from a script without an
-                # `if __name__ == "__main__":` guard): finish in this process.
-                rest = itertools.chain([item], (i for i, _ in pending), items)
-                pending.clear()
-                for quotes, chunk in rest:
-                    yield quotes, chunk, coder.score_chunk(chunk)
-                return
-            submit()
-            yield item[0], item[1], scores
-    finally:
-        executor.shutdown(wait=True, cancel_futures=True)

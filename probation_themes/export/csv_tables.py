@@ -70,7 +70,7 @@ def format_evidence(evidence: Sequence[Evidence]) -> str:
 
 
 def render_csv(table: ThemedTable, *, attribution: Sequence[str] = ATTRIBUTES) -> str:
-    """The themed quote table as CSV: one row per (code, quote), codes in codebook order.
+    """The themed quote table as CSV: one row per (code, quote shown), codes in codebook order.
 
     Columns: code_id, code_label, region, org, text, method, confidence, status — no
     respondent or quote ids, so the file can be shared like the report itself. ``method`` lists every method that gave the code (``rules; topics``);

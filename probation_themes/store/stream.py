@@ -189,25 +189,21 @@ class ProjectReader:
         quotes: list[QuoteFacts] = []
         codings: list[CodingFacts] = []
         latest, keep = self._latest, self._keep
+        make = tuple.__new__  # builds the named tuples without a Python call each: 2.6 million at 10^6 quotes
+        undecided = ("suggested", None, None)
         last = None
-        for seq, quote_id, response_id, quote_text, region, org, code, method, conf, stored in rows:
+        for row in rows:
+            seq, quote_id, response_id, _, _, _, code, method, conf, stored = row
             if seq != last:
-                quotes.append(QuoteFacts(seq, quote_id, response_id, quote_text, region, org))
+                quotes.append(make(QuoteFacts, row[:6]))
                 last = seq
             if code is None:
                 continue
-            if latest:
-                status, coder, decided_at = self._status(quote_id, code)
-                if status not in keep:
-                    continue
-            elif "suggested" not in keep:
-                continue
-            else:
-                status, coder, decided_at = "suggested", None, None
-            codings.append(CodingFacts(
-                seq, quote_id, response_id, code, method, status, conf, coder, decided_at,
-                _evidence(stored) if stored else (),
-            ))
+            status, coder, decided_at = self._status(quote_id, code) if latest else undecided
+            if status in keep:
+                evidence = _evidence(stored) if stored else ()
+                codings.append(make(CodingFacts, (seq, quote_id, response_id, code, method, status, conf, coder,
+                                                  decided_at, evidence)))
         if self._added and "accepted" in keep:
             responses = {q.seq: q.response_id for q in quotes}
             added = [(seq, quote_id, code) for seq, quote_id, code in self._added if seq in responses]

@@ -11,7 +11,8 @@ from datetime import datetime
 
 from probation_themes.codebook import Codebook
 from probation_themes.coding import registry
-from probation_themes.coding.model import ModelCoder, Shortfall, combine_all
+from probation_themes.coding.combine import combine_all
+from probation_themes.coding.model import ModelCoder, Shortfall
 from probation_themes.coding.engine import gc_paused
 from probation_themes.coding.rules import RulesCoder, TermKey, unmatched_terms
 from probation_themes.coding.topics import TopicCoder
@@ -93,7 +94,7 @@ def code_project(
     with it; codes with too few examples are skipped and listed in the report.
     ``all`` writes one suggestion per quote and code from rules, topics and —
     when there are human labels — the model, by the rule of
-    :func:`probation_themes.coding.model.combine_all`: the model decides the
+    :func:`probation_themes.coding.combine.combine_all`: the model decides the
     codes it was trained for; elsewhere the rules decide where they fire, and a
     topic adds a code only where its topic dominates the quote and one of the
     code's seed words occurs in it.

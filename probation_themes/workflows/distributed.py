@@ -100,7 +100,7 @@ class DaskEngine:
                     n_workers=n_workers or _cores(),
                     threads_per_worker=1,
                     processes=True,
-                    dashboard_address=None,
+                    dashboard_address=":0",  # any free port: never clashes with another cluster
                     host="127.0.0.1",
                     silence_logs=logging.CRITICAL,  # task errors reach the user once, as their own message
                 )
