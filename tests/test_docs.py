@@ -44,7 +44,8 @@ def test_every_command_is_documented(path: tuple[str, ...]):
 
 def test_docs_pages_exist_and_are_linked_from_the_readme():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for page in ("tutorial.md", "codebook.md", "cli.md", "methods.md"):
+    for page in ("tutorial.md", "codebook.md", "cli.md", "methods.md", "topics.md", "review.md", "interop.md",
+                 "confidentiality.md", "errors.md", "scale.md"):
         assert (DOCS / page).is_file(), page
         assert f"docs/{page}" in readme
 
@@ -70,3 +71,4 @@ def test_the_tutorial_runs_as_written(tmp_path: Path, monkeypatch: pytest.Monkey
         result = runner.invoke(app, args, catch_exceptions=False)
         assert result.exit_code == 0, f"probation-themes {' '.join(args)}\n{result.output}"
     assert (tmp_path / "themes.html").is_file() and (tmp_path / "codings_wide.csv").is_file()
+    assert (tmp_path / "nvivo_bundle" / "README.txt").is_file() and (tmp_path / "themes.docx").is_file()
