@@ -120,7 +120,8 @@ def _kill_code(tmp_path: Path, rng: random.Random, i: int) -> bool:
             proj.record_decision(Decision(quote_id=coding.quote_id, code=coding.code, decision="accept",
                                           coder="ana", decided_at=datetime.now().astimezone()))
         before = {(c.quote_id, c.code) for c in proj.codings("suggested", evidence=False)}
-    proc = _cli("code", "-c", str(CODEBOOK), "-p", str(project), "-j", "1")
+    # --full: the same codebook again would otherwise code only new quotes (none here) and be done at once.
+    proc = _cli("code", "-c", str(CODEBOOK), "-p", str(project), "-j", "1", "--full")
     killed = _kill_during(proc, project, "code", rng)
     _assert_whole(project, {survey.name: 3000})
     with Project.open(project) as proj:
