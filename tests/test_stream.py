@@ -94,10 +94,12 @@ def test_batches_give_every_quote_and_coding_exactly_as_the_whole_project(projec
     ]
     streamed = [c for b in batches for c in b.codings]
     whole = project.codings(status)
-    assert [(c.quote_id, c.code, c.method, c.status, c.coder, c.confidence, c.decided_at, list(c.evidence))
-            for c in streamed] == [
-        (c.quote_id, c.code, c.method, c.status, c.coder, c.confidence, c.decided_at, c.evidence) for c in whole
+    assert [(c.quote_id, c.code, c.method, c.status, c.coder, c.confidence, c.decided_at,
+             [e._asdict() for e in c.evidence]) for c in streamed] == [
+        (c.quote_id, c.code, c.method, c.status, c.coder, c.confidence, c.decided_at,
+         [e.model_dump() for e in c.evidence]) for c in whole
     ]
+    assert any(c.evidence for c in streamed)
     assert reader.coded_codes() == {c.code for c in whole}
 
 

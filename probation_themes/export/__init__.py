@@ -3,6 +3,8 @@
 Build a :class:`ThemedTable` once with :func:`build_themed_table`, then render it with
 :func:`render_markdown`, :func:`render_csv` or :func:`render_html`. Coding exports
 (:func:`export_codings_long`, :func:`export_codings_wide`) work on the snapshot directly.
+For projects too large to hold at once, ``table.themed_table_from_batches`` and
+``csv_tables.long_rows``/``wide_rows`` take the project batch by batch and give the same results.
 Nothing here prints or touches the network; write results with :func:`write_text_atomic`
 (or :func:`write_csv_atomic` for CSV, which adds the byte-order mark Excel needs).
 """
