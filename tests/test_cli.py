@@ -99,6 +99,11 @@ def test_code_report_stats_and_exports(survey: Path, tmp_path: Path):
     text = md.read_text(encoding="utf-8")
     assert text.index("High caseloads and workloads") < text.index("ICT systems and equipment")
     assert "(London, CRC)" in text
+    # Reports are for publication: small counts are suppressed unless --min-cell 0 asks for all.
+    assert "counts from 1 to 4 in the organisation and region splits are shown as <5" in text
+    assert "| <5 |" in text
+    assert invoke("report", "-p", project, "-o", md, "--min-cell", "0").exit_code == 0
+    assert "<5" not in md.read_text(encoding="utf-8")
 
     for fmt in ("html", "csv"):
         out = tmp_path / f"r.{fmt}"

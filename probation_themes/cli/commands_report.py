@@ -74,6 +74,9 @@ CodebookOption = Annotated[
     Optional[Path],
     typer.Option("--codebook", "-c", help="Codebook for labels and order (default: the one last used to code)."),
 ]
+#: Reports are written to be published: small counts are suppressed unless asked otherwise.
+PUBLISHED_MIN_CELL = 5
+
 MinCellOption = Annotated[
     int, typer.Option("--min-cell", min=0, help="Suppress organisation/region counts below N (e.g. 5 for publication).")
 ]
@@ -182,7 +185,14 @@ def report(
         bool, typer.Option("--memos", help="Show reviewers' memos under their quotes (md, html and docx).")
     ] = False,
     status: StatusOption = StatusChoice.default,
-    min_cell: MinCellOption = 0,
+    min_cell: Annotated[
+        int,
+        typer.Option(
+            "--min-cell", min=0,
+            help="Show organisation/region counts from 1 to N-1 as <N, in every table and chart, as "
+            "published statistics do; 0 shows every count (for your own analysis, not for publication).",
+        ),
+    ] = PUBLISHED_MIN_CELL,
     codebook: CodebookOption = None,
     project: ProjectOption = Path(DEFAULT_PROJECT),
 ) -> None:
