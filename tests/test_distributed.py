@@ -13,9 +13,11 @@ from typer.testing import CliRunner
 from probation_themes.cli import app
 from probation_themes.codebook import load_codebook
 from probation_themes.errors import EngineError
+from probation_themes.export.table import digest_batch, themed_table_from_batches
 from probation_themes.ingest import IngestOptions
 from probation_themes.models import Decision
 from probation_themes.store import Project
+from probation_themes.store.stream import ProjectReader
 from probation_themes.workflows.code import code_project
 from probation_themes.workflows.distributed import LocalEngine, open_engine
 from probation_themes.workflows.import_codings import import_codings
@@ -196,15 +198,33 @@ def test_a_changed_codebook_or_new_training_labels_code_everything_again(tmp_pat
 
 def test_code_on_dask_from_the_command_line_matches_local_coding(tmp_path: Path):
     for name in ("local", "dask"):
-        db = tmp_path / f"{name}.db"
+        (tmp_path / name).mkdir()
+        db = tmp_path / name / "survey.db"  # the same name: reports are titled by it
         result = invoke("ingest", _answers(tmp_path / "a.csv", FIRST + LATER), "--text-col", "comment", "--id-col",
                         "id", "-p", db, "--engine", name)
         assert result.exit_code == 0, result.output
         result = invoke("code", "-c", BOOK, "-p", db, "--engine", name)
         assert result.exit_code == 0, result.output
+        coded = result.output
         assert invoke("export", "codings", "-p", db, "-o", tmp_path / f"{name}.csv").exit_code == 0
-    assert "Engine: Dask on a local cluster" in result.output and "on dask" in result.output
+        result = invoke("report", "-p", db, "-o", tmp_path / f"{name}.md", "--min-cell", "0", "--engine", name)
+        assert result.exit_code == 0, result.output
+    assert "Engine: Dask on a local cluster" in coded and "on dask" in coded
     assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
+    assert (tmp_path / "dask.md").read_bytes() == (tmp_path / "local.md").read_bytes()
+
+
+def test_report_counts_made_on_dask_in_small_batches_equal_local_counts(twins, dask_engine):
+    local, _ = twins
+    book = load_codebook(BOOK)
+    code_project(local, book, method="rules", full=True)
+    reader = ProjectReader(local, "default")
+    here = themed_table_from_batches("p", book, reader.batches(), reader.batch_of, min_cell=0)
+    there = themed_table_from_batches(
+        "p", book, reader.batches(batch_size=37), reader.batch_of, min_cell=0,
+        digests=lambda batches: (d for _, d in dask_engine.map(digest_batch, batches, book.ids)),
+    )
+    assert there == here and sum(c.n_quotes for c in here.codes) > 100
 
 
 def test_a_scheduler_without_the_dask_engine_is_a_one_paragraph_error(tmp_path: Path):

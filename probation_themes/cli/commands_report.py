@@ -13,7 +13,19 @@ import typer
 from rich import box
 from rich.table import Table
 
-from probation_themes.cli.common import DEFAULT_PROJECT, JsonOption, ProjectOption, err, out, print_json, user_errors
+from probation_themes.cli.common import (
+    DEFAULT_PROJECT,
+    EngineName,
+    EngineOption,
+    JsonOption,
+    ProjectOption,
+    SchedulerOption,
+    engine_for,
+    err,
+    out,
+    print_json,
+    user_errors,
+)
 from probation_themes.cli.main import _load_codebook_or_project, app
 from probation_themes.cli.prevalence import prevalence_tables
 from probation_themes.codebook import Codebook
@@ -39,12 +51,13 @@ from probation_themes.export.csv_tables import (
     write_csv_chunks_atomic,
 )
 from probation_themes.export.docx_report import render_docx
-from probation_themes.export.table import MAX_QUOTES, check_coded, themed_table_from_batches
+from probation_themes.export.table import MAX_QUOTES, check_coded, digest_batch, themed_table_from_batches
 from probation_themes.export.xlsx_report import render_xlsx
 from probation_themes.store import Project, StatusFilter
 from probation_themes.store.stream import ProjectReader, iter_rejects
-from probation_themes.workflows.prevalence import group_prevalence
 from probation_themes.store.review import latest_memos
+from probation_themes.workflows.distributed import Engine
+from probation_themes.workflows.prevalence import group_prevalence
 
 
 class ReportFormat(str, Enum):
@@ -95,15 +108,21 @@ def _reader(proj: Project, book: Codebook, status: StatusFilter, *, evidence: bo
 
 def themed_table(
     project: Path, codebook: Path | None, status: StatusChoice, min_cell: int, *,
-    max_quotes: int | None = MAX_QUOTES, memos: bool = False,
+    max_quotes: int | None = MAX_QUOTES, memos: bool = False, engine: Engine | None = None,
 ) -> tuple[ThemedTable, Codebook]:
-    """Open the project, choose the codebook and build the themed table, reading the project in batches."""
+    """Open the project, choose the codebook and build the themed table, reading the project in batches.
+
+    With an ``engine`` the batches are counted on its workers and their counts merged here.
+    """
     with Project.open(project, create=False) as proj:
         book = _load_codebook_or_project(codebook, proj)
         reader = _reader(proj, book, status.value)
+        digests = None
+        if engine is not None:
+            digests = lambda batches: (digest for _, digest in engine.map(digest_batch, batches, book.ids))  # noqa: E731
         table = themed_table_from_batches(
             proj.path.stem, book, reader.batches(details=False), reader.batch_of, min_cell=min_cell, max_quotes=max_quotes,
-            memos=latest_memos(proj) if memos else None,
+            memos=latest_memos(proj) if memos else None, digests=digests,
         )
     if not any(c.n_quotes for c in table.codes):
         err.print(
@@ -194,6 +213,8 @@ def report(
         ),
     ] = PUBLISHED_MIN_CELL,
     codebook: CodebookOption = None,
+    engine: EngineOption = EngineName.local,
+    scheduler: SchedulerOption = None,
     project: ProjectOption = Path(DEFAULT_PROJECT),
 ) -> None:
     """Write the themed quote table: one section per code, counts, the splits, then the quotes.
@@ -206,7 +227,10 @@ def report(
     """
     splits = _split_list(by)
     attribution = () if attribute.strip() == "none" else _split_list(attribute)
-    table, _ = themed_table(project, codebook, status, min_cell, max_quotes=_quotes_limit(quotes), memos=memos)
+    with engine_for(engine, scheduler) as runner:
+        table, _ = themed_table(
+            project, codebook, status, min_cell, max_quotes=_quotes_limit(quotes), memos=memos, engine=runner
+        )
     if fmt is ReportFormat.md:
         where = write_output(output, render_markdown(table, attribution=attribution, splits=splits))
     elif fmt is ReportFormat.html:

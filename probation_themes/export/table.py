@@ -225,6 +225,53 @@ def spread(n: int, k: int | None) -> list[int]:
     return [i * n // k for i in range(k)]
 
 
+class BatchDigest(NamedTuple):
+    """What one batch adds to a themed table's counts: computable anywhere, merged in batch order.
+
+    ``respondents`` lists each respondent of the batch once, in order of first appearance,
+    with the first organisation and region group their quotes give (``(not given)`` if
+    none does); ``coded`` holds, per code in codebook order, the places (``seq``) of the
+    quotes coded with it and the respondents those quotes belong to.
+    """
+
+    n_quotes: int
+    respondents: list[tuple[str, str, str]]
+    coded: list[tuple[list[int], list[str]]]
+
+
+def digest_batch(
+    batch: tuple[Sequence[QuoteLike], Sequence[CodingLike]], code_ids: Sequence[str]
+) -> BatchDigest:
+    """Summarise a batch of quotes (source order) and their codings (by quote, code, method)."""
+    quotes, codings = batch
+    names: dict[str | None, str] = {}  # values as stored -> group, to clean each value once
+
+    def name(value: str | None) -> str:
+        found = names.get(value)
+        if found is None:
+            found = names[value] = group_name(value)
+        return found
+
+    first: dict[str, tuple[str, str]] = {}
+    for quote in quotes:
+        groups = first.get(quote.response_id)
+        if groups is None:
+            first[quote.response_id] = (name(quote.org), name(quote.region))
+        elif NOT_GIVEN in groups:
+            org, region = groups
+            first[quote.response_id] = (
+                name(quote.org) if org == NOT_GIVEN else org, name(quote.region) if region == NOT_GIVEN else region
+            )
+    index = {cid: k for k, cid in enumerate(code_ids)}
+    coded: list[tuple[list[int], list[str]]] = [([], []) for _ in code_ids]
+    for coding in codings:
+        seqs, who = coded[index[coding.code]]
+        if not seqs or seqs[-1] != coding.seq:  # a second method on the same quote counts once
+            seqs.append(coding.seq)
+            who.append(coding.response_id)
+    return BatchDigest(len(quotes), [(rid, *groups) for rid, groups in first.items()], coded)
+
+
 class ThemeTally:
     """The counts of a themed table, gathered batch by batch so that a million quotes fit in memory.
 
@@ -240,43 +287,43 @@ class ThemeTally:
         self._code_index = {cid: i for i, cid in enumerate(codebook.ids)}
         self._respondents: dict[str, int] = {}
         self._group_index: dict[str, int] = {NOT_GIVEN: 0}
-        self._raw_index: dict[str | None, int] = {}  # values as stored -> group, to clean each value once
         self._org = array("I")
         self._region = array("I")
         self._coded = [bytearray() for _ in codebook.ids]  # per code: 1 for each respondent coded
         self._seqs = [array("q") for _ in codebook.ids]  # per code: where its quotes sit, in source order
 
-    def _group(self, value: str | None) -> int:
-        index = self._raw_index.get(value)
-        if index is None:
-            index = self._raw_index[value] = self._group_index.setdefault(group_name(value), len(self._group_index))
-        return index
+    def _group(self, name: str) -> int:
+        return self._group_index.setdefault(name, len(self._group_index))
 
-    def add(self, quotes: Iterable[QuoteLike], codings: Iterable[CodingLike]) -> None:
+    def add(self, quotes: Sequence[QuoteLike], codings: Sequence[CodingLike]) -> None:
         """Count a batch: quotes in source order, then their codings ordered by quote, code and method.
 
         A respondent belongs to the region and organisation of their first quote that gives one.
         """
+        self.add_digest(digest_batch((quotes, codings), self.codebook.ids))
+
+    def add_digest(self, digest: BatchDigest) -> None:
+        """Count a batch from its :func:`digest_batch`; digests must come in source order."""
         respondents, org, region = self._respondents, self._org, self._region
-        for quote in quotes:
-            self.n_quotes += 1
-            i = respondents.setdefault(quote.response_id, len(respondents))
+        self.n_quotes += digest.n_quotes
+        for rid, org_name, region_name in digest.respondents:
+            i = respondents.setdefault(rid, len(respondents))
             if i == len(org):
-                org.append(self._group(quote.org))
-                region.append(self._group(quote.region))
+                org.append(self._group(org_name))
+                region.append(self._group(region_name))
             else:
                 if org[i] == 0:
-                    org[i] = self._group(quote.org)
+                    org[i] = self._group(org_name)
                 if region[i] == 0:
-                    region[i] = self._group(quote.region)
+                    region[i] = self._group(region_name)
         for coded in self._coded:
             coded.extend(bytes(len(respondents) - len(coded)))
-        for coding in codings:
-            k = self._code_index[coding.code]
-            seqs = self._seqs[k]
-            if not seqs or seqs[-1] != coding.seq:  # a second method on the same quote counts once
-                seqs.append(coding.seq)
-                self._coded[k][respondents[coding.response_id]] = 1
+        for k, (seqs, who) in enumerate(digest.coded):
+            flags, mine = self._coded[k], self._seqs[k]
+            for seq, rid in zip(seqs, who):
+                if not mine or mine[-1] != seq:  # the same quote may close one batch and open the next
+                    mine.append(seq)
+                    flags[respondents[rid]] = 1
 
     def chosen(self, max_quotes: int | None) -> dict[str, list[int]]:
         """Per code, the places (``seq``) of the quotes to show: all, or ``max_quotes`` spread evenly."""
@@ -363,6 +410,7 @@ def themed_table_from_batches(
     min_cell: int = 0,
     max_quotes: int | None = MAX_QUOTES,
     memos: Mapping[tuple[str, str], str] | None = None,
+    digests: Callable[[Iterable], Iterable[BatchDigest]] | None = None,
 ) -> ThemedTable:
     """Compute the themed quote table from a project read batch by batch.
 
@@ -376,11 +424,14 @@ def themed_table_from_batches(
         max_quotes: see :func:`build_themed_table`.
         memos: the memo in force per (quote id, code id), code '' for the whole quote, to
             show with the quotes; None shows none.
+        digests: turns ``batches`` into their :func:`digest_batch` summaries, in order
+            (e.g. computed on a cluster); by default each batch is digested here.
     """
     check_min_cell(min_cell)
     tally = ThemeTally(codebook)
-    for quotes, codings in batches:
-        tally.add(quotes, codings)
+    summaries = digests(batches) if digests is not None else (digest_batch(b, codebook.ids) for b in batches)
+    for digest in summaries:
+        tally.add_digest(digest)
     chosen = tally.chosen(max_quotes)
     rows = quote_rows(*fetch(sorted({seq for seqs in chosen.values() for seq in seqs})), memos)
     return tally.table(project, rows, chosen, min_cell=min_cell)
