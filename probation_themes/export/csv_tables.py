@@ -8,10 +8,9 @@ accented text correctly.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
-import os
-import secrets
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import SimpleNamespace
@@ -19,7 +18,7 @@ from types import SimpleNamespace
 from probation_themes.codebook import Codebook
 from probation_themes.errors import ExportError
 from probation_themes.export.format import ATTRIBUTES, check_attribution
-from probation_themes.export.safety import CSV_FILE_ENCODING, csv_text, safe_cell
+from probation_themes.export.safety import CSV_FILE_ENCODING, csv_text, safe_cell, write_bytes_atomic
 from probation_themes.export.table import ThemedTable, check_snapshot
 from probation_themes.models import Evidence, Reject, Snapshot
 
@@ -226,32 +225,15 @@ def write_csv_chunks_atomic(path: str | Path, chunks: Iterable[str]) -> Path:
     Raises:
         ExportError: the file could not be written.
     """
-    target = Path(path)
-    temp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+    encoder = codecs.getincrementalencoder(CSV_FILE_ENCODING)()  # the byte-order mark once, at the start
     try:
-        try:
-            with open(temp, "x", encoding=CSV_FILE_ENCODING, newline="") as handle:
-                for chunk in chunks:
-                    handle.write(chunk)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, target)
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise ExportError(
-            f"Could not write {target}: {exc.strerror or exc}. Check that the folder {target.parent} exists, "
-            "that you may write to it and that the path is not a folder, or choose another output path with -o.",
-            path=target,
-        ) from None
+        return write_bytes_atomic(path, (encoder.encode(chunk) for chunk in chunks))
     except UnicodeEncodeError as exc:
         raise ExportError(
-            f"Could not write {target}: some text cannot be saved as UTF-8 ({exc}). It came "
+            f"Could not write {path}: some text cannot be saved as UTF-8 ({exc}). It came "
             "from the project's quotes or memos: correct that text there, then export again.",
-            path=target,
+            path=path,
         ) from None
-    return target
 
 
 REJECTS_HEADER = ("source", "row", "reason", "detail", "raw")

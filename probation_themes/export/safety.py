@@ -84,7 +84,7 @@ def safe_filename(label: str) -> str:
     return slug
 
 
-def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
+def write_bytes_atomic(path: str | Path, data: bytes | Iterable[bytes]) -> Path:
     """Write bytes to ``path`` so that readers see either the old file or the whole new one.
 
     The data goes to a temporary file in the same folder, is flushed to disk, and then
@@ -92,7 +92,8 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
 
     Args:
         path: the file to create or replace.
-        data: the complete file content.
+        data: the complete file content, or its pieces in order (written as they come,
+            so a large file need not be held in memory).
 
     Returns:
         The path written.
@@ -107,7 +108,8 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+                for piece in (data,) if isinstance(data, bytes) else data:
+                    handle.write(piece)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temp, target)
