@@ -200,3 +200,24 @@ def test_attribution_is_chosen_apart_from_the_splits(survey: Path, tmp_path: Pat
     _assert_user_error(invoke("report", "-p", project, "-o", "-", "--attribute", "grade"), "region and org")
     _assert_user_error(invoke("export", "codings", "-p", project, "-o", "-", "--wide", "--status", "rejected"),
                        "long form")
+
+
+def test_code_runs_with_no_other_thread_so_workers_can_fork(survey: Path, tmp_path: Path, monkeypatch):
+    # A spinner's thread would make the coders start workers by the slow "spawn" (2–3 s each).
+    import importlib
+    import threading
+
+    cli_main = importlib.import_module("probation_themes.cli.main")  # the module, not the entry point
+
+    seen = []
+    real = cli_main.code_project
+
+    def spy(*args, **kwargs):
+        seen.append(threading.active_count())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cli_main, "code_project", spy)
+    project = tmp_path / "p.db"
+    _ingest(survey, project)
+    assert invoke("code", "-c", CODEBOOK, "-p", project).exit_code == 0
+    assert seen == [1]

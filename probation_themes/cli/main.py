@@ -316,10 +316,12 @@ def code(
         raise typer.Exit(2)
     book = load_codebook(codebook)
     with engine_for(engine, scheduler) as runner, Project.open(project, create=False) as proj:
-        with err.status(f"Coding with {method.value}…"):
-            report = code_project(
-                proj, book, method=method.value, n_jobs=jobs, train_coder=train_coder, engine=runner, full=full
-            )
+        # A plain line, not a spinner: a spinner's thread would make the coders start their
+        # worker processes by "spawn" (slow) instead of "fork" (see coding.engine._start_method).
+        err.print(f"Coding with {method.value}…")
+        report = code_project(
+            proj, book, method=method.value, n_jobs=jobs, train_coder=train_coder, engine=runner, full=full
+        )
     if as_json:
         print_json({**asdict(report), "coverage": report.coverage,
                     "unmatched": [{"code": c, "rule": r, "term": t} for c, r, t in report.unmatched],
