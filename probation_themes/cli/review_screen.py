@@ -6,6 +6,7 @@ import codecs
 import os
 import re
 import select
+import signal
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -230,9 +231,14 @@ def key_reader() -> Iterator[KeyReader]:
     mode[6][termios.VMIN] = 1
     mode[6][termios.VTIME] = 0
     termios.tcsetattr(fd, termios.TCSADRAIN, mode)
+    # Closing the terminal window ends the session, as it ends any terminal program, even where
+    # hang-ups were set to be ignored (e.g. under nohup): every decision is already saved, and
+    # SQLite rolls back an answer caught half-written.
+    previous = signal.signal(signal.SIGHUP, signal.SIG_DFL)
     try:
         yield KeyReader(fd)
     finally:
+        signal.signal(signal.SIGHUP, previous)
         try:
             termios.tcsetattr(fd, termios.TCSADRAIN, saved)
         except termios.error:  # the terminal is gone; nothing to restore
