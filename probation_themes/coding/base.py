@@ -17,6 +17,22 @@ from probation_themes.errors import CoderError
 from probation_themes.models import Coding, Quote
 
 
+def is_whole(value: object) -> bool:
+    """True for a whole number (an int that is not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_workers(n_jobs: object, batch_size: object) -> None:
+    """Raise CoderError unless ``n_jobs`` (None, -1 or ≥ 1) and ``batch_size`` (≥ 1) are usable."""
+    if n_jobs is not None and not (is_whole(n_jobs) and (n_jobs >= 1 or n_jobs == -1)):
+        raise CoderError(
+            f"n_jobs={n_jobs!r} is not a number of processes: use a whole number of 1 or more, "
+            "or None (or -1) for every CPU."
+        )
+    if not (is_whole(batch_size) and batch_size >= 1):
+        raise CoderError(f"batch_size={batch_size!r} must be a whole number of 1 or more.")
+
+
 class BaseCoder:
     """Base class: parameter handling and the fitted-state check."""
 

@@ -26,7 +26,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from probation_themes.codebook import Codebook
 from probation_themes.coding import registry
-from probation_themes.coding.base import BaseCoder
+from probation_themes.coding.base import BaseCoder, check_workers, is_whole
 from probation_themes.coding.engine import gc_paused
 from probation_themes.coding.combine import combine_all
 from probation_themes.coding.model_workers import PARALLEL_MIN_QUOTES, score_chunks
@@ -134,10 +134,6 @@ class Scores(NamedTuple):
     term_counts: dict[TermKey, int]
 
 
-def _whole(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _refs(quotes: Sequence[Quote]) -> list[TextRef]:
     try:
         return [TextRef(q.quote_id, q.text) for q in quotes]
@@ -233,7 +229,7 @@ class ModelCoder(BaseCoder):
     # -- fitting -------------------------------------------------------------
 
     def _check_params(self) -> None:
-        if not (_whole(self.min_positives) and self.min_positives >= 2):
+        if not (is_whole(self.min_positives) and self.min_positives >= 2):
             raise CoderError(
                 f"min_positives={self.min_positives!r} must be a whole number of 2 or more: "
                 "calibration needs at least two quotes with a code and two without."
@@ -242,7 +238,7 @@ class ModelCoder(BaseCoder):
         if not (
             isinstance(ngrams, (tuple, list))
             and len(ngrams) == 2
-            and all(_whole(n) for n in ngrams)
+            and all(is_whole(n) for n in ngrams)
             and 1 <= ngrams[0] <= ngrams[1]
         ):
             raise CoderError(
@@ -256,19 +252,12 @@ class ModelCoder(BaseCoder):
                 f"calibration={self.calibration!r} is not a calibration method; use 'sigmoid' "
                 "(Platt scaling) or 'isotonic'."
             )
-        jobs = self.n_jobs
-        if jobs is not None and not (_whole(jobs) and (jobs >= 1 or jobs == -1)):
-            raise CoderError(
-                f"n_jobs={jobs!r} is not a number of processes: use a whole number of 1 or more, "
-                "or None (or -1) for every CPU."
-            )
         if not isinstance(self.use_rules, bool):
             raise CoderError(f"use_rules={self.use_rules!r} must be True or False.")
         t = self.threshold
         if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 < t < 1:
             raise CoderError(f"threshold={t!r} must be a probability between 0 and 1, e.g. 0.5.")
-        if not (_whole(self.batch_size) and self.batch_size >= 1):
-            raise CoderError(f"batch_size={self.batch_size!r} must be a whole number of 1 or more.")
+        check_workers(self.n_jobs, self.batch_size)
 
     def _check_labels(self, codebook: Codebook, labels: Mapping[str, Mapping[str, int]] | None) -> None:
         if not labels:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from probation_themes.codebook import Codebook
 from probation_themes.coding import registry
-from probation_themes.coding.base import BaseCoder
+from probation_themes.coding.base import BaseCoder, check_workers
 from probation_themes.coding.baselines import phrase_matcher_baseline, tokenizer_baseline
 from probation_themes.coding.engine import (
     Hit,
@@ -154,17 +154,7 @@ class RulesCoder(BaseCoder):
     # -- fitting -------------------------------------------------------------
 
     def _check_params(self) -> None:
-        def whole(value: object) -> bool:
-            return isinstance(value, int) and not isinstance(value, bool)
-
-        jobs = self.n_jobs
-        if jobs is not None and not (whole(jobs) and (jobs >= 1 or jobs == -1)):
-            raise CoderError(
-                f"n_jobs={self.n_jobs!r} is not a number of processes: use a whole number of 1 "
-                "or more, or None (or -1) for every CPU."
-            )
-        if not (whole(self.batch_size) and self.batch_size >= 1):
-            raise CoderError(f"batch_size={self.batch_size!r} must be a whole number of 1 or more.")
+        check_workers(self.n_jobs, self.batch_size)
 
     def fit(self, codebook: Codebook, quotes: Sequence[Quote] | None = None) -> RulesCoder:
         """Compile every code's rules into one matcher and return the coder.

@@ -37,7 +37,7 @@ from sklearn.feature_extraction.text import TfidfTransformer
 
 from probation_themes.codebook import Codebook
 from probation_themes.coding import registry
-from probation_themes.coding.base import BaseCoder
+from probation_themes.coding.base import BaseCoder, is_whole
 from probation_themes.coding.topics_text import (
     MAX_DOC_SHARE,
     Token,
@@ -112,10 +112,6 @@ class Topic:
     c_v: float
     u_mass: float
     quotes: tuple[int, ...]
-
-
-def _whole(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _frex(phi: np.ndarray, weight: float = 0.5) -> np.ndarray:
@@ -194,7 +190,7 @@ class TopicCoder(BaseCoder):
     # -- checks ----------------------------------------------------------------
 
     def _check_params(self) -> None:
-        if not (_whole(self.k) and self.k >= 0):
+        if not (is_whole(self.k) and self.k >= 0):
             raise CoderError(f"k={self.k!r} must be a whole number of free topics, 0 or more (5 is a good start).")
         if not isinstance(self.seeded, bool):
             raise CoderError(f"seeded={self.seeded!r} must be True or False.")
@@ -204,13 +200,13 @@ class TopicCoder(BaseCoder):
         t = self.threshold
         if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 < t < 1:
             raise CoderError(f"threshold={t!r} must be a share between 0 and 1, e.g. {THRESHOLD}.")
-        if not _whole(self.random_state):
+        if not is_whole(self.random_state):
             raise CoderError(f"random_state={self.random_state!r} must be a whole number (the seed).")
         for name in ("passes", "min_df"):
             value = getattr(self, name)
-            if value is not None and not (_whole(value) and value >= 1):
+            if value is not None and not (is_whole(value) and value >= 1):
                 raise CoderError(f"{name}={value!r} must be a whole number of 1 or more, or None (automatic).")
-        if not (_whole(self.coherence_sample) and self.coherence_sample >= 10):
+        if not (is_whole(self.coherence_sample) and self.coherence_sample >= 10):
             raise CoderError(f"coherence_sample={self.coherence_sample!r} must be a whole number of 10 or more.")
 
     # -- fitting ---------------------------------------------------------------
