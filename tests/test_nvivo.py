@@ -9,8 +9,9 @@ import openpyxl
 import xmlschema
 from typer.testing import CliRunner
 
+from coded_survey import coded_survey
+
 from probation_themes.cli import app
-from probation_themes.codebook import Codebook, save_codebook
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = ROOT / "probation_themes" / "export" / "schemas"
@@ -22,24 +23,11 @@ def invoke(*args: object):
 
 
 def _project(tmp_path: Path) -> Path:
-    survey = tmp_path / "survey.csv"
-    with survey.open("w", newline="", encoding="utf-8") as fh:
-        csv.writer(fh).writerows([
-            ["id", "region", "org", "grade", "q1"],
-            ["a1", "London", "CRC", "=1+1", "My caseload is far too high."],
-            ["a2", "Wales", "NPS", "PSO", "The new laptops keep crashing."],
-            ["a3", "", "NPS", "PO", "Nothing to add."],
-        ])
-    project = tmp_path / "p.db"
-    assert invoke("ingest", survey, "-p", project, "--id-col", "id", "--region-col", "region", "--org-col", "org",
-                  "--attr-col", "grade", "--text-col", "q1").exit_code == 0
-    book = tmp_path / "book.yaml"
-    save_codebook(Codebook.model_validate({"name": "mini", "version": "1.0.0", "codes": [
-        {"id": "workload", "label": "High workloads", "definition": "d", "rules": {"any": ["caseload*"]}},
-        {"id": "ict", "label": "ICT", "definition": "d", "rules": {"any": ["laptop*"]}},
-    ]}), book)
-    assert invoke("code", "--codebook", book, "-p", project).exit_code == 0
-    return project
+    return coded_survey(tmp_path, [
+        ["a1", "London", "CRC", "=1+1", "My caseload is far too high."],
+        ["a2", "Wales", "NPS", "PSO", "The new laptops keep crashing."],
+        ["a3", "", "NPS", "PO", "Nothing to add."],
+    ])[0]
 
 
 def test_nvivo_bundle_has_every_file_in_nvivo_layout(tmp_path: Path):

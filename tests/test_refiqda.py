@@ -14,8 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from coded_survey import coded_survey
+
 from probation_themes.cli import app
-from probation_themes.codebook import Codebook, convert_codebook, load_codebook, save_codebook
+from probation_themes.codebook import Codebook, convert_codebook, load_codebook
 from probation_themes.codebook.dialects import codebook_to_dialect_csv
 from probation_themes.codebook.qdc import codebook_to_qdc, fold_description, unfold_description
 from probation_themes.errors import CodebookError, IngestError
@@ -365,24 +367,11 @@ def test_qdpx_with_unknown_codes_and_sources_explains_both(tmp_path: Path):
 
 @pytest.fixture
 def coded_project(tmp_path: Path) -> tuple[Path, Path]:
-    survey = tmp_path / "survey.csv"
-    with survey.open("w", newline="", encoding="utf-8") as fh:
-        csv.writer(fh).writerows([
-            ["id", "region", "org", "grade", "q1"],
-            ["a1", "London", "CRC", "PO", "My caseload is far too high 😩.\r\nI work late every night."],
-            ["a2", "Wales", "NPS", "PSO", "The new laptops keep crashing."],
-            ["a3", "Wales", "NPS", "PO", "Nothing to add."],
-        ])
-    project = tmp_path / "p.db"
-    assert invoke("ingest", survey, "-p", project, "--id-col", "id", "--region-col", "region", "--org-col", "org",
-                  "--attr-col", "grade", "--text-col", "q1").exit_code == 0
-    book = tmp_path / "book.yaml"
-    save_codebook(Codebook.model_validate({"name": "mini", "version": "1.0.0", "codes": [
-        {"id": "workload", "label": "High workloads", "definition": "d", "rules": {"any": ["caseload*"]}},
-        {"id": "ict", "label": "ICT", "definition": "d", "rules": {"any": ["laptop*"]}},
-    ]}), book)
-    assert invoke("code", "--codebook", book, "-p", project).exit_code == 0
-    return project, book
+    return coded_survey(tmp_path, [
+        ["a1", "London", "CRC", "PO", "My caseload is far too high 😩.\r\nI work late every night."],
+        ["a2", "Wales", "NPS", "PSO", "The new laptops keep crashing."],
+        ["a3", "Wales", "NPS", "PO", "Nothing to add."],
+    ])
 
 
 def test_cli_exports_qdpx_and_imports_it_back_as_a_coder(coded_project, tmp_path: Path):
