@@ -15,6 +15,7 @@ from probation_themes.codebook import load_codebook
 from probation_themes.errors import EngineError
 from probation_themes.export.table import digest_batch, themed_table_from_batches
 from probation_themes.ingest import IngestOptions
+from probation_themes.ingest.redact import Redactor
 from probation_themes.models import Decision
 from probation_themes.store import Project
 from probation_themes.store.stream import ProjectReader
@@ -22,6 +23,7 @@ from probation_themes.workflows.code import code_project
 from probation_themes.workflows.distributed import LocalEngine, open_engine
 from probation_themes.workflows.import_codings import import_codings
 from probation_themes.workflows.ingest import ingest_files
+from probation_themes.workflows.redact import redact_project
 
 pytest.importorskip("dask.distributed")
 
@@ -175,12 +177,15 @@ def test_only_quotes_ingested_since_the_last_run_are_coded_and_the_result_is_the
         assert _suggestions(project, "rules") == incremental
 
 
-def test_a_changed_codebook_or_new_training_labels_code_everything_again(tmp_path: Path, twins):
+def test_a_changed_codebook_new_training_labels_or_a_redaction_code_everything_again(tmp_path: Path, twins):
     book = load_codebook(BOOK)
     with Project.open(tmp_path / "p.db") as project:
         ingest_files(project, [_answers(tmp_path / "first.csv", FIRST)], PLAIN)
         code_project(project, book)
         changed = book.model_copy(update={"version": "9.9.9"})
+        assert code_project(project, changed).kept_from_run is None
+        assert code_project(project, changed).kept_from_run is not None
+        redact_project(project, Redactor())
         assert code_project(project, changed).kept_from_run is None
     local, _ = twins
     book = load_codebook(BOOK)

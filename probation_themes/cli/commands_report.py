@@ -321,7 +321,7 @@ def stats(
             for t in prevalence_tables(prevalence):
                 out.print(t)
         return
-    table, _ = themed_table(project, codebook, status, min_cell)
+    table, _ = themed_table(project, codebook, status, min_cell, max_quotes=0)  # counts only
     if as_json:
         data = table.model_dump(mode="json")
         for code in data["codes"]:

@@ -32,7 +32,7 @@ from lxml import etree
 from probation_themes.codebook import Codebook
 from probation_themes.codebook.qdc import ORIGIN, PROJECT_NS, append_codes, codebook_to_qdc, guid, xml_bytes
 from probation_themes.errors import ExportError
-from probation_themes.export.table import check_snapshot
+from probation_themes.export.table import _STATUS_RANK, check_snapshot
 from probation_themes.models import Coding, Quote, Snapshot
 
 #: The file inside a ``.qdpx`` that holds the project XML.
@@ -43,7 +43,6 @@ SOURCES_DIR = "sources"
 QUOTE_SEPARATOR = "\n\n"
 # Zip entries get this date (the earliest a zip can hold) so re-exports are byte-identical.
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-_STATUS_RANK = {"accepted": 0, "suggested": 1, "rejected": 2}
 
 _Q = f"{{{PROJECT_NS}}}"
 

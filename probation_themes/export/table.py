@@ -275,7 +275,8 @@ def digest_batch(
 class ThemeTally:
     """The counts of a themed table, gathered batch by batch so that a million quotes fit in memory.
 
-    Feed it every quote with its effective codings, in source order, with :meth:`add`;
+    Feed it every batch of quotes with their effective codings, in source order, as
+    :func:`digest_batch` summaries with :meth:`add_digest`;
     then ask which quotes each theme shows (:meth:`chosen`) and build the table
     (:meth:`table`). It keeps one small number per respondent and per coded quote,
     never the quotes themselves.
@@ -295,15 +296,11 @@ class ThemeTally:
     def _group(self, name: str) -> int:
         return self._group_index.setdefault(name, len(self._group_index))
 
-    def add(self, quotes: Sequence[QuoteLike], codings: Sequence[CodingLike]) -> None:
-        """Count a batch: quotes in source order, then their codings ordered by quote, code and method.
+    def add_digest(self, digest: BatchDigest) -> None:
+        """Count a batch from its :func:`digest_batch`; digests must come in source order.
 
         A respondent belongs to the region and organisation of their first quote that gives one.
         """
-        self.add_digest(digest_batch((quotes, codings), self.codebook.ids))
-
-    def add_digest(self, digest: BatchDigest) -> None:
-        """Count a batch from its :func:`digest_batch`; digests must come in source order."""
         respondents, org, region = self._respondents, self._org, self._region
         self.n_quotes += digest.n_quotes
         for rid, org_name, region_name in digest.respondents:

@@ -7,6 +7,7 @@ Every call that decides something commits it to the project before it returns.
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -260,7 +261,7 @@ class ReviewSession:
 
     def _next_index(self, after: int) -> int | None:
         n = len(self._order)
-        for i in (*range(after + 1, n), *range(0, min(after + 1, n))):
+        for i in itertools.chain(range(after + 1, n), range(0, min(after + 1, n))):
             if self._order[i] not in self._passed and i not in self._skipped:
                 return i
         return None

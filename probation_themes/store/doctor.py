@@ -137,12 +137,17 @@ def _reconcile(project: Project, health: Health) -> None:
 
 
 def _evidence(project: Project, health: Health) -> None:
-    bad = 0
+    bad = unreadable = 0
     for text, stored in project._db.execute(
         "SELECT q.text, s.evidence FROM suggestions s JOIN quotes q ON q.quote_id = s.quote_id"
         " WHERE s.evidence LIKE '%\"start\"%'"
     ):
-        for item in json.loads(stored):
+        try:
+            items = json.loads(stored)
+        except (ValueError, TypeError):
+            unreadable += 1
+            continue
+        for item in items:
             start, end = item.get("start"), item.get("end")
             if start is None or end is None:
                 continue
@@ -151,5 +156,10 @@ def _evidence(project: Project, health: Health) -> None:
     if bad:
         health.problems.append(
             f"{bad} pieces of evidence do not point at their words in the quote (the quote text changed "
-            "after coding); run `probation-themes code` again to renew the suggestions"
+            "after coding); run `probation-themes code --full` to renew the suggestions"
+        )
+    if unreadable:
+        health.problems.append(
+            f"{unreadable} suggestions have evidence that cannot be read (damaged); run "
+            "`probation-themes code --full` with the same method to write them again"
         )

@@ -23,7 +23,7 @@ from probation_themes.store.topics import coverage_by_method
 from probation_themes.workflows.distributed import Engine
 from probation_themes.workflows.provenance import library_versions
 from probation_themes.workflows.topics import coder_for, latest_topic_params
-from probation_themes.workflows.train import training_labels
+from probation_themes.workflows.train import Labels, training_labels
 
 #: Methods ``code_project`` runs; ``all`` combines rules, topics and model (see combine_all).
 METHODS = ("rules", "topics", "model", "all")
@@ -139,8 +139,9 @@ def code_project(
             topics = _fit_topics(project, codebook, random_state)
         except CoderError as exc:  # too little text for topics: `all` goes on without them
             topics_skipped = str(exc)
-    if method == "model" or (method == "all" and (train_coder or _has_decisions(project, codebook))):
-        model, labels_hash = _train(project, codebook, train_coder, n_jobs, random_state)
+    labels = training_labels(project, codebook, coder=train_coder) if method in ("model", "all") else {}
+    if method == "model" or (method == "all" and (train_coder or labels)):
+        model, labels_hash = _train(project, codebook, labels, train_coder, n_jobs, random_state)
     rules_name = registry.default_for("rules")
     if engine is not None:  # each worker codes its batch alone; the engine spreads the batches
         n_jobs = 1
@@ -300,10 +301,15 @@ def _fingerprint(*parts: object) -> str:
 
 
 def _reusable_run(project: Project, method: str, fingerprint: str) -> Run | None:
-    """The method's last run, when it completed with the same fingerprint (its suggestions still stand)."""
-    runs = [r for r in project.runs() if r.command == "code" and r.method == method]
-    last = runs[-1] if runs else None
+    """The method's last run, when it completed with the same fingerprint (its suggestions still stand).
+
+    A redaction since then changed quote texts, so every quote is coded again.
+    """
+    runs = project.runs()
+    last = next((r for r in reversed(runs) if r.command == "code" and r.method == method), None)
     if last is None or last.status != "done" or last.parameters.get("fingerprint") != fingerprint:
+        return None
+    if any(r.command == "redact" and r.run_id > last.run_id for r in runs):
         return None
     return last if "quotes_through" in last.parameters else None
 
@@ -321,15 +327,11 @@ def _fit_topics(project: Project, codebook: Codebook, random_state: int | None) 
     return coder_for(engine, **params).fit(codebook, quotes)
 
 
-def _has_decisions(project: Project, codebook: Codebook) -> bool:
-    return bool(training_labels(project, codebook))
-
-
 def _train(
-    project: Project, codebook: Codebook, train_coder: str | None, n_jobs: int | None, random_state: int | None
+    project: Project, codebook: Codebook, labels: Labels, train_coder: str | None, n_jobs: int | None,
+    random_state: int | None,
 ) -> tuple[ModelCoder, str]:
     """Fit the model on the project's human labels; returns it with a fingerprint of the labels."""
-    labels = training_labels(project, codebook, coder=train_coder)
     if not labels:
         source = f"no review decisions and no codings from {train_coder!r} for" if train_coder else (
             "no review decisions about"

@@ -16,11 +16,11 @@ see the input files at the same paths (a shared file system).
 from __future__ import annotations
 
 import logging
-import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol, TypeVar
 
+from probation_themes.coding.engine import _usable_cpus
 from probation_themes.errors import EngineError
 
 T = TypeVar("T")
@@ -97,7 +97,7 @@ class DaskEngine:
                 self._client = Client(scheduler, timeout=f"{timeout}s")
             else:
                 self._cluster = LocalCluster(
-                    n_workers=n_workers or _cores(),
+                    n_workers=n_workers or _usable_cpus(),
                     threads_per_worker=1,
                     processes=True,
                     dashboard_address=":0",  # any free port: never clashes with another cluster
@@ -151,12 +151,6 @@ class DaskEngine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _cores() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0)) or 1
-    return os.cpu_count() or 1
 
 
 def open_engine(
