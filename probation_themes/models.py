@@ -6,6 +6,8 @@ These are plain pydantic models with no I/O. They validate themselves
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -92,6 +94,30 @@ class Evidence(_Record):
     start: int | None = Field(default=None, description="Character offset in the quote text.")
     end: int | None = Field(default=None, description="End offset (exclusive) in the quote text.")
     weight: float | None = None
+
+
+#: How evidence is stored: compact JSON, keys in field order, fields that are None left out.
+_EVIDENCE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def evidence_json(evidence: Sequence[Evidence]) -> str:
+    """The stored form of a coding's evidence (see :func:`rule_evidence_json` for the same without models)."""
+    # Reading the fields directly (they come in model order, so the output is
+    # deterministic) is several times faster than model_dump for 10^5 codings.
+    return _EVIDENCE_ENCODER.encode([{k: v for k, v in e.__dict__.items() if v is not None} for e in evidence])
+
+
+def rule_evidence_json(text: str, matches: Sequence[tuple[str, str, int, int]]) -> str:
+    """The stored form of rule evidence given as (rule, term, start, end) matches in ``text``.
+
+    Byte for byte what :func:`evidence_json` gives for the same matches as
+    :class:`Evidence` records, without building them: a million quotes' rule
+    codings are encoded this way in the coder's worker processes.
+    """
+    return _EVIDENCE_ENCODER.encode(
+        [{"kind": "rule", "rule": rule, "term": term, "text": text[s:e], "start": s, "end": e}
+         for rule, term, s, e in matches]
+    )
 
 
 class Coding(_Record):

@@ -493,7 +493,9 @@ def test_workers_that_cannot_start_fall_back_to_this_process(monkeypatch):
         (r"(?-i:\bIT\b)", ((("IT", True),),)),
         (r"\bit[ -](?:support|team)", ((("it", False),), (("support", False), ("team", False)))),
         (r"x?yz+", None),
-        (r"\d+%", None),
+        (r"\d+%", ((("%", False),),)),
+        (r"\b(?:1[1-9][0-9]|[2-9][0-9]{2}) ?(?:%|per ?cent)", ((("%", False), ("cent", False)),)),
+        (r"\d+ ", None),
         (r"(?:a|b)c", None),
         (r"(unbalanced", None),
     ],
@@ -505,13 +507,13 @@ def test_regex_gates_name_words_every_match_contains(pattern, expected):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet="abcdeITit DELiusOAS-pr", max_size=40))
+@given(st.text(alphabet="abcdeITit DELiusOAS-pr%cn", max_size=40))
 def test_regex_gates_never_skip_a_text_the_regex_matches(text):
     import re
 
     from probation_themes.coding.engine import required_literals
 
-    patterns = (r"\bband ?[1-7]\b", r"(?-i:\bIT\b)", r"\b(?:n[ -]?delius|oasys)\b", r"a(?:bc|de)+",
+    patterns = (r"\bband ?[1-7]\b", r"(?-i:\bIT\b)", r"(?:%|per ?cent)", r"\b(?:n[ -]?delius|oasys)\b", r"a(?:bc|de)+",
                 r"\bit[ -](?:support|team|pr)")
     for pattern in patterns:
         gate = required_literals(pattern)
@@ -528,3 +530,65 @@ def test_a_term_found_only_inside_another_match_does_not_raise_confidence():
     texts = ["My high caseloads are bad", "caseloads and workload", "high caseloads and workload too"]
     quotes = [Quote(quote_id=f"q{i}", response_id=f"r{i}", text=t, source="s", row=i + 2) for i, t in enumerate(texts)]
     assert [c.confidence for c in coder.predict(quotes)] == [0.6, 0.84, 0.84]
+
+
+def _as_rows(codings: list[Coding]) -> list[tuple]:
+    from probation_themes.models import evidence_json
+
+    return [(c.quote_id, c.code, c.confidence, evidence_json(c.evidence)) for c in codings]
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_rows_are_the_scans_codings_as_the_store_keeps_them(monkeypatch, n_jobs):
+    monkeypatch.setattr(rules_module, "PARALLEL_MIN_QUOTES", 10)
+    quotes = make_quotes(generated_texts(300, seed=5))
+    quotes.append(Quote(quote_id="u:1.0", response_id="u", text="Ünïcode “IT” — laptop broken, nDelius \"quoted\"",
+                        source="test.csv", row=400))
+    codebook = make_codebook(**_PARALLEL_RULES)
+    whole = RulesCoder(n_jobs=1).fit(codebook).scan(quotes)
+    coder = RulesCoder(n_jobs=n_jobs).fit(codebook)
+    # Batches of uneven size, cut again into chunks of 7: one chunk per RuleRows, in order.
+    batches = [quotes[:50], quotes[50:51], quotes[51:]]
+    parts = list(coder.iter_rows(batches, chunk_size=7))
+    assert [q.quote_id for p in parts for q in p.quotes] == [q.quote_id for q in quotes]
+    assert all(len(p.quotes) <= 7 for p in parts)
+    assert [row for p in parts for row in p.rows] == _as_rows(whole.codings)
+    coded = [p.quotes[i].quote_id for p in parts for i in p.coded]
+    assert coded == list(dict.fromkeys(c.quote_id for c in whole.codings))
+    counts = dict.fromkeys(whole.term_counts, 0)
+    for p in parts:
+        for key, n in p.term_counts.items():
+            counts[key] += n
+    assert counts == whole.term_counts
+
+
+def test_rows_from_workers_that_cannot_start_are_made_in_this_process(monkeypatch):
+    monkeypatch.setattr(rules_module, "PARALLEL_MIN_QUOTES", 10)
+    monkeypatch.setattr(engine_module, "_init_worker", _failing_initializer)
+    quotes = make_quotes(generated_texts(120, seed=12))
+    codebook = make_codebook(**_PARALLEL_RULES)
+    whole = RulesCoder(n_jobs=1).fit(codebook).scan(quotes)
+    parts = RulesCoder(n_jobs=2).fit(codebook).iter_rows([quotes], chunk_size=10)
+    assert [row for p in parts for row in p.rows] == _as_rows(whole.codings)
+
+
+def test_rows_need_quotes_and_a_whole_chunk_size():
+    coder = RulesCoder(n_jobs=1).fit(make_codebook(c={"any": ["laptop"]}))
+    with pytest.raises(CoderError, match="Quote records"):
+        list(coder.iter_rows([["laptop"]]))
+    with pytest.raises(CoderError, match="chunk_size=0"):
+        list(coder.iter_rows([make_quotes(["laptop"])], chunk_size=0))
+
+
+@pytest.mark.parametrize(
+    ("evidence", "expected"),
+    [
+        ([("any", "a", 0, 3), ("any", "a", 5, 8)], 1),  # one term twice
+        ([("any", "a", 0, 3), ("any", "b", 5, 8)], 2),  # apart
+        ([("any", "ab", 0, 6), ("any", "b", 3, 6)], 1),  # b only inside ab
+        ([("any", "a", 0, 3), ("any", "b", 0, 3)], 1),  # the same words under two terms
+        ([("any", "ab", 0, 6), ("any", "b", 3, 6), ("any", "b", 8, 9)], 2),  # b also on its own
+    ],
+)
+def test_independent_terms_fast_paths_agree_with_the_full_count(evidence, expected):
+    assert engine_module._independent_terms(evidence) == expected

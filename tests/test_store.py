@@ -123,6 +123,34 @@ def test_recoding_replaces_suggestions_but_never_human_decisions(project: Projec
     assert kept.coder == "ann" and kept.evidence[0].text == "caseloads"
 
 
+def test_recoding_one_method_keeps_the_others_and_checks_quote_ids(project: Project):
+    _ingest(project, [_quote(1), _quote(2)])
+    _suggest(project, {1: ["workload"]}, method="model")
+    _suggest(project, {1: ["ict"], 2: ["ict"]})
+    _suggest(project, {2: ["pay"]})  # rules again: only rules' suggestions are replaced
+    assert sorted((c.quote_id, c.code, c.method) for c in project.codings("all")) == [
+        ("r1:1.1", "workload", "model"), ("r2:1.1", "pay", "rules"),
+    ]
+    _suggest(project, {1: ["wellbeing"]}, method="model")  # the only method left: the table is emptied whole
+    _suggest(project, {2: ["ict"]}, method="model")
+    assert sorted((c.quote_id, c.code, c.method) for c in project.codings("all")) == [
+        ("r2:1.1", "ict", "model"), ("r2:1.1", "pay", "rules"),
+    ]
+    # Codings from outside the project are refused (foreign keys), and the earlier suggestions stay.
+    with pytest.raises(sqlite3.IntegrityError):
+        _suggest(project, {9: ["ict"]}, method="model")
+    assert len(project.codings("all")) == 2
+    # Rows a coder made from the project's own quotes go in without per-row checks.
+    run_id = project.start_run(Run(command="code", method="rules", started_at=NOW))
+    with project.replacing_suggestions("rules", run_id=run_id, ids_from_project=True) as write:
+        assert write.rows([("r1:1.1", "ict", 0.6, "[]"), ("r2:1.1", "ict", None, "[]")]) == 2
+    project.finish_run(run_id)
+    assert sorted((c.quote_id, c.code, c.method) for c in project.codings("all")) == [
+        ("r1:1.1", "ict", "rules"), ("r2:1.1", "ict", "model"), ("r2:1.1", "ict", "rules"),
+    ]
+    assert project._db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
 def test_latest_decision_wins(project: Project):
     _ingest(project, [_quote(1)])
     _suggest(project, {1: ["workload"]})

@@ -16,9 +16,9 @@ import re
 import sys
 import threading
 from bisect import bisect_right
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +28,7 @@ import regex
 from probation_themes.codebook import Codebook
 from probation_themes.coding.terms import TermIndex
 from probation_themes.errors import CoderError
+from probation_themes.models import rule_evidence_json
 
 #: Longest time one regular expression may spend on one quote.
 REGEX_SECONDS = 2.0
@@ -43,6 +44,10 @@ Hit = tuple[int, int, float, tuple[Match, ...]]
 Spans = dict[int, list[tuple[int, int]]]
 #: A matched batch: its hits, and per term and per pattern the number of texts it occurred in.
 Scanned = tuple[list[Hit], Counter, Counter]
+#: (quote id, code id, confidence, evidence JSON) — one suggestion as the store keeps it.
+Row = tuple[str, str, float, str]
+#: A matched chunk as rows: the rows, the positions of the quotes coded, and the term and pattern counts.
+ScannedRows = tuple[list[Row], list[int], Counter, Counter]
 
 
 @dataclass(frozen=True)
@@ -161,6 +166,7 @@ class _Engine:
         }
         self.regex_codes = _uses(codes, lambda c: c.regex)
         self.confidence = [score(n) for n in range(257)]
+        self.code_ids = [code.code_id for code in codes]
 
     def _regex_hits(self, text: str) -> Spans:
         found: Spans = {}
@@ -273,6 +279,14 @@ class _Engine:
         return out, term_seen, regex_seen
 
 
+    def scan_rows(self, quote_ids: Sequence[str], texts: Sequence[str]) -> ScannedRows:
+        """Match ``texts`` and return the suggestions as store rows (see :data:`Row`)."""
+        hits, term_seen, regex_seen = self.scan(texts)
+        ids = self.code_ids
+        rows = [(quote_ids[qi], ids[ci], conf, rule_evidence_json(texts[qi], ev)) for qi, ci, conf, ev in hits]
+        return rows, list(dict.fromkeys(h[0] for h in hits)), term_seen, regex_seen
+
+
 def _evidence_order(m: Match) -> tuple[int, int, str, str]:
     return (m[2], m[3], m[0], m[1])
 
@@ -318,6 +332,14 @@ def _scan_chunk(job: tuple[int, list[str]]) -> Scanned:
         raise CoderError("A rule-coding worker started without its rules; run again with n_jobs=1.")
     with gc_paused():
         return _WORKER_ENGINE.scan(texts, first)
+
+
+def _rows_chunk(job: tuple[list[str], list[str]]) -> ScannedRows:
+    quote_ids, texts = job
+    if _WORKER_ENGINE is None:
+        raise CoderError("A rule-coding worker started without its rules; run again with n_jobs=1.")
+    with gc_paused():
+        return _WORKER_ENGINE.scan_rows(quote_ids, texts)
 
 
 @contextmanager
@@ -392,6 +414,77 @@ def _scan_in_workers(
         executor.shutdown(wait=True, cancel_futures=True)
 
 
+#: A chunk of quotes handed to a worker: their ids and their texts.
+Chunk = tuple[list[str], list[str]]
+
+
+def _rows_in_workers(
+    engine: _Engine, chunks: Iterator[tuple[object, Chunk]], jobs: int, ahead: int
+) -> Iterator[tuple[object, ScannedRows]]:
+    """Match chunks in ``jobs`` worker processes that live for the whole stream, in order.
+
+    ``chunks`` yields (tag, (quote ids, texts)); each result comes back with its
+    tag. At most ``ahead`` chunks are in flight, so memory stays bounded however
+    long the stream, and the workers go on matching while this process stores
+    earlier results. Workers that die make the rest run in this process.
+    """
+    global _WORKER_ENGINE
+    method = _start_method()
+    executor = ProcessPoolExecutor(
+        jobs,
+        mp_context=multiprocessing.get_context(method),
+        initializer=_init_worker,
+        initargs=(None,) if method == "fork" else (engine,),
+    )
+    pending: deque[tuple[object, Chunk, Future]] = deque()
+    broken = False
+
+    def submit(tag: object, chunk: Chunk) -> None:
+        global _WORKER_ENGINE
+        if not pending and method == "fork" and not started:
+            # With fork the executor starts every worker at the first submit; they
+            # inherit the engine from this global, which the parent then lets go.
+            with _FORK_LOCK:
+                _WORKER_ENGINE = engine
+                try:
+                    pending.append((tag, chunk, executor.submit(_rows_chunk, chunk)))
+                finally:
+                    _WORKER_ENGINE = None
+        else:
+            pending.append((tag, chunk, executor.submit(_rows_chunk, chunk)))
+
+    started = False
+    try:
+        for tag, chunk in chunks:
+            if not broken:
+                try:
+                    submit(tag, chunk)
+                    started = True
+                    while len(pending) >= ahead:
+                        yield _take(pending, engine)
+                    continue
+                except BrokenProcessPool:
+                    broken = True
+            while pending:  # the chunks handed out before, in order, then this one here
+                yield _take(pending, engine)
+            yield tag, engine.scan_rows(*chunk)
+        while pending:
+            yield _take(pending, engine)
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _take(pending: deque, engine: _Engine) -> tuple[object, ScannedRows]:
+    """The oldest chunk's result; matched here if its worker died."""
+    tag, chunk, future = pending.popleft()
+    try:
+        return tag, future.result()
+    except BrokenProcessPool:
+        # Workers could not start or were killed (e.g. spawn from a script without an
+        # `if __name__ == "__main__":` guard): this chunk is matched in this process.
+        return tag, engine.scan_rows(*chunk)
+
+
 #: A gate: groups of (word, case_sensitive); a text can match only if every group has a word in it.
 Gate = tuple[tuple[tuple[str, bool], ...], ...]
 
@@ -400,8 +493,20 @@ def _independent_terms(evidence: list[Match]) -> int:
     """How many different terms matched, not counting a term found only inside another's match.
 
     "high caseloads" matched by both `high caseload` and `caseload` is one piece of
-    evidence, not two, so it does not raise the confidence.
+    evidence, not two, so it does not raise the confidence. ``evidence`` is in
+    position order.
     """
+    # Fast paths (most codings): one term, or spans in position order that never overlap.
+    terms = {m[1] for m in evidence}
+    if len(terms) == 1:
+        return 1
+    reach = -1
+    for _rule, _term, start, end in evidence:
+        if start < reach:
+            break
+        reach = end
+    else:
+        return len(terms)
     spans: dict[str, list[tuple[int, int]]] = {}
     for _rule, term, start, end in evidence:
         spans.setdefault(term, []).append((start, end))
@@ -444,7 +549,8 @@ def _required(items: list, sre, fold: bool) -> list[tuple[tuple[str, bool], ...]
 
     def flush() -> None:
         word = "".join(run)
-        if len(word) >= 2:
+        # One letter is in almost every text, so it gates nothing; one symbol such as % is rare.
+        if len(word) >= 2 or (word and not word.isalnum() and not word.isspace()):
             groups.append(((word.casefold() if fold else word, not fold),))
         run.clear()
 

@@ -9,22 +9,24 @@ from __future__ import annotations
 
 import multiprocessing
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 
 from probation_themes.codebook import Codebook
 from probation_themes.coding import registry
-from probation_themes.coding.base import BaseCoder, check_workers
+from probation_themes.coding.base import BaseCoder, check_workers, is_whole
 from probation_themes.coding.baselines import phrase_matcher_baseline, tokenizer_baseline
 from probation_themes.coding.engine import (
     Hit,
     Match,
     Scanned,
     Spans,
+    Row,
     _compile,
     _Engine,
     gc_paused,
+    _rows_in_workers,
     _scan_in_workers,
     _usable_cpus,
 )
@@ -37,6 +39,7 @@ __all__ = [
     "PARALLEL_MIN_QUOTES",
     "Hit",
     "Match",
+    "RuleRows",
     "RuleScan",
     "RulesCoder",
     "Scanned",
@@ -73,6 +76,25 @@ class RuleScan:
 
     codings: list[Coding] = field(default_factory=list)
     term_counts: dict[TermKey, int] = field(default_factory=dict)
+
+
+@dataclass
+class RuleRows:
+    """What a rule-coding pass found in one chunk of quotes, as rows ready for the store.
+
+    Attributes:
+        quotes: the chunk's quotes, in order.
+        rows: ``(quote id, code id, confidence, evidence JSON)`` per suggestion, in
+            quote order then codebook order: the same suggestions, confidences and
+            evidence as :meth:`RulesCoder.iter_scan` gives as codings.
+        coded: positions in ``quotes`` of the quotes with at least one suggestion.
+        term_counts: as in :class:`RuleScan`, for this chunk.
+    """
+
+    quotes: Sequence[Quote]
+    rows: list[Row]
+    coded: list[int]
+    term_counts: dict[TermKey, int]
 
 
 def unmatched_terms(term_counts: dict[TermKey, int]) -> list[TermKey]:
@@ -245,6 +267,51 @@ class RulesCoder(BaseCoder):
                     counts = self._term_counts(term_seen, regex_seen)
                     batch = RuleScan(self._codings(quotes, hits), counts)
                 yield batch
+
+    def iter_rows(
+        self, batches: Iterable[Sequence[Quote]], *, n_quotes: int | None = None, chunk_size: int = 5000
+    ) -> Iterator[RuleRows]:
+        """Code a stream of batches into store rows, chunk by chunk, in quote order.
+
+        The fast path for large projects: the worker processes (started once for
+        the whole stream, not once per batch) encode each suggestion's evidence
+        themselves, so no :class:`~probation_themes.models.Coding` is built.
+        Batches may be of any size; each is cut into chunks of at most
+        ``chunk_size`` quotes and one :class:`RuleRows` is yielded per chunk.
+
+        Args:
+            batches: the quotes, e.g. ``Project.iter_quote_refs()``.
+            n_quotes: how many quotes the stream holds, if known; at most
+                ``PARALLEL_MIN_QUOTES`` are coded in this process.
+            chunk_size: most quotes per chunk.
+
+        Raises:
+            CoderError: the coder has not been fitted.
+        """
+        self.check_is_fitted()
+        if not (is_whole(chunk_size) and chunk_size >= 1):
+            raise CoderError(f"chunk_size={chunk_size!r} must be a whole number of 1 or more.")
+        jobs = self._processes(PARALLEL_MIN_QUOTES + 1 if n_quotes is None else n_quotes)
+
+        def chunks() -> Iterator[tuple[Sequence[Quote], tuple[list[str], list[str]]]]:
+            for batch in batches:
+                for lo in range(0, len(batch), chunk_size):
+                    part = batch[lo : lo + chunk_size]
+                    try:
+                        yield part, ([q.quote_id for q in part], [q.text for q in part])
+                    except AttributeError:
+                        raise CoderError(
+                            "The rules coder codes Quote records (probation_themes.models.Quote), "
+                            "not plain text; ingest the answers first or wrap each text in a Quote."
+                        ) from None
+
+        if jobs > 1:
+            scanned = _rows_in_workers(self.engine_, chunks(), jobs, ahead=jobs * 3)
+        else:
+            scanned = ((part, self.engine_.scan_rows(*chunk)) for part, chunk in chunks())
+        with closing(scanned):
+            for part, (rows, coded, term_seen, regex_seen) in scanned:
+                yield RuleRows(part, rows, coded, self._term_counts(term_seen, regex_seen))
 
     def scan(self, quotes: Sequence[Quote]) -> RuleScan:
         """Code the quotes and count, for every rule term, the quotes it occurred in.

@@ -1,5 +1,15 @@
 """The project store: one SQLite file, the only place with SQL."""
 
-from probation_themes.store.project import CoderCodings, Project, QuoteRef, SourceRecord, StatusFilter
+from probation_themes.store.project import (
+    CoderCodings,
+    Project,
+    QuoteRef,
+    SourceRecord,
+    StatusFilter,
+    SuggestionRow,
+    SuggestionWriter,
+)
 
-__all__ = ["CoderCodings", "Project", "QuoteRef", "SourceRecord", "StatusFilter"]
+__all__ = [
+    "CoderCodings", "Project", "QuoteRef", "SourceRecord", "StatusFilter", "SuggestionRow", "SuggestionWriter",
+]

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from probation_themes.codebook import Codebook
 from probation_themes.coding import registry
@@ -17,8 +18,8 @@ from probation_themes.coding.engine import gc_paused
 from probation_themes.coding.rules import RulesCoder, TermKey, unmatched_terms
 from probation_themes.coding.topics import TopicCoder
 from probation_themes.errors import CoderError, StoreError
-from probation_themes.models import Coding, Run
-from probation_themes.store import Project, QuoteRef
+from probation_themes.models import Coding, Run, evidence_json
+from probation_themes.store import Project, QuoteRef, SuggestionRow
 from probation_themes.store.topics import coverage_by_method
 from probation_themes.workflows.distributed import Engine
 from probation_themes.workflows.provenance import library_versions
@@ -175,9 +176,9 @@ def code_project(
     coded_quotes = project.count_quotes(after=after, until=through)
     batches = project.iter_quote_refs(batch_size, after=after, until=through)
     if engine is None:
-        parts = scorer.local_parts(batches)
+        parts = scorer.local_parts(batches, coded_quotes)
     else:
-        parts = ((batch, *result) for batch, result in engine.map(_score, batches, scorer))
+        parts = (_Part(batch, *result) for batch, result in engine.map(_score, batches, scorer))
     project.save_codebook(codebook)
     run_id = project.start_run(
         Run(
@@ -198,14 +199,16 @@ def code_project(
     coded: set[str] = set()
     written = 0
     try:
-        with gc_paused(), project.replacing_suggestions(method, run_id=run_id, keep_existing=bool(earlier)) as write:
-            for quotes, codings, counts in parts:
-                responses.update(q.response_id for q in quotes)
-                response_of = {q.quote_id: q.response_id for q in quotes}
-                written += write(codings)
-                per_code.update(c.code for c in codings)
-                coded.update(response_of[c.quote_id] for c in codings)
-                term_counts.update(counts)
+        with gc_paused(), project.replacing_suggestions(
+            method, run_id=run_id, keep_existing=bool(earlier), ids_from_project=True
+        ) as write:
+            for part in parts:
+                quotes = part.quotes
+                responses.update([q.response_id for q in quotes])
+                written += write.rows(part.rows)
+                per_code.update([row[1] for row in part.rows])
+                coded.update([quotes[i].response_id for i in part.coded])
+                term_counts.update(part.term_counts)
     except BaseException:
         project.finish_run(run_id, status="failed")
         raise
@@ -234,7 +237,21 @@ def code_project(
     )
 
 
-_Part = tuple[list[QuoteRef], list[Coding], dict[TermKey, int]]
+class _Part(NamedTuple):
+    """One stretch of coded quotes: their suggestions as store rows, and what the report counts."""
+
+    quotes: Sequence[QuoteRef]
+    rows: list[SuggestionRow]
+    #: Positions in ``quotes`` of the quotes with at least one suggestion.
+    coded: list[int]
+    term_counts: dict[TermKey, int]
+
+
+def _rows(quotes: Sequence[QuoteRef], codings: list[Coding]) -> tuple[list[SuggestionRow], list[int]]:
+    """Codings as store rows, with the positions of the quotes they code."""
+    position = {q.quote_id: i for i, q in enumerate(quotes)}
+    rows = [(c.quote_id, c.code, c.confidence, evidence_json(c.evidence)) for c in codings]
+    return rows, list(dict.fromkeys(position[c.quote_id] for c in codings))
 
 
 @dataclass
@@ -247,8 +264,16 @@ class _Scorer:
     topics: TopicCoder | None = None
     model: ModelCoder | None = None
 
-    def __call__(self, batch: list[QuoteRef]) -> tuple[list[Coding], dict[TermKey, int]]:
-        """Codings and rule-term counts of one batch."""
+    def __call__(self, batch: list[QuoteRef]) -> tuple[list[SuggestionRow], list[int], dict[TermKey, int]]:
+        """Store rows, coded positions and rule-term counts of one batch."""
+        if self.method == "rules":
+            # One chunk for the whole batch, coded in this process (the engine spreads batches).
+            part = next(self.rules.iter_rows([batch], n_quotes=len(batch), chunk_size=max(1, len(batch))))
+            return part.rows, part.coded, part.term_counts
+        codings, counts = self._codings(batch)
+        return (*_rows(batch, codings), counts)
+
+    def _codings(self, batch: list[QuoteRef]) -> tuple[list[Coding], dict[TermKey, int]]:
         if self.model is not None:
             scored = next(self.model.iter_score(iter([batch]), rule_codings=self.method == "all"))
             return self._model_codings(scored), scored.term_counts
@@ -257,24 +282,24 @@ class _Scorer:
         scan = self.rules.scan(batch)
         return self._with_topics(batch, scan.codings), scan.term_counts
 
-    def local_parts(self, batches: Iterator[list[QuoteRef]]) -> Iterator[_Part]:
+    def local_parts(self, batches: Iterator[list[QuoteRef]], n_quotes: int) -> Iterator[_Part]:
         """Every batch coded in this process, using the coders' own worker processes."""
         if self.model is not None:
             # The model's workers score several batches at once.
             for scored in self.model.iter_score(batches, rule_codings=self.method == "all"):
-                yield list(scored.quotes), self._model_codings(scored), scored.term_counts
+                quotes = list(scored.quotes)
+                yield _Part(quotes, *_rows(quotes, self._model_codings(scored)), scored.term_counts)
         elif self.method == "topics":
             for batch in batches:
-                yield batch, self.topics.predict(batch), {}
+                yield _Part(batch, *_rows(batch, self.topics.predict(batch)), {})
         elif self.method == "rules":
-            # Each sub-batch of codings goes to the store as soon as it is built, so at
-            # most one sub-batch of records is alive at a time.
-            for batch in batches:
-                for part in self.rules.iter_scan(batch):
-                    yield batch, part.codings, part.term_counts
+            # Workers started once for the whole stream encode the rows themselves; each
+            # chunk goes to the store as soon as it comes back.
+            for part in self.rules.iter_rows(batches, n_quotes=n_quotes):
+                yield _Part(part.quotes, part.rows, part.coded, part.term_counts)
         else:
             for batch in batches:
-                yield batch, *self(batch)
+                yield _Part(batch, *self(batch))
 
     def _model_codings(self, scored) -> list[Coding]:
         if self.method != "all":
@@ -292,7 +317,7 @@ class _Scorer:
         return combine_all([q.quote_id for q in batch], rule_codings, [], [], self.codes, topic_codings=topic_codings)
 
 
-def _score(batch: list[QuoteRef], scorer: _Scorer) -> tuple[list[Coding], dict[TermKey, int]]:
+def _score(batch: list[QuoteRef], scorer: _Scorer) -> tuple[list[SuggestionRow], list[int], dict[TermKey, int]]:
     return scorer(batch)
 
 
