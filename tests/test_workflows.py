@@ -69,6 +69,55 @@ def test_a_bad_file_stores_nothing_from_the_same_command(project: Project, tmp_p
     assert project.runs() == []  # the bad file is found before anything, even the run, is written
 
 
+def _project_rows(project: Project) -> dict[str, list[tuple]]:
+    db = project._db
+    return {
+        "quotes": db.execute("SELECT quote_id, response_id, text, row, region, org, start_offset, end_offset"
+                             " FROM quotes ORDER BY seq").fetchall(),
+        "rejects": db.execute("SELECT source, row, reason, detail, raw FROM rejects ORDER BY reject_id").fetchall(),
+        "sources": db.execute("SELECT name, encoding, rows_read, responses, quotes, rejects FROM sources"
+                              " ORDER BY source_id").fetchall(),
+        "redactions": db.execute("SELECT quote_id, kind, start_offset, end_offset FROM redactions"
+                                 " ORDER BY rowid").fetchall(),
+    }
+
+
+def test_files_read_in_small_batches_store_exactly_what_whole_files_do(tmp_path: Path):
+    from probation_themes.ingest.redact import Redactor
+
+    rows = [(str(i), "London" if i % 2 else "Wales", "CRC", f"Answer {i}: caseloads. Call 07700 900{i:03d}. Next.")
+            for i in range(1, 40)]
+    rows[5] = ("6", "London", "CRC", "")  # a reject in the middle
+    rows[7] = ("3", "London", "CRC", "an id used before")  # a duplicate within the file
+    a = write_survey(tmp_path / "a.csv", rows)
+    b = write_survey(tmp_path / "b.csv", [("2", "Wales", "NPS", "id from a.csv"), ("99", "KSS", "NPS", "new")])
+    options = OPTIONS.model_copy(update={"split": "sentence"})
+    results = []
+    for batch_size in (3, 1000):
+        with Project.open(tmp_path / f"p{batch_size}.db") as proj:
+            first = ingest_files(proj, [a], options, redactor=Redactor(), batch_size=batch_size)
+            second = ingest_files(proj, [b], options, redactor=Redactor(), batch_size=batch_size)
+            results.append((_project_rows(proj), [first.files, second.files], first.redacted))
+    assert results[0] == results[1]
+    stored, (first_files, second_files), redacted = results[0]
+    assert all(f.balanced for f in first_files + second_files)
+    assert second_files[0].rejects_by_reason == {"duplicate_id": 1} and second_files[0].responses == 1
+    assert redacted == {"phone": 37} and len(stored["redactions"]) == 37
+
+
+def test_a_file_that_fails_half_way_leaves_the_project_as_it_was(project: Project, tmp_path: Path):
+    good = write_survey(tmp_path / "good.csv", [("1", "London", "CRC", "caseload")])
+    ingest_files(project, [good], OPTIONS)
+    before = _project_rows(project), [r.run_id for r in project.runs()]
+    # Many good rows (several batches are stored first), then a quote never closed.
+    bad = tmp_path / "bad.csv"
+    body = "".join(f"{i},London,CRC,answer {i}\n" for i in range(2, 200))
+    bad.write_text("id,region,org,answer\n" + body + '200,London,CRC,"never closed\n201,x,y,z\n', encoding="utf-8")
+    with pytest.raises(IngestError, match="never closed"):
+        ingest_files(project, [bad], OPTIONS, batch_size=10)
+    assert (_project_rows(project), [r.run_id for r in project.runs()]) == before
+
+
 def test_recoding_keeps_human_decisions_and_records_the_run(project: Project, tmp_path: Path):
     path = write_survey(
         tmp_path / "s.csv",

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from probation_themes.ingest.clean import clean_cell, strip_controls
@@ -71,6 +71,7 @@ class _Builder:
         self.quotes: list[Quote] = []
         self.rejects: list[Reject] = []
         self.rows_read = 0
+        self.responses = 0
         self.repaired = 0
         self.unknown_regions: Counter[str] = Counter()
         self.unknown_orgs: Counter[str] = Counter()
@@ -189,10 +190,17 @@ class _Builder:
                 detail = f"the {holder} holds only {what} such as (Region, CRC), no text to quote"
             self.reject(row, reason, detail, raw)
             return
+        self.responses += 1
         if region is not None and not region_known:
             self.unknown_regions[region] += 1
         if org is not None and not org_known:
             self.unknown_orgs[org] += 1
+
+    def take(self) -> tuple[list[Quote], list[Reject]]:
+        """The quotes and rejects made since the last call, handed over and forgotten."""
+        taken = self.quotes, self.rejects
+        self.quotes, self.rejects = [], []
+        return taken
 
     def _count_unknown(self, quotation: ExtractedQuote) -> None:
         if quotation.region is not None and not is_known_region(quotation.region):
@@ -238,13 +246,12 @@ class _Builder:
                 )
             )
 
-    def result(self, encoding: str | None) -> IngestResult:
-        return IngestResult(
+    def summary(self, encoding: str | None, columns: list[str] | None = None) -> FileSummary:
+        return FileSummary(
             source=self.source,
-            quotes=self.quotes,
-            rejects=self.rejects,
             rows_read=self.rows_read,
-            columns=self.layout.columns,
+            responses=self.responses,
+            columns=self.layout.columns if columns is None else columns,
             encoding=encoding,
             repaired=self.repaired,
             unknown_regions=dict(self.unknown_regions.most_common()),
@@ -252,32 +259,152 @@ class _Builder:
         )
 
 
-def build_table(
+@dataclass
+class FileSummary:
+    """What reading one file noticed, apart from its quotes and rejects."""
+
+    source: str
+    rows_read: int = 0
+    #: Rows that produced at least one quote.
+    responses: int = 0
+    columns: list[str] = field(default_factory=list)
+    encoding: str | None = None
+    repaired: int = 0
+    unknown_regions: dict[str, int] = field(default_factory=dict)
+    unknown_orgs: dict[str, int] = field(default_factory=dict)
+
+
+#: Quotes and rejects held at most at once while a file is read in batches.
+BATCH_ROWS = 20_000
+
+
+class FileReading:
+    """One file being read: iterate it for ``(quotes, rejects)`` batches, in row order.
+
+    A batch holds about ``batch_size`` quotes and rejects (all the quotes of a
+    row are always in the same batch), so a file of any length is read in
+    bounded memory. Once iterated to the end, :attr:`summary` says what was
+    noticed (rows read, encoding, repairs, unknown regions); :meth:`collect`
+    reads everything into one :class:`~probation_themes.models.IngestResult`.
+    A file can be iterated once.
+    """
+
+    def __init__(
+        self,
+        builder: _Builder | None,
+        records: Iterable[Record],
+        encoding: str | None,
+        *,
+        source: str,
+        batch_size: int = BATCH_ROWS,
+        close: Callable[[], None] | None = None,
+        finish: Callable[[_Builder], None] | None = None,
+        columns: list[str] | None = None,
+    ) -> None:
+        self.source = source
+        self._builder = builder
+        self._records = records
+        self._encoding = encoding
+        self._batch_size = batch_size
+        self._close = close
+        self._finish = finish
+        self._columns = columns
+        self._summary: FileSummary | None = None
+
+    def __iter__(self) -> Iterator[tuple[list[Quote], list[Reject]]]:
+        try:
+            builder = self._builder
+            if builder is None:  # a file with no header: nothing to read
+                self._summary = FileSummary(source=self.source, encoding=self._encoding)
+                return
+            size = self._batch_size
+            for record in self._records:
+                builder.add(*record)
+                if len(builder.quotes) + len(builder.rejects) >= size:
+                    yield builder.take()
+            if self._finish is not None:
+                self._finish(builder)
+            if builder.quotes or builder.rejects:
+                yield builder.take()
+            self._summary = builder.summary(self._encoding, self._columns)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Let go of the file (an XLSX workbook stays open until read or closed)."""
+        if self._close is not None:
+            close, self._close = self._close, None
+            close()
+
+    @property
+    def summary(self) -> FileSummary:
+        """What was noticed; available once every batch has been read."""
+        if self._summary is None:
+            raise RuntimeError(f"{self.source} has not been read to the end yet")
+        return self._summary
+
+    def collect(self) -> IngestResult:
+        """Read the whole file into one result (for files that fit in memory)."""
+        quotes: list[Quote] = []
+        rejects: list[Reject] = []
+        for batch_quotes, batch_rejects in self:
+            quotes.extend(batch_quotes)
+            rejects.extend(batch_rejects)
+        summary = self.summary
+        return IngestResult(
+            source=summary.source,
+            quotes=quotes,
+            rejects=rejects,
+            rows_read=summary.rows_read,
+            columns=summary.columns,
+            encoding=summary.encoding,
+            repaired=summary.repaired,
+            unknown_regions=summary.unknown_regions,
+            unknown_orgs=summary.unknown_orgs,
+        )
+
+
+def stream_table(
     path: Path,
     header: list[str],
     records: Iterable[Record],
     options: IngestOptions,
     encoding: str | None,
     controls_stripped: bool = False,
-) -> IngestResult:
-    """Read every record of a table into quotes and rejects.
+    *,
+    batch_size: int = BATCH_ROWS,
+    close: Callable[[], None] | None = None,
+) -> FileReading:
+    """Read the records of a table into quotes and rejects, batch by batch.
 
     ``controls_stripped`` says the whole text was already cleaned of control
-    characters, which saves checking each cell again.
+    characters, which saves checking each cell again. The columns named in
+    ``options`` are found here, so a missing column is reported before any row
+    is read.
     """
     columns = unique_names([clean_cell(strip_controls(name))[0] for name in header])
     if not columns:
-        return IngestResult(source=path.name, encoding=encoding)
-    layout = _layout(columns, options, path)
+        return FileReading(None, (), encoding, source=path.name, close=close)
+    try:
+        layout = _layout(columns, options, path)
+    except BaseException:
+        if close is not None:
+            close()
+        raise
     builder = _Builder(
         path.name, path.stem, layout, options, document=False, controls_stripped=controls_stripped
     )
-    for record in records:
-        builder.add(*record)
-    return builder.result(encoding)
+    return FileReading(builder, records, encoding, source=path.name, batch_size=batch_size, close=close)
 
 
-def build_document(path: Path, text: str, options: IngestOptions, encoding: str | None) -> IngestResult:
+def _blank_document(builder: _Builder) -> None:
+    if builder.rows_read == 0:
+        # A document of nothing but spaces is still a file the user gave us: account for it.
+        builder.rows_read = 1
+        builder.reject(1, "empty_answer", "the document holds only blank space", None)
+
+
+def stream_document(path: Path, text: str, options: IngestOptions, encoding: str | None) -> FileReading:
     """Read a whole document as one response (row 1, response id = file stem)."""
     layout = _Layout(columns=["text"], text=[0], id=None, region=None, org=None, attrs=[])
     builder = _Builder(
@@ -289,10 +416,7 @@ def build_document(path: Path, text: str, options: IngestOptions, encoding: str 
         controls_stripped=True,
         markdown=path.suffix.lower() == ".md",
     )
-    builder.add(1, [text], None, None)
-    if builder.rows_read == 0:
-        # A document of nothing but spaces is still a file the user gave us: account for it.
-        builder.rows_read = 1
-        builder.reject(1, "empty_answer", "the document holds only blank space", None)
     # A document has no columns; "text" above is only how the builder addresses it.
-    return builder.result(encoding).model_copy(update={"columns": []})
+    return FileReading(
+        builder, [(1, [text], None, None)], encoding, source=path.name, finish=_blank_document, columns=[]
+    )

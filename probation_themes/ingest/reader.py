@@ -1,16 +1,17 @@
-"""Read one file, whatever its format, into an IngestResult."""
+"""Read one file, whatever its format, into quotes and rejects: whole, or batch by batch."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from probation_themes.errors import IngestError
-from probation_themes.ingest.build import build_document, build_table
+from probation_themes.ingest.build import BATCH_ROWS, FileReading, stream_document, stream_table
 from probation_themes.ingest.clean import strip_controls
 from probation_themes.ingest.decode import decode_bytes
 from probation_themes.ingest.options import IngestOptions
 from probation_themes.ingest.jsonl import read_jsonl
-from probation_themes.ingest.tables import looks_tabular, read_delimited
+from probation_themes.ingest.tables import Record, looks_tabular, read_delimited
 from probation_themes.ingest.xlsx import read_xlsx
 from probation_themes.models import IngestResult
 
@@ -40,7 +41,22 @@ def _read_text(path: Path, options: IngestOptions) -> tuple[str, str]:
 
 
 def read_file(path: str | Path, options: IngestOptions) -> IngestResult:
-    """Read a survey export or a document into quotes, accounting for every row.
+    """Read a whole file into quotes and rejects: :func:`open_file` read to the end."""
+    return open_file(path, options).collect()
+
+
+def _named(path: Path, records: Iterable[Record]) -> Iterator[Record]:
+    """The records, with the file's name put into any problem found while reading them."""
+    try:
+        yield from records
+    except IngestError as exc:
+        if exc.path is not None:
+            raise
+        raise IngestError(f"{path.name}: {exc.message}", path=path, row=exc.row, column=exc.column) from None
+
+
+def open_file(path: str | Path, options: IngestOptions, *, batch_size: int = BATCH_ROWS) -> FileReading:
+    """Open a survey export or a document for reading into quotes, accounting for every row.
 
     Formats, chosen by extension:
 
@@ -68,16 +84,24 @@ def read_file(path: str | Path, options: IngestOptions) -> IngestResult:
     unless ``options.encoding`` names one; mojibake such as ``naÃ¯ve`` is repaired
     with ftfy and counted in ``repaired``.
 
+    The file is decoded and its header and columns checked here; its rows are
+    read as the returned :class:`~probation_themes.ingest.build.FileReading` is
+    iterated, ``batch_size`` quotes and rejects at a time.
+
     Args:
         path: the file to read.
         options: columns, splitting and encoding choices.
+        batch_size: quotes and rejects per batch.
 
     Returns:
-        The quotes, the rejected rows with their reasons, and what was noticed.
+        The file, ready to give its quotes and rejected rows (with their
+        reasons) batch by batch, then what was noticed.
 
     Raises:
         IngestError: the file is missing, empty, binary, undecodable, of an
-            unsupported type, or a named column or sheet does not exist.
+            unsupported type, or a named column or sheet does not exist; while
+            iterating, a row that cannot be read at all (an unclosed quote
+            running to the end of the file).
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -92,10 +116,7 @@ def read_file(path: str | Path, options: IngestOptions) -> IngestResult:
         if not path.exists():
             raise IngestError(f"{path} does not exist. Check the file name and folder.", path=path)
         header, records, close = read_xlsx(path, options.sheet)
-        try:
-            return build_table(path, header, records, options, encoding=None)
-        finally:
-            close()
+        return stream_table(path, header, _named(path, records), options, None, batch_size=batch_size, close=close)
     text, encoding = _read_text(path, options)
     if suffix in (".md", ".txt") and not (suffix == ".txt" and looks_tabular(text)):
         column_options = [
@@ -113,13 +134,16 @@ def read_file(path: str | Path, options: IngestOptions) -> IngestResult:
                 "or save the data as a CSV or XLSX table.",
                 path=path,
             )
-        return build_document(path, text, options, encoding)
+        return stream_document(path, text, options, encoding)
     try:
         if suffix == ".jsonl":
             header, records = read_jsonl(text)
         else:
             header, records = read_delimited(text, None if suffix == ".csv" else "\t")
-        return build_table(path, header, records, options, encoding, controls_stripped=suffix != ".jsonl")
+        return stream_table(
+            path, header, _named(path, records), options, encoding, controls_stripped=suffix != ".jsonl",
+            batch_size=batch_size,
+        )
     except IngestError as exc:
         if exc.path is not None:
             raise

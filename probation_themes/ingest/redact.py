@@ -225,7 +225,8 @@ class Redactor:
             out.append(quote)
         order = {q.quote_id: i for i, q in enumerate(quotes)}
         out.sort(key=lambda q: order[q.quote_id])
-        return out, log
+        # The log in the quotes' own order too, so it is stored the same however a file is batched.
+        return out, {q.quote_id: log[q.quote_id] for q in quotes if q.quote_id in log}
 
     def redact_result(self, result: IngestResult) -> tuple[IngestResult, dict[str, list[Replacement]]]:
         """Redact a file's quotes and the raw text of its rejected rows.
@@ -233,12 +234,23 @@ class Redactor:
         Returns:
             ``(redacted result, replacements by quote id)``.
         """
-        quotes, log = self.redact_quotes(result.quotes)
-        rejects: list[Reject] = []
-        for reject in result.rejects:
-            raw = self.redact(reject.raw)[0] if reject.raw else reject.raw
-            rejects.append(reject.model_copy(update={"raw": raw, "detail": self.redact(reject.detail)[0]}))
+        quotes, rejects, log = self.redact_batch(result.quotes, result.rejects)
         return result.model_copy(update={"quotes": quotes, "rejects": rejects}), log
+
+    def redact_batch(
+        self, quotes: Sequence[Quote], rejects: Sequence[Reject]
+    ) -> tuple[list[Quote], list[Reject], dict[str, list[Replacement]]]:
+        """Redact a batch of a file's quotes (every quote of an answer together) and rejected rows.
+
+        Returns:
+            ``(quotes, rejects, replacements by quote id)``.
+        """
+        redacted, log = self.redact_quotes(quotes)
+        cleaned: list[Reject] = []
+        for reject in rejects:
+            raw = self.redact(reject.raw)[0] if reject.raw else reject.raw
+            cleaned.append(reject.model_copy(update={"raw": raw, "detail": self.redact(reject.detail)[0]}))
+        return redacted, cleaned, log
 
 
 def shift_evidence(evidence: list[dict], found: Sequence[Replacement]) -> list[dict]:

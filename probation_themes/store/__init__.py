@@ -2,6 +2,7 @@
 
 from probation_themes.store.project import (
     CoderCodings,
+    IngestWriter,
     Project,
     QuoteRef,
     SourceRecord,
@@ -11,5 +12,5 @@ from probation_themes.store.project import (
 )
 
 __all__ = [
-    "CoderCodings", "Project", "QuoteRef", "SourceRecord", "StatusFilter", "SuggestionRow", "SuggestionWriter",
+    "CoderCodings", "IngestWriter", "Project", "QuoteRef", "SourceRecord", "StatusFilter", "SuggestionRow", "SuggestionWriter",
 ]

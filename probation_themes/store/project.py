@@ -87,6 +87,95 @@ def _busy(path: Path, exc: sqlite3.OperationalError) -> StoreError:
     )
 
 
+def _insert_run(db: sqlite3.Connection, run: Run) -> int:
+    cur = db.execute(
+        "INSERT INTO runs (command, method, coder, parameters, codebook_name, codebook_version,"
+        " codebook_hash, input_hash, versions, started_at, status) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            run.command, run.method, run.coder, _json(run.parameters), run.codebook_name,
+            run.codebook_version, run.codebook_hash, run.input_hash, _json(run.versions),
+            run.started_at.isoformat(), "running",
+        ),
+    )
+    return int(cur.lastrowid)
+
+
+def _finish_run(db: sqlite3.Connection, run_id: int, status: str) -> None:
+    db.execute(
+        "UPDATE runs SET finished_at = ?, status = ? WHERE run_id = ?",
+        (datetime.now().astimezone().isoformat(), status, run_id),
+    )
+
+
+def _existing_quote_ids(db: sqlite3.Connection, quote_ids: Iterable[str]) -> set[str]:
+    ids = list(quote_ids)
+    found: set[str] = set()
+    for i in range(0, len(ids), 900):
+        chunk = ids[i : i + 900]
+        marks = ",".join("?" * len(chunk))
+        found.update(r[0] for r in db.execute(f"SELECT quote_id FROM quotes WHERE quote_id IN ({marks})", chunk))
+    return found
+
+
+class IngestWriter:
+    """Stores files' quotes and rejects inside :meth:`Project.ingesting`, batch by batch."""
+
+    def __init__(self, db: sqlite3.Connection, run_id: int) -> None:
+        self._db = db
+        self.run_id = run_id
+
+    def known_quote_ids(self, quote_ids: Iterable[str]) -> set[str]:
+        """Those of ``quote_ids`` already stored (by earlier ingests or earlier in this one)."""
+        return _existing_quote_ids(self._db, quote_ids)
+
+    def add_source(self, name: str, sha256: str, options: dict | None = None) -> int:
+        """Record a file about to be read; returns its source id. Its counts come with :meth:`finish_source`."""
+        cur = self._db.execute(
+            "INSERT INTO sources (name, sha256, encoding, options, rows_read, responses, quotes, rejects, run_id)"
+            " VALUES (?,?,?,?,0,0,0,0,?)",
+            (name, sha256, None, _json(options or {}), self.run_id),
+        )
+        return int(cur.lastrowid)
+
+    def add(
+        self,
+        source_id: int,
+        quotes: Sequence[Quote],
+        rejects: Sequence[Reject],
+        also: Callable[[sqlite3.Connection], object] | None = None,
+    ) -> None:
+        """Store a batch of a file's quotes and rejects; ``also`` writes records that belong with them."""
+        db = self._db
+        db.executemany(
+            f"INSERT INTO quotes ({_QUOTE_COLUMNS}, source_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                (
+                    q.quote_id, q.response_id, q.text, q.source, q.row, q.question, q.position,
+                    q.start, q.end, q.region, q.org, _json(q.attributes), source_id,
+                )
+                for q in quotes
+            ),
+        )
+        db.executemany(
+            "INSERT INTO rejects (source, row, reason, detail, raw, source_id) VALUES (?,?,?,?,?,?)",
+            ((r.source, r.row, r.reason, r.detail, r.raw, source_id) for r in rejects),
+        )
+        if also is not None:
+            also(db)
+
+    def finish_source(
+        self, source_id: int, *, encoding: str | None, rows_read: int, responses: int, quotes: int, rejects: int
+    ) -> SourceRecord:
+        """Record a file's reconciliation once all of it is stored."""
+        self._db.execute(
+            "UPDATE sources SET encoding = ?, rows_read = ?, responses = ?, quotes = ?, rejects = ?"
+            " WHERE source_id = ?",
+            (encoding, rows_read, responses, quotes, rejects, source_id),
+        )
+        name, sha256 = self._db.execute("SELECT name, sha256 FROM sources WHERE source_id = ?", (source_id,)).fetchone()
+        return SourceRecord(source_id, name, sha256, encoding, rows_read, responses, quotes, rejects, self.run_id)
+
+
 #: (quote id, code, confidence, evidence as JSON): a suggestion ready for the store.
 SuggestionRow = tuple[str, str, "float | None", str]
 
@@ -204,32 +293,26 @@ class Project:
     def start_run(self, run: Run) -> int:
         """Record that a command started; returns its run id."""
         with self._transaction() as db:
-            cur = db.execute(
-                "INSERT INTO runs (command, method, coder, parameters, codebook_name, codebook_version,"
-                " codebook_hash, input_hash, versions, started_at, status) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    run.command,
-                    run.method,
-                    run.coder,
-                    _json(run.parameters),
-                    run.codebook_name,
-                    run.codebook_version,
-                    run.codebook_hash,
-                    run.input_hash,
-                    _json(run.versions),
-                    run.started_at.isoformat(),
-                    "running",
-                ),
-            )
-            return int(cur.lastrowid)
+            return _insert_run(db, run)
 
     def finish_run(self, run_id: int, *, status: Literal["done", "failed"] = "done") -> None:
         """Mark a run as finished (or failed)."""
         with self._transaction() as db:
-            db.execute(
-                "UPDATE runs SET finished_at = ?, status = ? WHERE run_id = ?",
-                (datetime.now().astimezone().isoformat(), status, run_id),
-            )
+            _finish_run(db, run_id, status)
+
+    @contextmanager
+    def ingesting(self, run: Run) -> Iterator[IngestWriter]:
+        """Record an ingest and every file's quotes and rejects in one transaction.
+
+        Yields an :class:`IngestWriter`. The run is recorded, and marked done,
+        inside the same transaction, so if anything fails before the block ends —
+        a file that cannot be read half way, an interruption — the project is left
+        exactly as it was: no run, no source, no quote.
+        """
+        with self._transaction() as db:
+            writer = IngestWriter(db, _insert_run(db, run))
+            yield writer
+            _finish_run(db, writer.run_id, "done")
 
     def runs(self) -> list[Run]:
         """Every run recorded in the project, oldest first."""
@@ -281,13 +364,7 @@ class Project:
 
     def existing_quote_ids(self, quote_ids: Iterable[str]) -> set[str]:
         """Those of ``quote_ids`` already stored in the project."""
-        ids = list(quote_ids)
-        found: set[str] = set()
-        for i in range(0, len(ids), 900):
-            chunk = ids[i : i + 900]
-            marks = ",".join("?" * len(chunk))
-            found.update(r[0] for r in self._db.execute(f"SELECT quote_id FROM quotes WHERE quote_id IN ({marks})", chunk))
-        return found
+        return _existing_quote_ids(self._db, quote_ids)
 
     def add_ingest(
         self,
@@ -301,39 +378,17 @@ class Project:
         """Store one file's quotes and rejects, all or nothing, with its reconciliation.
 
         ``also`` writes records that belong with these quotes (e.g. what redaction
-        replaced in them) in the same transaction.
+        replaced in them) in the same transaction. (``ingest`` itself streams
+        files through :meth:`ingesting`; this stores one whole result.)
         """
-        responses = result.responses_with_quotes
         with self._transaction() as db:
-            cur = db.execute(
-                "INSERT INTO sources (name, sha256, encoding, options, rows_read, responses, quotes,"
-                " rejects, run_id) VALUES (?,?,?,?,?,?,?,?,?)",
-                (
-                    result.source, sha256, result.encoding, _json(options or {}), result.rows_read,
-                    responses, len(result.quotes), len(result.rejects), run_id,
-                ),
+            writer = IngestWriter(db, run_id)
+            source_id = writer.add_source(result.source, sha256, options)
+            writer.add(source_id, result.quotes, result.rejects, also)
+            return writer.finish_source(
+                source_id, encoding=result.encoding, rows_read=result.rows_read,
+                responses=result.responses_with_quotes, quotes=len(result.quotes), rejects=len(result.rejects),
             )
-            source_id = int(cur.lastrowid)
-            db.executemany(
-                f"INSERT INTO quotes ({_QUOTE_COLUMNS}, source_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    (
-                        q.quote_id, q.response_id, q.text, q.source, q.row, q.question, q.position,
-                        q.start, q.end, q.region, q.org, _json(q.attributes), source_id,
-                    )
-                    for q in result.quotes
-                ),
-            )
-            db.executemany(
-                "INSERT INTO rejects (source, row, reason, detail, raw, source_id) VALUES (?,?,?,?,?,?)",
-                ((r.source, r.row, r.reason, r.detail, r.raw, source_id) for r in result.rejects),
-            )
-            if also is not None:
-                also(db)
-        return SourceRecord(
-            source_id, result.source, sha256, result.encoding, result.rows_read, responses,
-            len(result.quotes), len(result.rejects), run_id,
-        )
 
     def sources(self) -> list[SourceRecord]:
         """Every ingested file, in ingest order."""

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from probation_themes.errors import IngestError
-from probation_themes.ingest import IngestOptions, read_file
+from probation_themes.ingest import IngestOptions, open_file, read_file
+from probation_themes.ingest.build import BATCH_ROWS, FileSummary
 from probation_themes.ingest.redact import Redactor, summarise
-from probation_themes.models import IngestResult, Reject, Run
-from probation_themes.store import Project
+from probation_themes.models import IngestResult, Quote, Reject, Run
+from probation_themes.store import IngestWriter, Project
 from probation_themes.store.redactions import redaction_writer
 from probation_themes.workflows.distributed import Engine, LocalEngine
 from probation_themes.workflows.provenance import file_sha256, library_versions
@@ -54,37 +55,36 @@ class IngestReport:
     redacted: dict[str, int] | None = None  # details replaced, by kind, when redacting
 
 
-def _drop_known_quotes(result: IngestResult, known: set[str]) -> IngestResult:
-    """Turn rows whose quote ids the project already holds into duplicate_id rejects."""
-    if not known:
-        return result
-    dup_rows = {(q.source, q.row) for q in result.quotes if q.quote_id in known}
-    rows_ids = {}
-    for q in result.quotes:
-        if (q.source, q.row) in dup_rows:
+def _drop_known(
+    quotes: list[Quote], rejects: list[Reject], known: set[str]
+) -> tuple[list[Quote], list[Reject], int]:
+    """Turn rows whose quote ids the project already holds into duplicate_id rejects.
+
+    Returns the quotes kept, the rejects (in row order) and the number of rows turned away.
+    """
+    rows_ids: dict[tuple[str, int], str] = {}
+    for q in quotes:
+        if q.quote_id in known:
             rows_ids.setdefault((q.source, q.row), q.response_id)
+    if not rows_ids:
+        return quotes, rejects, 0
     extra = [
         Reject(source=src, row=row, reason="duplicate_id",
                detail=f"response {rid!r} is already in the project from an earlier ingest")
-        for (src, row), rid in sorted(rows_ids.items(), key=lambda kv: kv[0][1])
+        for (src, row), rid in rows_ids.items()
     ]
-    return result.model_copy(
-        update={
-            "quotes": [q for q in result.quotes if (q.source, q.row) not in dup_rows],
-            "rejects": sorted([*result.rejects, *extra], key=lambda r: r.row),
-        }
-    )
+    kept = [q for q in quotes if (q.source, q.row) not in rows_ids]
+    return kept, sorted([*rejects, *extra], key=lambda r: r.row), len(rows_ids)
 
 
-def _check_default_ids(project: Project, paths: list[Path]) -> None:
+def _check_default_ids(project: Project, files: list[tuple[Path, str]]) -> None:
     """Refuse two different files with one name when ids come from file name + row.
 
     Without --id-col a response's id is '<file name>:<row>', so a second, different
     file with the same name would collide with the first one's ids row by row.
     """
     seen: dict[str, str] = {s.name: s.sha256 for s in project.sources()}
-    for path in paths:
-        sha = file_sha256(path)
+    for path, sha in files:
         if path.name in seen and seen[path.name] != sha:
             raise IngestError(
                 f"A different file named {path.name} is already in the project (or earlier in this "
@@ -97,9 +97,39 @@ def _check_default_ids(project: Project, paths: list[Path]) -> None:
 
 
 def _read(path: Path, options: IngestOptions, redactor: Redactor | None) -> tuple[IngestResult, dict]:
-    """Parse one file (and redact it): the part of ingest an engine may run elsewhere."""
+    """Parse one whole file (and redact it): what an engine's worker does with a file."""
     result = read_file(path, options)
     return redactor.redact_result(result) if redactor is not None else (result, {})
+
+
+#: One file's batches of (quotes, rejects, redaction log), then what was noticed reading it.
+_Batches = Iterator[tuple[list[Quote], list[Reject], dict]]
+
+
+def _local_batches(
+    path: Path, options: IngestOptions, redactor: Redactor | None, batch_size: int
+) -> tuple[_Batches, Callable]:
+    """Read a file here, batch by batch, so memory stays flat however long the file."""
+    reading = open_file(path, options, batch_size=batch_size)
+
+    def batches() -> _Batches:
+        for quotes, rejects in reading:
+            if redactor is not None:
+                yield redactor.redact_batch(quotes, rejects)
+            else:
+                yield quotes, rejects, {}
+
+    return batches(), lambda: reading.summary
+
+
+def _parsed_batches(result: IngestResult, log: dict) -> tuple[_Batches, Callable]:
+    """A file an engine parsed whole elsewhere, as one batch."""
+    summary = FileSummary(
+        source=result.source, rows_read=result.rows_read, responses=result.responses_with_quotes,
+        columns=result.columns, encoding=result.encoding, repaired=result.repaired,
+        unknown_regions=result.unknown_regions, unknown_orgs=result.unknown_orgs,
+    )
+    return iter([(result.quotes, result.rejects, log)]), lambda: summary
 
 
 def ingest_files(
@@ -110,36 +140,37 @@ def ingest_files(
     on_file: Callable[[str], None] | None = None,
     redactor: Redactor | None = None,
     engine: Engine | None = None,
+    batch_size: int = BATCH_ROWS,
 ) -> IngestReport:
-    """Read every file, then store each file's quotes and rejects in one transaction.
+    """Read every file and store its quotes and rejects, all in one transaction.
 
     A file whose exact content is already in the project is skipped (and said so),
     so running the same command twice never doubles the data. Rows whose ids the
-    project already holds become ``duplicate_id`` rejects. Nothing is stored, and no
-    run recorded, unless every file could be read. With a ``redactor``, personal
-    details are replaced in quotes and rejected rows before anything is stored, and
-    what was replaced is recorded (see docs/confidentiality.md). An ``engine``
-    (see :mod:`probation_themes.workflows.distributed`) parses the files, e.g. on
-    a Dask cluster; the results, and so the project, are the same whichever runs it.
+    project already holds become ``duplicate_id`` rejects. The run, every file's
+    quotes and rejects and their reconciliation are stored in one transaction, so
+    a file that cannot be read — even half way through — leaves the project exactly
+    as it was, with no run recorded. Files are read batch by batch (see
+    :func:`probation_themes.ingest.open_file`; ``batch_size`` quotes and rejects at a
+    time), so memory does not grow with their length. With a ``redactor``, personal details are replaced in quotes and
+    rejected rows before anything is stored, and what was replaced is recorded
+    (see docs/confidentiality.md). An ``engine`` other than the local one (see
+    :mod:`probation_themes.workflows.distributed`) parses whole files elsewhere,
+    e.g. on a Dask cluster; the project is the same whichever runs it.
     """
+    files: list[tuple[Path, str]] = []
     for path in paths:
         p = Path(path)
         if not p.exists():
             raise IngestError(f"The file {p} does not exist. Check the path and its spelling.", path=p)
         if p.is_dir():
             raise IngestError(f"{p} is a folder; give the survey export or report file(s) inside it.", path=p)
+        files.append((p, file_sha256(p)))
     if not options.id_col:
-        _check_default_ids(project, [Path(p) for p in paths])
-    # Read every file before storing any (and before recording the run), so a bad
-    # file leaves the project exactly as it was.
+        _check_default_ids(project, files)
     reports: list[FileReport] = []
     redacted: Counter[str] = Counter()
     to_read: list[tuple[Path, str]] = []
-    for path in paths:
-        p = Path(path)
-        if on_file:
-            on_file(p.name)
-        sha = file_sha256(p)
+    for p, sha in files:
         earlier = project.find_source(sha)
         if earlier is not None or any(sha == s for _, s in to_read):
             where = f"as {earlier.name} in run {earlier.run_id}" if earlier else "earlier in this command"
@@ -151,59 +182,79 @@ def ingest_files(
             )
             continue
         to_read.append((p, sha))
-    # Files are parsed (and redacted) by the engine: here, or one task per file on a
-    # cluster, whose workers find the files by their absolute paths.
-    parsed = (engine or LocalEngine()).map(_read, [p.absolute() for p, _ in to_read], options, redactor)
-    pending = [(p, sha, result, log) for (p, sha), (_, (result, log)) in zip(to_read, parsed)]
-    if pending and all(result.rows_read == 0 for _, _, result, _ in pending):
-        names = ", ".join(p.name for p, _, _, _ in pending)
-        raise IngestError(
-            f"{names} {'has' if len(pending) == 1 else 'have'} a header row but no data rows, so there "
-            "is nothing to ingest and the project was not changed. Check that the export holds the "
-            "responses, not only the column names.",
-            path=pending[0][0],
+    if engine is None or isinstance(engine, LocalEngine):
+        readers = ((p, sha, _local_batches(p, options, redactor, batch_size)) for p, sha in to_read)
+    else:  # one task per file on the engine's workers, which find the files by their absolute paths
+        parsed = engine.map(_read, [p.absolute() for p, _ in to_read], options, redactor)
+        readers = (
+            (p, sha, _parsed_batches(result, log)) for (p, sha), (_, (result, log)) in zip(to_read, parsed)
         )
-    run_id = project.start_run(
-        Run(
-            command="ingest",
-            parameters={
-                "files": [str(Path(p).name) for p in paths], **options.model_dump(),
-                **({"redact": redactor.parameters()} if redactor is not None else {}),
-            },
-            versions=library_versions(),
-            started_at=datetime.now().astimezone(),
-        )
+    run = Run(
+        command="ingest",
+        parameters={
+            "files": [str(Path(p).name) for p in paths], **options.model_dump(),
+            **({"redact": redactor.parameters()} if redactor is not None else {}),
+        },
+        versions=library_versions(),
+        started_at=datetime.now().astimezone(),
     )
-    try:
-        for p, sha, result, log in pending:
-            known = project.existing_quote_ids(q.quote_id for q in result.quotes)
-            result = _drop_known_quotes(result, known)
-            if log:  # the quotes and the record of what was replaced in them land together
-                stored = {q.quote_id for q in result.quotes}
-                log = {quote_id: found for quote_id, found in log.items() if quote_id in stored}
-            project.add_ingest(
-                result, sha256=sha, run_id=run_id, options=options.model_dump(),
-                also=redaction_writer(log, run_id=run_id) if log else None,
+    read: list[FileReport] = []
+    with project.ingesting(run) as writer:
+        for p, sha, (batches, summary_of) in readers:
+            if on_file:
+                on_file(p.name)
+            report = _store_file(writer, p, sha, batches, summary_of, options, redacted)
+            read.append(report)
+            reports.append(report)
+        if read and all(r.rows_read == 0 for r in read):
+            names = ", ".join(Path(r.path).name for r in read)
+            raise IngestError(
+                f"{names} {'has' if len(read) == 1 else 'have'} a header row but no data rows, so there "
+                "is nothing to ingest and the project was not changed. Check that the export holds the "
+                "responses, not only the column names.",
+                path=Path(read[0].path),
             )
-            redacted.update(summarise(log))
-            reports.append(
-                FileReport(
-                    path=str(p),
-                    rows_read=result.rows_read,
-                    responses=result.responses_with_quotes,
-                    quotes=len(result.quotes),
-                    rejects_by_reason=dict(Counter(r.reason for r in result.rejects)),
-                    encoding=result.encoding,
-                    repaired=result.repaired,
-                    unknown_regions=result.unknown_regions,
-                    unknown_orgs=result.unknown_orgs,
-                )
-            )
-    except BaseException:
-        project.finish_run(run_id, status="failed")
-        raise
-    project.finish_run(run_id)
+    order = {str(p): i for i, (p, _) in enumerate(files)}
+    reports.sort(key=lambda r: order.get(r.path, len(order)))
     return IngestReport(
-        run_id=run_id, files=reports, project_quotes=project.count_quotes(),
+        run_id=writer.run_id, files=reports, project_quotes=project.count_quotes(),
         redacted=dict(redacted) if redactor is not None else None,
+    )
+
+
+def _store_file(
+    writer: IngestWriter, path: Path, sha: str, batches: _Batches, summary_of: Callable[[], FileSummary],
+    options: IngestOptions, redacted: Counter[str],
+) -> FileReport:
+    """Store one file's batches as they are read; returns its reconciliation."""
+    source_id = writer.add_source(path.name, sha, options.model_dump())
+    quotes_stored = 0
+    turned_away = 0
+    reasons: Counter[str] = Counter()
+    for quotes, rejects, log in batches:
+        known = writer.known_quote_ids(q.quote_id for q in quotes)
+        if known:
+            quotes, rejects, dropped = _drop_known(quotes, rejects, known)
+            turned_away += dropped
+            log = {quote_id: found for quote_id, found in log.items() if quote_id not in known}
+        # The quotes and the record of what was replaced in them land together.
+        writer.add(source_id, quotes, rejects, also=redaction_writer(log, run_id=writer.run_id) if log else None)
+        redacted.update(summarise(log))
+        quotes_stored += len(quotes)
+        reasons.update(r.reason for r in rejects)
+    summary = summary_of()
+    writer.finish_source(
+        source_id, encoding=summary.encoding, rows_read=summary.rows_read,
+        responses=summary.responses - turned_away, quotes=quotes_stored, rejects=sum(reasons.values()),
+    )
+    return FileReport(
+        path=str(path),
+        rows_read=summary.rows_read,
+        responses=summary.responses - turned_away,
+        quotes=quotes_stored,
+        rejects_by_reason=dict(reasons),
+        encoding=summary.encoding,
+        repaired=summary.repaired,
+        unknown_regions=summary.unknown_regions,
+        unknown_orgs=summary.unknown_orgs,
     )
