@@ -107,6 +107,14 @@ def evidence_json(evidence: Sequence[Evidence]) -> str:
     return _EVIDENCE_ENCODER.encode([{k: v for k, v in e.__dict__.items() if v is not None} for e in evidence])
 
 
+def evidence_item_json(fields: dict[str, object]) -> str:
+    """One evidence item's stored form, given its fields that are not None in model order.
+
+    A list of these joined by commas inside brackets is what :func:`evidence_json` gives.
+    """
+    return _EVIDENCE_ENCODER.encode(fields)
+
+
 def rule_evidence_json(text: str, matches: Sequence[tuple[str, str, int, int]]) -> str:
     """The stored form of rule evidence given as (rule, term, start, end) matches in ``text``.
 

@@ -490,3 +490,21 @@ def test_a_bad_gold_file_is_refused_with_row_and_column(tmp_path: Path, rows, ne
         csv.writer(fh).writerows(rows)
     with pytest.raises(IngestError, match=needle):
         read_gold(path, BOOK)
+
+
+def test_store_rows_are_the_codings_as_the_store_keeps_them(split, monkeypatch):
+    from probation_themes.models import evidence_json
+
+    train, test = split
+    quotes = as_quotes(test * 2, "t")
+    monkeypatch.setattr(model_workers, "PARALLEL_MIN_QUOTES", 20)
+    model = ModelCoder(n_jobs=2, batch_size=30).fit(BOOK, as_quotes(train), labels=as_labels(train))
+    codings = ModelCoder(n_jobs=1).fit(BOOK, as_quotes(train), labels=as_labels(train)).predict(quotes)
+    parts = list(model.iter_rows([quotes[:70], quotes[70:]]))
+    assert len(parts) > 2
+    assert [q.quote_id for p in parts for q in p.quotes] == [q.quote_id for q in quotes]
+    rows = [row for p in parts for row in p.rows]
+    assert rows == [(c.quote_id, c.code, c.confidence, evidence_json(c.evidence)) for c in codings]
+    assert any(c.evidence for c in codings)
+    coded = [p.quotes[i].quote_id for p in parts for i in p.coded]
+    assert coded == list(dict.fromkeys(c.quote_id for c in codings))

@@ -547,7 +547,7 @@ def test_rows_are_the_scans_codings_as_the_store_keeps_them(monkeypatch, n_jobs)
     codebook = make_codebook(**_PARALLEL_RULES)
     whole = RulesCoder(n_jobs=1).fit(codebook).scan(quotes)
     coder = RulesCoder(n_jobs=n_jobs).fit(codebook)
-    # Batches of uneven size, cut again into chunks of 7: one chunk per RuleRows, in order.
+    # Batches of uneven size, cut again into chunks of 7: one chunk per CodedRows, in order.
     batches = [quotes[:50], quotes[50:51], quotes[51:]]
     parts = list(coder.iter_rows(batches, chunk_size=7))
     assert [q.quote_id for p in parts for q in p.quotes] == [q.quote_id for q in quotes]

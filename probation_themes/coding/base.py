@@ -10,11 +10,40 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from probation_themes.codebook import Codebook
 from probation_themes.errors import CoderError
 from probation_themes.models import Coding, Quote
+
+
+#: (quote id, code id, confidence, evidence JSON): one suggestion as the store keeps it.
+Row = tuple[str, str, "float | None", str]
+
+
+@dataclass
+class CodedRows:
+    """What a coder found in one chunk of quotes, as rows ready for the store.
+
+    Coders produce these in their worker processes for large projects, so no
+    :class:`~probation_themes.models.Coding` record is built per suggestion.
+
+    Attributes:
+        quotes: the chunk's quotes, in order.
+        rows: ``(quote id, code id, confidence, evidence JSON)`` per suggestion, in
+            quote order then codebook order: the same suggestions, confidences and
+            evidence (as :func:`probation_themes.models.evidence_json` encodes it)
+            as the coder's codings.
+        coded: positions in ``quotes`` of the quotes with at least one suggestion.
+        term_counts: rule-term counts of this chunk (see ``RuleScan``); empty
+            when the coder has no rules.
+    """
+
+    quotes: Sequence[Any]
+    rows: list[Row]
+    coded: list[int]
+    term_counts: dict[tuple[str, str, str], int]
 
 
 def is_whole(value: object) -> bool:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import regex
 
 from probation_themes.codebook import Codebook
+from probation_themes.coding.base import Row
 from probation_themes.coding.terms import TermIndex
 from probation_themes.errors import CoderError
 from probation_themes.models import rule_evidence_json
@@ -44,8 +45,6 @@ Hit = tuple[int, int, float, tuple[Match, ...]]
 Spans = dict[int, list[tuple[int, int]]]
 #: A matched batch: its hits, and per term and per pattern the number of texts it occurred in.
 Scanned = tuple[list[Hit], Counter, Counter]
-#: (quote id, code id, confidence, evidence JSON) — one suggestion as the store keeps it.
-Row = tuple[str, str, float, str]
 #: A matched chunk as rows: the rows, the positions of the quotes coded, and the term and pattern counts.
 ScannedRows = tuple[list[Row], list[int], Counter, Counter]
 
@@ -175,7 +174,8 @@ class _Engine:
             gate = self.gates[rid]
             # A regex runs on every quote; skipping quotes that lack words every match
             # must contain keeps a codebook's regexes from dominating coding time.
-            # (Plain loops: this runs for every regex on every quote.)
+            # (Plain loops: this runs for every regex on every quote; they beat one
+            # automaton pass over the text, measured.)
             if gate is not None:
                 passed = True
                 for group in gate:

@@ -13,9 +13,9 @@ happens here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -26,13 +26,13 @@ from sklearn.model_selection import StratifiedKFold
 
 from probation_themes.codebook import Codebook
 from probation_themes.coding import registry
-from probation_themes.coding.base import BaseCoder, check_workers, is_whole
+from probation_themes.coding.base import BaseCoder, CodedRows, Row, check_workers, is_whole
 from probation_themes.coding.engine import gc_paused
 from probation_themes.coding.combine import combine_all
 from probation_themes.coding.model_workers import PARALLEL_MIN_QUOTES, score_chunks
 from probation_themes.coding.rules import RulesCoder, TermKey
 from probation_themes.errors import CoderError
-from probation_themes.models import Coding, Evidence, Quote
+from probation_themes.models import Coding, Evidence, Quote, evidence_item_json
 
 __all__ = [
     "MIN_POSITIVES",
@@ -43,6 +43,8 @@ __all__ = [
     "ScoredBatch",
     "Shortfall",
 ]
+
+T = TypeVar("T")
 
 #: Fewest coded examples (with a code, and without it) needed to train that code, by default.
 MIN_POSITIVES = 10
@@ -114,6 +116,8 @@ class Chunk(NamedTuple):
     refs: list[TextRef]
     evidence: bool
     rule_codings: bool
+    #: Also encode the suggestions as store rows (in the worker, where it costs the caller nothing).
+    as_rows: bool = False
 
 
 class Scores(NamedTuple):
@@ -132,6 +136,9 @@ class Scores(NamedTuple):
     weight: np.ndarray
     rules: list[tuple[str, str, float, list[dict[str, Any]]]]
     term_counts: dict[TermKey, int]
+    #: With ``Chunk.as_rows``: the suggestions as store rows, and the positions of the quotes coded.
+    store_rows: list[Row] = []
+    coded: list[int] = []
 
 
 def _refs(quotes: Sequence[Quote]) -> list[TextRef]:
@@ -439,6 +446,14 @@ class ModelCoder(BaseCoder):
         shape = (len(refs), len(self.rule_codes_))
         if self.rules_ is None or not refs:
             return sp.csr_matrix(shape), [], {}
+        if not keep_codings:  # which codes fired is all that is needed: no records
+            hits, term_seen, regex_seen = self.rules_.engine_.scan([r.text for r in refs])
+            col_of_code = {code_id: j for j, code_id in enumerate(self.rule_codes_)}
+            code_ids = self.rules_.engine_.code_ids
+            rows = [h[0] for h in hits]
+            cols = [col_of_code[code_ids[h[1]]] for h in hits]
+            fired = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=shape)
+            return fired, [], self.rules_._term_counts(term_seen, regex_seen)
         scan = self.rules_.scan(refs)
         row_of = {r.quote_id: i for i, r in enumerate(refs)}
         col_of = {code_id: j for j, code_id in enumerate(self.rule_codes_)}
@@ -467,7 +482,23 @@ class ModelCoder(BaseCoder):
             weight = np.zeros(0)
         # Pydantic records pickle slowly; their field dicts cross the process boundary instead.
         rules = [(c.quote_id, c.code, c.confidence, [dict(e.__dict__) for e in c.evidence]) for c in rule_codings]
-        return Scores(proba, rows, cols, pair, feat, weight, rules, term_counts)
+        scores = Scores(proba, rows, cols, pair, feat, weight, rules, term_counts)
+        if chunk.as_rows:
+            scores = scores._replace(store_rows=self._store_rows(chunk, scores), coded=sorted(set(rows.tolist())))
+        return scores
+
+    def _store_rows(self, chunk: Chunk, scores: Scores) -> list[Row]:
+        """A chunk's suggestions as store rows: what :meth:`_batch` makes as codings, encoded."""
+        ids = [r.quote_id for r in chunk.refs]
+        codes = self.trained_codes_
+        confidence = np.round(scores.proba[scores.rows, scores.cols], 4).tolist()
+        evidence = self._evidence_items(scores, lambda term, weight: evidence_item_json(
+            {"kind": "model", "term": term, "text": "", "weight": weight}
+        ))
+        return [
+            (ids[r], codes[c], p, "[" + ",".join(items) + "]")
+            for r, c, p, items in zip(scores.rows.tolist(), scores.cols.tolist(), confidence, evidence)
+        ]
 
     def _probabilities(self, features: sp.csr_matrix) -> np.ndarray:
         """What each code's CalibratedClassifierCV.predict_proba gives, for all codes at once.
@@ -544,11 +575,15 @@ class ModelCoder(BaseCoder):
         return ScoredBatch(quotes, codings, scores.proba, rule_codings, combined, scores.term_counts)
 
     def _evidence_lists(self, scores: Scores) -> list[list[Evidence]]:
-        """The evidence records of each suggestion of a chunk.
+        """The evidence records of each suggestion of a chunk."""
+        return self._evidence_items(scores, lambda term, weight: Evidence(kind="model", term=term, weight=weight))
+
+    def _evidence_items(self, scores: Scores, make: Callable[[str, float], T]) -> list[list[T]]:
+        """The evidence of each suggestion of a chunk, each item made by ``make(term, weight)``.
 
         Weights have two decimals, so the same (feature, weight) recurs across
-        quotes; each distinct one becomes one record, shared by the suggestions
-        it belongs to (nothing changes a record once made).
+        quotes; each distinct one is made once and shared by the suggestions it
+        belongs to (nothing changes an item once made).
         """
         n = len(scores.rows)
         if not len(scores.pair):
@@ -556,12 +591,9 @@ class ModelCoder(BaseCoder):
         key = scores.feat.astype(np.int64) * 10**9 + np.rint(scores.weight * 100).astype(np.int64)
         _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
         names = self.feature_names_
-        records = np.empty(len(first), dtype=object)
-        records[:] = [
-            Evidence(kind="model", term=names[f], weight=w)
-            for f, w in zip(scores.feat[first].tolist(), scores.weight[first].tolist())
-        ]
-        ordered = records[inverse.ravel()]
+        items = np.empty(len(first), dtype=object)
+        items[:] = [make(names[f], w) for f, w in zip(scores.feat[first].tolist(), scores.weight[first].tolist())]
+        ordered = items[inverse.ravel()]
         bounds = np.searchsorted(scores.pair, np.arange(n + 1)).tolist()
         return [ordered[bounds[k] : bounds[k + 1]].tolist() for k in range(n)]
 
@@ -599,8 +631,24 @@ class ModelCoder(BaseCoder):
                 batch = self._batch(quotes, chunk, scores)
             yield batch
 
+    def iter_rows(self, batches: Iterable[Sequence[Quote]]) -> Iterator[CodedRows]:
+        """Score quotes batch by batch into store rows: the fast path for large projects.
+
+        The same suggestions, confidences and evidence as :meth:`iter_score`,
+        encoded for the store by the worker processes that score them, so no
+        :class:`~probation_themes.models.Coding` is built.
+
+        Raises:
+            CoderError: the coder has not been fitted, or quote ids repeat
+                within a batch.
+        """
+        self.check_is_fitted()
+        chunks = self._chunks(batches, evidence=True, rule_codings=False, as_rows=True)
+        for quotes, _chunk, scores in score_chunks(self, chunks):
+            yield CodedRows(quotes, scores.store_rows, scores.coded, scores.term_counts)
+
     def _chunks(
-        self, batches: Iterable[Sequence[Quote]], *, evidence: bool, rule_codings: bool
+        self, batches: Iterable[Sequence[Quote]], *, evidence: bool, rule_codings: bool, as_rows: bool = False
     ) -> Iterator[tuple[Sequence[Quote], Chunk]]:
         for quotes in batches:
             refs = _refs(quotes)
@@ -611,7 +659,7 @@ class ModelCoder(BaseCoder):
                         "Some quote ids occur more than once among the quotes to code; each quote "
                         "needs its own id (as ingest gives them)."
                     )
-                yield quotes[lo : lo + self.batch_size], Chunk(part, evidence, rule_codings)
+                yield quotes[lo : lo + self.batch_size], Chunk(part, evidence, rule_codings, as_rows)
 
     def predict_proba(self, quotes: Sequence[Quote]) -> np.ndarray:
         """Calibrated probabilities: one row per quote, one column per code in ``trained_codes_``.

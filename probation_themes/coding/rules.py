@@ -15,14 +15,13 @@ from dataclasses import dataclass, field
 
 from probation_themes.codebook import Codebook
 from probation_themes.coding import registry
-from probation_themes.coding.base import BaseCoder, check_workers, is_whole
+from probation_themes.coding.base import BaseCoder, CodedRows, check_workers, is_whole
 from probation_themes.coding.baselines import phrase_matcher_baseline, tokenizer_baseline
 from probation_themes.coding.engine import (
     Hit,
     Match,
     Scanned,
     Spans,
-    Row,
     _compile,
     _Engine,
     gc_paused,
@@ -39,7 +38,6 @@ __all__ = [
     "PARALLEL_MIN_QUOTES",
     "Hit",
     "Match",
-    "RuleRows",
     "RuleScan",
     "RulesCoder",
     "Scanned",
@@ -76,25 +74,6 @@ class RuleScan:
 
     codings: list[Coding] = field(default_factory=list)
     term_counts: dict[TermKey, int] = field(default_factory=dict)
-
-
-@dataclass
-class RuleRows:
-    """What a rule-coding pass found in one chunk of quotes, as rows ready for the store.
-
-    Attributes:
-        quotes: the chunk's quotes, in order.
-        rows: ``(quote id, code id, confidence, evidence JSON)`` per suggestion, in
-            quote order then codebook order: the same suggestions, confidences and
-            evidence as :meth:`RulesCoder.iter_scan` gives as codings.
-        coded: positions in ``quotes`` of the quotes with at least one suggestion.
-        term_counts: as in :class:`RuleScan`, for this chunk.
-    """
-
-    quotes: Sequence[Quote]
-    rows: list[Row]
-    coded: list[int]
-    term_counts: dict[TermKey, int]
 
 
 def unmatched_terms(term_counts: dict[TermKey, int]) -> list[TermKey]:
@@ -270,14 +249,14 @@ class RulesCoder(BaseCoder):
 
     def iter_rows(
         self, batches: Iterable[Sequence[Quote]], *, n_quotes: int | None = None, chunk_size: int = 5000
-    ) -> Iterator[RuleRows]:
+    ) -> Iterator[CodedRows]:
         """Code a stream of batches into store rows, chunk by chunk, in quote order.
 
         The fast path for large projects: the worker processes (started once for
         the whole stream, not once per batch) encode each suggestion's evidence
         themselves, so no :class:`~probation_themes.models.Coding` is built.
         Batches may be of any size; each is cut into chunks of at most
-        ``chunk_size`` quotes and one :class:`RuleRows` is yielded per chunk.
+        ``chunk_size`` quotes and one :class:`CodedRows` is yielded per chunk.
 
         Args:
             batches: the quotes, e.g. ``Project.iter_quote_refs()``.
@@ -311,7 +290,7 @@ class RulesCoder(BaseCoder):
             scanned = ((part, self.engine_.scan_rows(*chunk)) for part, chunk in chunks())
         with closing(scanned):
             for part, (rows, coded, term_seen, regex_seen) in scanned:
-                yield RuleRows(part, rows, coded, self._term_counts(term_seen, regex_seen))
+                yield CodedRows(part, rows, coded, self._term_counts(term_seen, regex_seen))
 
     def scan(self, quotes: Sequence[Quote]) -> RuleScan:
         """Code the quotes and count, for every rule term, the quotes it occurred in.

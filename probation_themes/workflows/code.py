@@ -284,8 +284,11 @@ class _Scorer:
 
     def local_parts(self, batches: Iterator[list[QuoteRef]], n_quotes: int) -> Iterator[_Part]:
         """Every batch coded in this process, using the coders' own worker processes."""
-        if self.model is not None:
-            # The model's workers score several batches at once.
+        if self.method == "model":
+            # The model's workers score several batches at once and encode the rows themselves.
+            for part in self.model.iter_rows(batches):
+                yield _Part(part.quotes, part.rows, part.coded, part.term_counts)
+        elif self.model is not None:
             for scored in self.model.iter_score(batches, rule_codings=self.method == "all"):
                 quotes = list(scored.quotes)
                 yield _Part(quotes, *_rows(quotes, self._model_codings(scored)), scored.term_counts)
