@@ -250,7 +250,7 @@ def export_audit(
     """Write the full decision log as CSV: every accept, reject, memo, finished quote and undo, who and when."""
     with Project.open(project, create=False) as proj:
         events = audit_log(proj)
-        responses = response_ids_of(proj)
+        responses = response_ids_of(proj, (e.quote_id for e in events))
     rows = (
         (e.at.isoformat(), e.coder, e.event, e.quote_id, responses.get(e.quote_id, ""), e.code, e.undoes,
          e.suggestion_method, format_number(e.suggestion_confidence), e.memo)

@@ -107,14 +107,19 @@ def _finish_run(db: sqlite3.Connection, run_id: int, status: str) -> None:
     )
 
 
+def rows_for_ids(db: sqlite3.Connection, sql: str, ids: Iterable[str]) -> Iterator[tuple]:
+    """Rows of ``sql`` for many ids, 900 at a time (SQLite caps a statement's parameters).
+
+    ``sql`` holds ``{marks}`` where the ids' placeholders go, as in ``WHERE id IN ({marks})``.
+    """
+    unique = list(dict.fromkeys(ids))
+    for lo in range(0, len(unique), 900):
+        chunk = unique[lo : lo + 900]
+        yield from db.execute(sql.format(marks=",".join("?" * len(chunk))), chunk)
+
+
 def _existing_quote_ids(db: sqlite3.Connection, quote_ids: Iterable[str]) -> set[str]:
-    ids = list(quote_ids)
-    found: set[str] = set()
-    for i in range(0, len(ids), 900):
-        chunk = ids[i : i + 900]
-        marks = ",".join("?" * len(chunk))
-        found.update(r[0] for r in db.execute(f"SELECT quote_id FROM quotes WHERE quote_id IN ({marks})", chunk))
-    return found
+    return {r[0] for r in rows_for_ids(db, "SELECT quote_id FROM quotes WHERE quote_id IN ({marks})", quote_ids)}
 
 
 class IngestWriter:

@@ -7,13 +7,13 @@ session killed between two keystrokes has lost nothing it had shown as done.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from probation_themes.errors import StoreError
 from probation_themes.models import Evidence, Quote
-from probation_themes.store.project import _EVIDENCE_DEFAULTS, _QUOTE_COLUMNS, Project
+from probation_themes.store.project import _EVIDENCE_DEFAULTS, _QUOTE_COLUMNS, Project, rows_for_ids
 
 #: Where-filters that name a quote column; any other key is looked up in the quote's attributes.
 QUOTE_FIELDS = ("region", "org", "question")
@@ -350,6 +350,6 @@ def audit_log(project: Project) -> list[AuditEvent]:
     return [e[3] for e in events]
 
 
-def response_ids_of(project: Project) -> dict[str, str]:
-    """Quote id → response id for every quote (the audit log names both)."""
-    return dict(project._db.execute("SELECT quote_id, response_id FROM quotes").fetchall())
+def response_ids_of(project: Project, quote_ids: Iterable[str]) -> dict[str, str]:
+    """Quote id → response id for the given quotes (the audit log names both)."""
+    return dict(rows_for_ids(project._db, "SELECT quote_id, response_id FROM quotes WHERE quote_id IN ({marks})", quote_ids))
