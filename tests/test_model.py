@@ -388,6 +388,40 @@ def test_code_method_model_writes_probability_suggestions(coded_project):
     assert run.parameters["train_coder"] == "gold" and run.parameters["min_positives"] == 10
 
 
+def test_the_model_reads_current_rule_suggestions_instead_of_matching_again(coded_project, monkeypatch):
+    from probation_themes.coding.engine import _Engine
+    from probation_themes.codebook import load_codebook
+    from probation_themes.workflows.code import code_project
+
+    db, book, _ = coded_project
+    codebook = load_codebook(book)
+
+    def model_suggestions() -> list[tuple]:
+        with Project.open(db) as project:
+            code_project(project, codebook, method="model", train_coder="gold", n_jobs=1, full=True)
+            return [(c.quote_id, c.code, c.confidence, c.evidence) for c in project.codings(method="model")]
+
+    scans: list[int] = []
+    real_scan = _Engine.scan
+    monkeypatch.setattr(_Engine, "scan", lambda self, texts, first=0: scans.append(len(texts)) or real_scan(self, texts, first))
+    matched = model_suggestions()
+    assert sum(scans) > 160  # no rules run yet: the rules are matched on every quote
+    with Project.open(db) as project:
+        code_project(project, codebook, method="rules", n_jobs=1)
+    scans.clear()
+    assert model_suggestions() == matched
+    assert sum(scans) == 160  # only training matches the rules; prediction reads the stored suggestions
+    # A rules run with other rules is not what this codebook's rules find: matched again.
+    other_book = book.with_name("other.yaml")
+    other_book.write_text(CODEBOOK_YAML.replace("{any: [laptop]}", "{any: [laptop, printer]}"), encoding="utf-8")
+    other = load_codebook(other_book)
+    with Project.open(db) as project:
+        code_project(project, other, method="rules", n_jobs=1)
+    scans.clear()
+    assert model_suggestions() == matched
+    assert sum(scans) > 160
+
+
 def test_code_method_all_combines_and_warns_about_skipped_codes(coded_project):
     db, book, data = coded_project
     with Project.open(db) as project:

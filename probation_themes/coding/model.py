@@ -118,6 +118,8 @@ class Chunk(NamedTuple):
     rule_codings: bool
     #: Also encode the suggestions as store rows (in the worker, where it costs the caller nothing).
     as_rows: bool = False
+    #: Where the rules fired, when already known: (row in the chunk, rule feature column) pairs.
+    fired: list[tuple[int, int]] | None = None
 
 
 class Scores(NamedTuple):
@@ -440,12 +442,19 @@ class ModelCoder(BaseCoder):
         return _rules_for(codebook), with_rules
 
     def _rule_features(
-        self, refs: Sequence[TextRef], *, keep_codings: bool
+        self, refs: Sequence[TextRef], *, keep_codings: bool, fired: list[tuple[int, int]] | None = None
     ) -> tuple[sp.csr_matrix, list[Coding], dict[TermKey, int]]:
-        """One column per code with rules: 1 where its rules fired; also the codings and term counts."""
+        """One column per code with rules: 1 where its rules fired; also the codings and term counts.
+
+        ``fired`` gives the (row, column) pairs where the rules fired when they are
+        already known (e.g. stored by a rules run); no term counts then.
+        """
         shape = (len(refs), len(self.rule_codes_))
         if self.rules_ is None or not refs:
             return sp.csr_matrix(shape), [], {}
+        if fired is not None and not keep_codings:
+            rows, cols = [r for r, _ in fired], [c for _, c in fired]
+            return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=shape), [], {}
         if not keep_codings:  # which codes fired is all that is needed: no records
             hits, term_seen, regex_seen = self.rules_.engine_.scan([r.text for r in refs])
             col_of_code = {code_id: j for j, code_id in enumerate(self.rule_codes_)}
@@ -471,7 +480,9 @@ class ModelCoder(BaseCoder):
         processes for large inputs.
         """
         words = self.vectorizer_.transform([r.text for r in chunk.refs])
-        fired, rule_codings, term_counts = self._rule_features(chunk.refs, keep_codings=chunk.rule_codings)
+        fired, rule_codings, term_counts = self._rule_features(
+            chunk.refs, keep_codings=chunk.rule_codings, fired=chunk.fired
+        )
         features = sp.hstack([words, fired], format="csr")
         proba = self._probabilities(features)
         rows, cols = np.nonzero(proba >= self.threshold)
@@ -631,27 +642,48 @@ class ModelCoder(BaseCoder):
                 batch = self._batch(quotes, chunk, scores)
             yield batch
 
-    def iter_rows(self, batches: Iterable[Sequence[Quote]]) -> Iterator[CodedRows]:
+    def iter_rows(
+        self,
+        batches: Iterable[Sequence[Quote]],
+        *,
+        rules_fired: Callable[[Sequence[Quote]], Mapping[str, Iterable[str]]] | None = None,
+    ) -> Iterator[CodedRows]:
         """Score quotes batch by batch into store rows: the fast path for large projects.
 
         The same suggestions, confidences and evidence as :meth:`iter_score`,
         encoded for the store by the worker processes that score them, so no
         :class:`~probation_themes.models.Coding` is built.
 
+        Args:
+            batches: quotes in batches.
+            rules_fired: given a batch, the codes whose rules fired on each of its
+                quotes (``{quote id: code ids}``), when they are already known —
+                a project's stored rule suggestions from the same codebook — so the
+                rules need not be matched again. They must be what this coder's
+                rules would find; the term counts are then left empty.
+
         Raises:
             CoderError: the coder has not been fitted, or quote ids repeat
                 within a batch.
         """
         self.check_is_fitted()
-        chunks = self._chunks(batches, evidence=True, rule_codings=False, as_rows=True)
+        chunks = self._chunks(batches, evidence=True, rule_codings=False, as_rows=True, rules_fired=rules_fired)
         for quotes, _chunk, scores in score_chunks(self, chunks):
             yield CodedRows(quotes, scores.store_rows, scores.coded, scores.term_counts)
 
     def _chunks(
-        self, batches: Iterable[Sequence[Quote]], *, evidence: bool, rule_codings: bool, as_rows: bool = False
+        self,
+        batches: Iterable[Sequence[Quote]],
+        *,
+        evidence: bool,
+        rule_codings: bool,
+        as_rows: bool = False,
+        rules_fired: Callable[[Sequence[Quote]], Mapping[str, Iterable[str]]] | None = None,
     ) -> Iterator[tuple[Sequence[Quote], Chunk]]:
+        column = {code_id: j for j, code_id in enumerate(getattr(self, "rule_codes_", []))}
         for quotes in batches:
             refs = _refs(quotes)
+            known = rules_fired(quotes) if rules_fired is not None and self.rules_ is not None else None
             for lo in range(0, len(refs), self.batch_size):
                 part = refs[lo : lo + self.batch_size]
                 if len({r.quote_id for r in part}) != len(part):
@@ -659,7 +691,10 @@ class ModelCoder(BaseCoder):
                         "Some quote ids occur more than once among the quotes to code; each quote "
                         "needs its own id (as ingest gives them)."
                     )
-                yield quotes[lo : lo + self.batch_size], Chunk(part, evidence, rule_codings, as_rows)
+                fired = None
+                if known is not None:
+                    fired = [(i, column[c]) for i, r in enumerate(part) for c in known.get(r.quote_id, ()) if c in column]
+                yield quotes[lo : lo + self.batch_size], Chunk(part, evidence, rule_codings, as_rows, fired)
 
     def predict_proba(self, quotes: Sequence[Quote]) -> np.ndarray:
         """Calibrated probabilities: one row per quote, one column per code in ``trained_codes_``.

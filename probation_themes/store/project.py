@@ -107,15 +107,16 @@ def _finish_run(db: sqlite3.Connection, run_id: int, status: str) -> None:
     )
 
 
-def rows_for_ids(db: sqlite3.Connection, sql: str, ids: Iterable[str]) -> Iterator[tuple]:
+def rows_for_ids(db: sqlite3.Connection, sql: str, ids: Iterable[str], params: Sequence = ()) -> Iterator[tuple]:
     """Rows of ``sql`` for many ids, 900 at a time (SQLite caps a statement's parameters).
 
-    ``sql`` holds ``{marks}`` where the ids' placeholders go, as in ``WHERE id IN ({marks})``.
+    ``sql`` holds ``{marks}`` where the ids' placeholders go, as in ``WHERE id IN ({marks})``,
+    after any other placeholders, whose values are ``params``.
     """
     unique = list(dict.fromkeys(ids))
     for lo in range(0, len(unique), 900):
         chunk = unique[lo : lo + 900]
-        yield from db.execute(sql.format(marks=",".join("?" * len(chunk))), chunk)
+        yield from db.execute(sql.format(marks=",".join("?" * len(chunk))), (*params, *chunk))
 
 
 def _existing_quote_ids(db: sqlite3.Connection, quote_ids: Iterable[str]) -> set[str]:
@@ -370,6 +371,15 @@ class Project:
     def existing_quote_ids(self, quote_ids: Iterable[str]) -> set[str]:
         """Those of ``quote_ids`` already stored in the project."""
         return _existing_quote_ids(self._db, quote_ids)
+
+    def suggested_codes(self, method: str, quote_ids: Iterable[str]) -> dict[str, list[str]]:
+        """The codes ``method`` suggested for each of the quotes (quotes without any left out)."""
+        found: dict[str, list[str]] = {}
+        # "+method": look the quotes up by their ids, not every suggestion of the method up by method.
+        sql = "SELECT quote_id, code FROM suggestions WHERE +method = ? AND quote_id IN ({marks})"
+        for quote_id, code in rows_for_ids(self._db, sql, quote_ids, (method,)):
+            found.setdefault(quote_id, []).append(code)
+        return found
 
     def add_ingest(
         self,

@@ -65,8 +65,11 @@ def coverage_by_method(project: Project) -> dict[str, float]:
     total = project._db.execute("SELECT COUNT(DISTINCT response_id) FROM quotes").fetchone()[0]
     if not total:
         return {}
-    rows = project._db.execute(
-        "SELECT s.method, COUNT(DISTINCT q.response_id) FROM suggestions s"
-        " JOIN quotes q ON q.quote_id = s.quote_id GROUP BY s.method ORDER BY s.method"
-    ).fetchall()
-    return {method: round(n / total, 4) for method, n in rows}
+    methods = [r[0] for r in project._db.execute("SELECT DISTINCT method FROM suggestions ORDER BY method")]
+    # One pass over the quotes per method, each looking its suggestions up by quote id
+    # ("+method" keeps SQLite from walking every suggestion of the method instead).
+    sql = (
+        "SELECT COUNT(DISTINCT q.response_id) FROM quotes q WHERE EXISTS"
+        " (SELECT 1 FROM suggestions s WHERE s.quote_id = q.quote_id AND +s.method = ?)"
+    )
+    return {method: round(project._db.execute(sql, (method,)).fetchone()[0] / total, 4) for method in methods}

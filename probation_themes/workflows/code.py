@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
@@ -167,6 +167,10 @@ def code_project(
                 **model.get_params(), "train_coder": train_coder, "labelled_quotes": model.n_labelled_,
             }
     scorer = _Scorer(method, codebook.ids, rules, topics, model)
+    if method == "model" and engine is None and _rules_stored(project, codebook, random_state):
+        # The project's rule suggestions are current for this codebook: the model's rule
+        # features are read from them instead of matching the rules again.
+        scorer.rules_fired = lambda batch: project.suggested_codes("rules", (q.quote_id for q in batch))
     # What must match for earlier suggestions to be kept: the coder and what it learned from.
     fingerprint = _fingerprint(name, codebook.content_hash(), labels_hash, train_coder, random_state)
     through = project.last_quote_seq()
@@ -263,6 +267,8 @@ class _Scorer:
     rules: RulesCoder | None = None
     topics: TopicCoder | None = None
     model: ModelCoder | None = None
+    #: model, locally: where the rules fired on a batch's quotes, read from the store.
+    rules_fired: Callable[[Sequence[QuoteRef]], Mapping[str, list[str]]] | None = None
 
     def __call__(self, batch: list[QuoteRef]) -> tuple[list[SuggestionRow], list[int], dict[TermKey, int]]:
         """Store rows, coded positions and rule-term counts of one batch."""
@@ -286,7 +292,7 @@ class _Scorer:
         """Every batch coded in this process, using the coders' own worker processes."""
         if self.method == "model":
             # The model's workers score several batches at once and encode the rows themselves.
-            for part in self.model.iter_rows(batches):
+            for part in self.model.iter_rows(batches, rules_fired=self.rules_fired):
                 yield _Part(part.quotes, part.rows, part.coded, part.term_counts)
         elif self.model is not None:
             for scored in self.model.iter_score(batches, rule_codings=self.method == "all"):
@@ -340,6 +346,17 @@ def _reusable_run(project: Project, method: str, fingerprint: str) -> Run | None
     if any(r.command == "redact" and r.run_id > last.run_id for r in runs):
         return None
     return last if "quotes_through" in last.parameters else None
+
+
+def _rules_stored(project: Project, codebook: Codebook, random_state: int | None) -> bool:
+    """Whether the stored rule suggestions are what the codebook's rules find in every quote now.
+
+    True when the last rules run used this codebook, its suggestions still stand
+    (no redaction since) and it covered every quote ingested so far.
+    """
+    fingerprint = _fingerprint(registry.default_for("rules"), codebook.content_hash(), "", None, random_state)
+    run = _reusable_run(project, "rules", fingerprint)
+    return run is not None and int(run.parameters["quotes_through"]) >= project.last_quote_seq()
 
 
 def _topic_params(topics: TopicCoder) -> dict[str, object]:
