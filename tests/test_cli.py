@@ -109,6 +109,12 @@ def test_code_report_stats_and_exports(survey: Path, tmp_path: Path):
         out = tmp_path / f"r.{fmt}"
         assert invoke("report", "-p", project, "-f", fmt, "-o", out).exit_code == 0
         assert out.stat().st_size > 0
+        # Without --format the output's extension chooses it.
+        inferred = tmp_path / f"inferred.{fmt}"
+        assert invoke("report", "-p", project, "-o", inferred).exit_code == 0
+        assert inferred.read_bytes() == out.read_bytes()
+    assert invoke("report", "-p", project, "-o", tmp_path / "notes.txt").exit_code == 0
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8").startswith("# ")  # anything else: markdown
 
     stats = invoke("stats", "-p", project, "--json")
     codes = {c["code_id"]: c for c in json.loads(stats.stdout)["codes"]}

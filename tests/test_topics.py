@@ -425,3 +425,24 @@ def test_seed_words_come_from_seeds_or_else_single_word_rule_terms():
         {"id": "other", "label": "O", "definition": "d"},
     ]})
     assert seed_terms(book) == {"workload": ("caseload", "job_matching"), "ict": ("laptop", "ict")}
+
+
+def test_code_fits_topics_on_a_seeded_sample_of_a_large_project_and_codes_every_quote(
+    small_survey, tmp_path, monkeypatch
+):
+    from probation_themes.store import Project
+    from probation_themes.workflows import code as code_module
+    from probation_themes.workflows.code import code_project
+
+    monkeypatch.setattr(code_module, "TOPIC_SAMPLE", 150)
+    db = _project(tmp_path, small_survey)
+    codebook = load_codebook(CODEBOOK)
+    reports = []
+    for _ in range(2):
+        with Project.open(db) as project:
+            reports.append(code_project(project, codebook, method="topics"))
+            suggestions = project.codings(method="topics")
+    first, second = reports
+    assert first.topics["fitted_on_quotes"] == 150 < first.quotes
+    assert first.coded_quotes == first.quotes  # every quote's topics are inferred
+    assert suggestions and first.codings == second.codings and first.per_code == second.per_code

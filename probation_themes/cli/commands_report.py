@@ -187,11 +187,24 @@ def _quotes_limit(value: str) -> int | None:
     return limit
 
 
+_FORMAT_OF_SUFFIX = {
+    ".html": ReportFormat.html, ".htm": ReportFormat.html, ".csv": ReportFormat.csv,
+    ".docx": ReportFormat.docx, ".xlsx": ReportFormat.xlsx, ".md": ReportFormat.md,
+}
+
+
 @app.command()
 @user_errors
 def report(
     output: Annotated[Path, typer.Option("--output", "-o", help="File to write; - for standard output.", show_default=False)],
-    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="md, html, csv, docx (Word) or xlsx (Excel).")] = ReportFormat.md,
+    fmt: Annotated[
+        ReportFormat | None,
+        typer.Option(
+            "--format", "-f",
+            help="md, html, csv, docx (Word) or xlsx (Excel); default: from the output's extension, else md.",
+            show_default=False,
+        ),
+    ] = None,
     by: Annotated[str, typer.Option("--by", help="Splits of the counts to show: region, org or both.")] = "region,org",
     attribute: Annotated[
         str, typer.Option("--attribute", help="What each quote is attributed by: region, org, both, or none.")
@@ -227,6 +240,8 @@ def report(
     """
     splits = _split_list(by)
     attribution = () if attribute.strip() == "none" else _split_list(attribute)
+    if fmt is None:
+        fmt = _FORMAT_OF_SUFFIX.get(output.suffix.lower(), ReportFormat.md)
     with engine_for(engine, scheduler) as runner:
         table, _ = themed_table(
             project, codebook, status, min_cell, max_quotes=_quotes_limit(quotes), memos=memos, engine=runner

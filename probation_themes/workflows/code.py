@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
+import numpy as np
+
 from probation_themes.codebook import Codebook
 from probation_themes.coding import registry
 from probation_themes.coding.combine import combine_all
@@ -25,6 +27,11 @@ from probation_themes.workflows.distributed import Engine
 from probation_themes.workflows.provenance import library_versions
 from probation_themes.workflows.topics import coder_for, latest_topic_params
 from probation_themes.workflows.train import Labels, training_labels
+
+#: Most quotes ``code`` fits a topic model on (topics, all): larger projects fit it on a
+#: random sample of this many, then infer every quote's topics. Fitting is what grows
+#: with the corpus (memory above all); a sample this size finds the same themes.
+TOPIC_SAMPLE = 200_000
 
 #: Methods ``code_project`` runs; ``all`` combines rules, topics and model (see combine_all).
 METHODS = ("rules", "topics", "model", "all")
@@ -86,9 +93,11 @@ def code_project(
     """Run the coder for ``method`` over every quote, replacing that method's suggestions.
 
     ``rules`` applies the codebook's rules. ``topics`` fits the seeded topic model
-    on every quote (with the engine and parameters of the project's last
-    ``topics`` run for this codebook, else LDA with 5 free topics and seed 0) and
-    codes a quote when a code's seeded topic reaches the threshold. ``model``
+    on every quote — on a random sample of ``TOPIC_SAMPLE`` quotes in larger
+    projects — (with the engine and parameters of the project's last ``topics``
+    run for this codebook, else LDA with 5 free topics and seed 0), infers every
+    quote's topics and codes a quote when a code's seeded topic reaches the
+    threshold. ``model``
     trains a classifier on the project's human labels (see
     :func:`probation_themes.workflows.train.training_labels`: review decisions,
     plus the imported codings of ``train_coder`` if given) and codes every quote
@@ -107,8 +116,8 @@ def code_project(
     Coding is incremental for ``rules`` and ``model``: when the method's last run
     used the same codebook, coder and training labels, only the quotes ingested
     since are coded and the earlier suggestions kept (they would come out the
-    same); ``full`` codes every quote regardless. Topics are refitted on every
-    quote, so ``topics`` and ``all`` always code everything.
+    same); ``full`` codes every quote regardless. Topics are refitted each time,
+    so ``topics`` and ``all`` always code everything.
 
     An ``engine`` (see :mod:`probation_themes.workflows.distributed`) runs the fitted
     coder over the batches, e.g. on a Dask cluster; this process fits, reads and
@@ -360,15 +369,34 @@ def _rules_stored(project: Project, codebook: Codebook, random_state: int | None
 
 
 def _topic_params(topics: TopicCoder) -> dict[str, object]:
-    return {**topics.get_params(), "engine": topics.engine, "vocabulary_size": topics.vocabulary_size_}
+    return {
+        **topics.get_params(), "engine": topics.engine, "vocabulary_size": topics.vocabulary_size_,
+        "fitted_on_quotes": topics.n_quotes_,
+    }
 
 
 def _fit_topics(project: Project, codebook: Codebook, random_state: int | None) -> TopicCoder:
-    """Fit the topic coder on every quote, as the project's last ``topics`` run for this codebook did."""
+    """Fit the topic coder as the project's last ``topics`` run for this codebook did.
+
+    It is fitted on every quote, or on a random sample of ``TOPIC_SAMPLE`` of them
+    (seeded by ``random_state``) in larger projects; either way every quote's
+    topics are then inferred, batch by batch.
+    """
     engine, params = latest_topic_params(project, codebook)
     if "random_state" not in params and random_state is not None:
         params["random_state"] = random_state
-    quotes = [ref for batch in project.iter_quote_refs() for ref in batch]
+    total = project.count_quotes()
+    keep: set[int] | None = None
+    if total > TOPIC_SAMPLE:
+        rng = np.random.default_rng(0 if random_state is None else random_state)
+        keep = set(rng.choice(total, size=TOPIC_SAMPLE, replace=False).tolist())  # places in ingest order
+    quotes = []
+    place = 0
+    for batch in project.iter_quote_refs():
+        for ref in batch:
+            if keep is None or place in keep:
+                quotes.append(ref)
+            place += 1
     return coder_for(engine, **params).fit(codebook, quotes)
 
 
