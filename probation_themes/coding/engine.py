@@ -2,9 +2,10 @@
 
 :func:`_compile` numbers a codebook's terms and patterns, :class:`_Engine` finds
 them in text and decides which codes fire (``any``, ``all``, ``near``, ``none``,
-``regex``), and :func:`_scan_in_workers` spreads that matching over worker
-processes. :class:`probation_themes.coding.rules.RulesCoder` is the public face;
-nothing here is meant to be used on its own.
+``regex``), and :func:`in_workers` spreads that matching (and the learned
+model's scoring) over worker processes started once per run.
+:class:`probation_themes.coding.rules.RulesCoder` is the public face; nothing
+here is meant to be used on its own.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import regex
 
@@ -36,6 +38,11 @@ REGEX_SECONDS = 2.0
 
 # A word for `near` distances: letters and digits, with inner apostrophes ("can't").
 _WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")
+
+T = TypeVar("T")
+S = TypeVar("S")
+P = TypeVar("P")
+R = TypeVar("R")
 
 #: (rule, term as written, start, end) — one piece of evidence, cheap to send between processes.
 Match = tuple[str, str, int, int]
@@ -291,9 +298,10 @@ def _evidence_order(m: Match) -> tuple[int, int, str, str]:
     return (m[2], m[3], m[0], m[1])
 
 
-# State for worker processes. Under "fork" the parent sets it just before the
-# pool starts so children inherit the compiled automaton instead of unpickling it.
-_WORKER_ENGINE: _Engine | None = None
+# What a worker process works with: a function and the state it reads (compiled rules, a
+# fitted model). Under "fork" the parent sets it just before the pool starts, so children
+# inherit the state instead of unpickling it.
+_WORKER: tuple[Callable[[Any, Any], Any], Any] | None = None
 _FORK_LOCK = threading.Lock()
 
 
@@ -320,26 +328,18 @@ def _usable_cpus() -> int:
     return os.cpu_count() or 1
 
 
-def _init_worker(engine: _Engine | None) -> None:
-    global _WORKER_ENGINE
-    if engine is not None:
-        _WORKER_ENGINE = engine
+def _init_worker(work: tuple[Callable[[Any, Any], Any], Any] | None) -> None:
+    global _WORKER
+    if work is not None:
+        _WORKER = work
 
 
-def _scan_chunk(job: tuple[int, list[str]]) -> Scanned:
-    first, texts = job
-    if _WORKER_ENGINE is None:
-        raise CoderError("A rule-coding worker started without its rules; run again with n_jobs=1.")
+def _run_in_worker(payload: Any) -> Any:
+    if _WORKER is None:
+        raise CoderError("A coding worker started without its coder; run again with n_jobs=1.")
+    fn, state = _WORKER
     with gc_paused():
-        return _WORKER_ENGINE.scan(texts, first)
-
-
-def _rows_chunk(job: tuple[list[str], list[str]]) -> ScannedRows:
-    quote_ids, texts = job
-    if _WORKER_ENGINE is None:
-        raise CoderError("A rule-coding worker started without its rules; run again with n_jobs=1.")
-    with gc_paused():
-        return _WORKER_ENGINE.scan_rows(quote_ids, texts)
+        return fn(state, payload)
 
 
 @contextmanager
@@ -359,130 +359,96 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _chunks(texts: list[str], jobs: int, batch_size: int) -> list[tuple[int, list[str]]]:
-    # Several chunks per worker even out uneven comment lengths.
-    size = max(1, min(batch_size, -(-len(texts) // (jobs * 4))))
-    return [(lo, texts[lo : lo + size]) for lo in range(0, len(texts), size)]
+def in_workers(
+    fn: Callable[[S, P], R], state: S, items: Iterable[tuple[T, P]], jobs: int, ahead: int
+) -> Iterator[tuple[T, R]]:
+    """``fn(state, payload)`` for every ``(tag, payload)``, in worker processes, handed back in order.
 
-
-def _scan_in_workers(
-    engine: _Engine, texts: list[str], jobs: int, batch_size: int
-) -> Iterator[Scanned]:
-    """Match ``texts`` in up to ``jobs`` worker processes, yielding chunks in text order."""
-    global _WORKER_ENGINE
-    chunks = _chunks(texts, jobs, batch_size)
+    The ``jobs`` workers live for the whole stream (started once, sharing ``state``:
+    inherited under fork, pickled once each under spawn). At most ``ahead``
+    payloads are in flight, so memory stays bounded however long the stream, and
+    the workers go on while the caller stores earlier results. If the workers
+    cannot start or die, the payloads they had and the rest run in this process:
+    the results are the same either way. ``fn`` must be a module-level function.
+    """
+    global _WORKER
     method = _start_method()
     executor = ProcessPoolExecutor(
-        min(jobs, len(chunks)),
+        jobs,
         mp_context=multiprocessing.get_context(method),
         initializer=_init_worker,
-        initargs=(None,) if method == "fork" else (engine,),
+        initargs=(None,) if method == "fork" else ((fn, state),),
     )
+    pending: deque[tuple[T, P, Future]] = deque()
+
+    def take() -> tuple[T, R]:
+        tag, payload, future = pending.popleft()
+        try:
+            return tag, future.result()
+        except BrokenProcessPool:
+            # Workers could not start or were killed (e.g. spawn from a script without an
+            # `if __name__ == "__main__":` guard): this payload is worked here.
+            return tag, fn(state, payload)
+
+    broken = started = False
     try:
-        if method == "fork":
-            # With fork the executor starts every worker at the first submit; they
-            # inherit the engine from this global, which the parent then lets go.
-            with _FORK_LOCK:
-                _WORKER_ENGINE = engine
+        for tag, payload in items:
+            if not broken:
                 try:
-                    futures = [executor.submit(_scan_chunk, chunk) for chunk in chunks]
-                finally:
-                    _WORKER_ENGINE = None
-        else:
-            futures = [executor.submit(_scan_chunk, chunk) for chunk in chunks]
-    except BrokenProcessPool:
-        # The workers died while chunks were still being handed out: nothing came
-        # back yet, so match every chunk in this process instead.
-        executor.shutdown(wait=True, cancel_futures=True)
-        for first, chunk in chunks:
-            yield engine.scan(chunk, first)
-        return
-    try:
-        for k, future in enumerate(futures):
-            try:
-                part = future.result()
-            except BrokenProcessPool:
-                # Workers could not start (e.g. spawn from a script without an
-                # `if __name__ == "__main__":` guard): finish in this process.
-                for first, chunk in chunks[k:]:
-                    yield engine.scan(chunk, first)
-                return
-            # Results are taken in order while later chunks are still being
-            # matched, so building codings in the parent overlaps with the workers.
-            yield part
+                    if method == "fork" and not started:
+                        # With fork the executor starts every worker at the first submit;
+                        # they inherit the work from this global, which is then let go.
+                        with _FORK_LOCK:
+                            _WORKER = (fn, state)
+                            try:
+                                future = executor.submit(_run_in_worker, payload)
+                            finally:
+                                _WORKER = None
+                    else:
+                        future = executor.submit(_run_in_worker, payload)
+                    started = True
+                    pending.append((tag, payload, future))
+                    while len(pending) >= ahead:
+                        yield take()
+                    continue
+                except BrokenProcessPool:
+                    broken = True
+            while pending:  # the payloads handed out before, in order, then this one here
+                yield take()
+            yield tag, fn(state, payload)
+        while pending:
+            yield take()
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _scan(engine: _Engine, job: tuple[int, list[str]]) -> Scanned:
+    return engine.scan(job[1], job[0])
+
+
+def _scan_in_workers(engine: _Engine, texts: list[str], jobs: int, batch_size: int) -> Iterator[Scanned]:
+    """Match ``texts`` in up to ``jobs`` worker processes, yielding chunks in text order."""
+    # Several chunks per worker even out uneven comment lengths.
+    size = max(1, min(batch_size, -(-len(texts) // (jobs * 4))))
+    chunks = [(lo, texts[lo : lo + size]) for lo in range(0, len(texts), size)]
+    workers = max(1, min(jobs, len(chunks)))
+    for _, scanned in in_workers(_scan, engine, ((None, c) for c in chunks), workers, ahead=len(chunks)):
+        yield scanned
 
 
 #: A chunk of quotes handed to a worker: their ids and their texts.
 Chunk = tuple[list[str], list[str]]
 
 
+def _scan_rows(engine: _Engine, chunk: Chunk) -> ScannedRows:
+    return engine.scan_rows(*chunk)
+
+
 def _rows_in_workers(
-    engine: _Engine, chunks: Iterator[tuple[object, Chunk]], jobs: int, ahead: int
-) -> Iterator[tuple[object, ScannedRows]]:
-    """Match chunks in ``jobs`` worker processes that live for the whole stream, in order.
-
-    ``chunks`` yields (tag, (quote ids, texts)); each result comes back with its
-    tag. At most ``ahead`` chunks are in flight, so memory stays bounded however
-    long the stream, and the workers go on matching while this process stores
-    earlier results. Workers that die make the rest run in this process.
-    """
-    global _WORKER_ENGINE
-    method = _start_method()
-    executor = ProcessPoolExecutor(
-        jobs,
-        mp_context=multiprocessing.get_context(method),
-        initializer=_init_worker,
-        initargs=(None,) if method == "fork" else (engine,),
-    )
-    pending: deque[tuple[object, Chunk, Future]] = deque()
-    broken = False
-
-    def submit(tag: object, chunk: Chunk) -> None:
-        global _WORKER_ENGINE
-        if not pending and method == "fork" and not started:
-            # With fork the executor starts every worker at the first submit; they
-            # inherit the engine from this global, which the parent then lets go.
-            with _FORK_LOCK:
-                _WORKER_ENGINE = engine
-                try:
-                    pending.append((tag, chunk, executor.submit(_rows_chunk, chunk)))
-                finally:
-                    _WORKER_ENGINE = None
-        else:
-            pending.append((tag, chunk, executor.submit(_rows_chunk, chunk)))
-
-    started = False
-    try:
-        for tag, chunk in chunks:
-            if not broken:
-                try:
-                    submit(tag, chunk)
-                    started = True
-                    while len(pending) >= ahead:
-                        yield _take(pending, engine)
-                    continue
-                except BrokenProcessPool:
-                    broken = True
-            while pending:  # the chunks handed out before, in order, then this one here
-                yield _take(pending, engine)
-            yield tag, engine.scan_rows(*chunk)
-        while pending:
-            yield _take(pending, engine)
-    finally:
-        executor.shutdown(wait=True, cancel_futures=True)
-
-
-def _take(pending: deque, engine: _Engine) -> tuple[object, ScannedRows]:
-    """The oldest chunk's result; matched here if its worker died."""
-    tag, chunk, future = pending.popleft()
-    try:
-        return tag, future.result()
-    except BrokenProcessPool:
-        # Workers could not start or were killed (e.g. spawn from a script without an
-        # `if __name__ == "__main__":` guard): this chunk is matched in this process.
-        return tag, engine.scan_rows(*chunk)
+    engine: _Engine, chunks: Iterable[tuple[T, Chunk]], jobs: int, ahead: int
+) -> Iterator[tuple[T, ScannedRows]]:
+    """Match tagged chunks into store rows in ``jobs`` worker processes (see :func:`in_workers`)."""
+    return in_workers(_scan_rows, engine, chunks, jobs, ahead)
 
 
 #: A gate: groups of (word, case_sensitive); a text can match only if every group has a word in it.
