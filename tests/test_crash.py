@@ -64,15 +64,22 @@ def _running(project: Path, command: str) -> bool:
         return False
 
 
-def _kill_during(proc: subprocess.Popen, project: Path, command: str, rng: random.Random) -> bool:
+def _kill_during(
+    proc: subprocess.Popen, project: Path, command: str, rng: random.Random, lasts: float | None = None
+) -> bool:
     """SIGKILL ``proc`` at a random point; returns True if it was killed before finishing.
 
     Half the kills land at a random time after start (often while files are read or
     the coder is built); the others a random moment after the command began writing.
+    ``ingest`` records its run in the same transaction as its quotes, so no other
+    connection sees it begin: there the others land anywhere within ``lasts``, the
+    seconds an uninterrupted run of the same command took.
     """
     deadline = time.monotonic() + 60
     if rng.random() < 0.5:
         time.sleep(rng.uniform(0.5, 6.0))
+    elif lasts is not None:
+        time.sleep(rng.uniform(0.0, lasts))
     else:
         while proc.poll() is None and not _running(project, command) and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -98,8 +105,13 @@ def _assert_whole(project: Path, files: dict[str, int]) -> None:
 def _kill_ingest(tmp_path: Path, rng: random.Random, i: int) -> bool:
     files = [_survey(tmp_path / f"wave{i}_{k}.csv", 4000, seed=i * 10 + k) for k in range(3)]
     project = tmp_path / f"ingest{i}.db"
+    # How long the same ingest takes when nothing stops it.
+    started = time.monotonic()
+    whole = _cli("ingest", *map(str, files), "-p", str(tmp_path / f"whole{i}.db"), "--id-col", "id")
+    assert whole.wait() == 0
+    lasts = time.monotonic() - started
     proc = _cli("ingest", *map(str, files), "-p", str(project), "--id-col", "id")
-    killed = _kill_during(proc, project, "ingest", rng)
+    killed = _kill_during(proc, project, "ingest", rng, lasts)
     if project.exists():
         _assert_whole(project, {f.name: 4000 for f in files})
         # The project is still usable: ingesting again completes the job.

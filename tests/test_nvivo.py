@@ -69,3 +69,18 @@ def test_nvivo_bundle_into_a_file_is_a_user_error(tmp_path: Path):
     (tmp_path / "taken").write_text("x", encoding="utf-8")
     result = invoke("export", "nvivo", "-o", tmp_path / "taken", "-p", project)
     assert result.exit_code == 1 and "folder" in result.output and "Traceback" not in result.output
+
+
+def test_projects_too_large_for_qda_programs_stop_with_what_to_do(tmp_path: Path, monkeypatch):
+    from probation_themes.cli import commands_export
+
+    project = _project(tmp_path)
+    monkeypatch.setattr(commands_export, "QDA_MAX_QUOTES", 2)
+    for args in (("qdpx", "-o", tmp_path / "p.qdpx"), ("nvivo", "-o", tmp_path / "bundle")):
+        result = invoke("export", *args, "-p", project)
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        assert "holds 3 quotes" in result.output and "--allow-large" in result.output
+        assert "export codings" in result.output
+        assert not Path(args[2]).exists()
+        assert invoke("export", *args, "--allow-large", "-p", project).exit_code == 0
+        assert Path(args[2]).exists()

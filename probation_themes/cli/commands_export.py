@@ -49,9 +49,30 @@ ExportStatusOption = Annotated[
 ]
 
 
-def _snapshot(project: Path, codebook: Path | None, status: ExportStatus) -> tuple[Snapshot, Codebook, dict[int, datetime]]:
+#: Most quotes `export qdpx` and `export nvivo` write without --allow-large.
+QDA_MAX_QUOTES = 50_000
+
+AllowLargeOption = Annotated[
+    bool,
+    typer.Option("--allow-large", help=f"Export a project of more than {QDA_MAX_QUOTES:,} quotes anyway "
+                                       "(built in memory: about 2.5 GB per 100,000 quotes)."),
+]
+
+
+def _snapshot(
+    project: Path, codebook: Path | None, status: ExportStatus, allow_large: bool = False
+) -> tuple[Snapshot, Codebook, dict[int, datetime]]:
     with Project.open(project, create=False) as proj:
         book = _load_codebook_or_project(codebook, proj)
+        n_quotes = proj.count_quotes()
+        if n_quotes > QDA_MAX_QUOTES and not allow_large:
+            raise ExportError(
+                f"The project {project} holds {n_quotes:,} quotes. A REFI-QDA project is one XML document "
+                "plus one text file per respondent, built in memory, and NVivo, ATLAS.ti and MAXQDA are "
+                f"not made for projects this size, so exports stop at {QDA_MAX_QUOTES:,} quotes. For the "
+                "whole survey use `export codings` (CSV or XLSX, which streams) or `report`; to write the "
+                "REFI-QDA project anyway, add --allow-large (it needs about 2.5 GB of memory per 100,000 quotes)."
+            )
         snapshot = proj.snapshot(status.value, evidence=False)
         run_times = {r.run_id: r.started_at for r in proj.runs() if r.run_id is not None}
     return snapshot, book, run_times
@@ -107,13 +128,14 @@ def export_qdpx(
     output: Annotated[Path, typer.Option("--output", "-o", help="The .qdpx file to write.", show_default=False)],
     status: ExportStatusOption = ExportStatus.default,
     codebook: CodebookOption = None,
+    allow_large: AllowLargeOption = False,
     project: ProjectOption = Path(DEFAULT_PROJECT),
 ) -> None:
     """Write the project as a REFI-QDA project (.qdpx): respondents' texts, codes, codings, cases and attributes."""
     if output.suffix.lower() != ".qdpx":
         raise ExportError(f"Name the output {output.stem}.qdpx: NVivo, ATLAS.ti, MAXQDA and QualCoder look for "
                           "that extension when they import a REFI-QDA project.")
-    snapshot, book, run_times = _snapshot(project, codebook, status)
+    snapshot, book, run_times = _snapshot(project, codebook, status, allow_large)
     write_bytes_atomic(output, render_qdpx(snapshot, book, run_times=run_times))
     respondents = len({q.response_id for q in snapshot.quotes})
     codings = len({(c.quote_id, c.code) for c in snapshot.codings})
@@ -128,10 +150,11 @@ def export_nvivo(
                                          show_default=False)],
     status: ExportStatusOption = ExportStatus.default,
     codebook: CodebookOption = None,
+    allow_large: AllowLargeOption = False,
     project: ProjectOption = Path(DEFAULT_PROJECT),
 ) -> None:
     """Write an NVivo bundle: codebook (.qdc), project (.qdpx), classification sheet, coded quotes, README.txt."""
-    snapshot, book, run_times = _snapshot(project, codebook, status)
+    snapshot, book, run_times = _snapshot(project, codebook, status, allow_large)
     files = nvivo_bundle(snapshot, book, status=status.value, run_times=run_times)
     if output.exists() and not output.is_dir():
         raise ExportError(f"{output} is a file; give a folder for the NVivo bundle with -o, e.g. -o nvivo_bundle.")

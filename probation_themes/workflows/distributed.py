@@ -16,6 +16,7 @@ see the input files at the same paths (a shared file system).
 from __future__ import annotations
 
 import logging
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol, TypeVar
@@ -128,7 +129,11 @@ class DaskEngine:
         pending: deque = deque()
         try:
             for part in parts:
-                pending.append((part, client.submit(fn, part, *handles, pure=False)))
+                with warnings.catch_warnings():
+                    # Each part (a batch of quotes) is data the task needs once: Dask's advice to
+                    # scatter large arguments ahead of time does not apply, so its warning is not shown.
+                    warnings.filterwarnings("ignore", message=r"(?s).*Large object of size", category=UserWarning)
+                    pending.append((part, client.submit(fn, part, *handles, pure=False)))
                 if len(pending) >= self.window:
                     done, future = pending.popleft()
                     yield done, future.result()
