@@ -472,17 +472,6 @@ def _failing_initializer(engine) -> None:
     raise RuntimeError("worker cannot start")
 
 
-def test_workers_that_cannot_start_fall_back_to_this_process(monkeypatch):
-    monkeypatch.setattr(rules_module, "PARALLEL_MIN_QUOTES", 10)
-    monkeypatch.setattr(engine_module, "_init_worker", _failing_initializer)
-    quotes = make_quotes(generated_texts(200, seed=11))
-    codebook = make_codebook(**_PARALLEL_RULES)
-    one = RulesCoder(n_jobs=1).fit(codebook).scan(quotes)
-    two = RulesCoder(n_jobs=2, batch_size=40).fit(codebook).scan(quotes)
-    assert [c.model_dump() for c in two.codings] == [c.model_dump() for c in one.codings]
-    assert two.term_counts == one.term_counts
-
-
 @pytest.mark.parametrize(
     ("pattern", "expected"),
     [
@@ -562,14 +551,18 @@ def test_rows_are_the_scans_codings_as_the_store_keeps_them(monkeypatch, n_jobs)
     assert counts == whole.term_counts
 
 
-def test_rows_from_workers_that_cannot_start_are_made_in_this_process(monkeypatch):
+def test_workers_that_cannot_start_fall_back_to_this_process(monkeypatch):
     monkeypatch.setattr(rules_module, "PARALLEL_MIN_QUOTES", 10)
     monkeypatch.setattr(engine_module, "_init_worker", _failing_initializer)
-    quotes = make_quotes(generated_texts(120, seed=12))
+    quotes = make_quotes(generated_texts(200, seed=11))
     codebook = make_codebook(**_PARALLEL_RULES)
-    whole = RulesCoder(n_jobs=1).fit(codebook).scan(quotes)
+    one = RulesCoder(n_jobs=1).fit(codebook).scan(quotes)
+    two = RulesCoder(n_jobs=2, batch_size=40).fit(codebook).scan(quotes)
+    assert [c.model_dump() for c in two.codings] == [c.model_dump() for c in one.codings]
+    assert two.term_counts == one.term_counts
+    # The same for the rows of a whole run (one pool for every chunk).
     parts = RulesCoder(n_jobs=2).fit(codebook).iter_rows([quotes], chunk_size=10)
-    assert [row for p in parts for row in p.rows] == _as_rows(whole.codings)
+    assert [row for p in parts for row in p.rows] == _as_rows(one.codings)
 
 
 def test_rows_need_quotes_and_a_whole_chunk_size():
