@@ -9,8 +9,10 @@ from probation_themes.store.project import (
     StatusFilter,
     SuggestionRow,
     SuggestionWriter,
+    suggestion_row,
 )
 
 __all__ = [
     "CoderCodings", "IngestWriter", "Project", "QuoteRef", "SourceRecord", "StatusFilter", "SuggestionRow", "SuggestionWriter",
+    "suggestion_row",
 ]

@@ -186,6 +186,11 @@ class IngestWriter:
 SuggestionRow = tuple[str, str, "float | None", str]
 
 
+def suggestion_row(coding: Coding) -> SuggestionRow:
+    """A coding as the store keeps a suggestion (see :class:`SuggestionWriter`)."""
+    return coding.quote_id, coding.code, coding.confidence, evidence_json(coding.evidence)
+
+
 class SuggestionWriter:
     """Writes one method's suggestions inside :meth:`Project.replacing_suggestions`."""
 
@@ -196,7 +201,7 @@ class SuggestionWriter:
 
     def __call__(self, codings: Iterable[Coding]) -> int:
         """Store a batch of codings; returns how many were written."""
-        return self.rows((c.quote_id, c.code, c.confidence, evidence_json(c.evidence)) for c in codings)
+        return self.rows(suggestion_row(c) for c in codings)
 
     def rows(self, rows: Iterable[SuggestionRow]) -> int:
         """Store a batch of ready-made rows (see :func:`probation_themes.models.rule_evidence_json`)."""

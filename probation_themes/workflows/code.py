@@ -8,20 +8,20 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NamedTuple
 
 import numpy as np
 
 from probation_themes.codebook import Codebook
 from probation_themes.coding import registry
+from probation_themes.coding.base import CodedRows
 from probation_themes.coding.combine import combine_all
 from probation_themes.coding.model import ModelCoder, Shortfall
 from probation_themes.coding.engine import gc_paused
 from probation_themes.coding.rules import RulesCoder, TermKey, unmatched_terms
 from probation_themes.coding.topics import TopicCoder
 from probation_themes.errors import CoderError, StoreError
-from probation_themes.models import Coding, Run, evidence_json
-from probation_themes.store import Project, QuoteRef, SuggestionRow
+from probation_themes.models import Coding, Run
+from probation_themes.store import Project, QuoteRef, SuggestionRow, suggestion_row
 from probation_themes.store.topics import coverage_by_method
 from probation_themes.workflows.distributed import Engine
 from probation_themes.workflows.provenance import library_versions
@@ -191,7 +191,7 @@ def code_project(
     if engine is None:
         parts = scorer.local_parts(batches, coded_quotes)
     else:
-        parts = (_Part(batch, *result) for batch, result in engine.map(_score, batches, scorer))
+        parts = (CodedRows(batch, *result) for batch, result in engine.map(_score, batches, scorer))
     project.save_codebook(codebook)
     run_id = project.start_run(
         Run(
@@ -250,20 +250,10 @@ def code_project(
     )
 
 
-class _Part(NamedTuple):
-    """One stretch of coded quotes: their suggestions as store rows, and what the report counts."""
-
-    quotes: Sequence[QuoteRef]
-    rows: list[SuggestionRow]
-    #: Positions in ``quotes`` of the quotes with at least one suggestion.
-    coded: list[int]
-    term_counts: dict[TermKey, int]
-
-
 def _rows(quotes: Sequence[QuoteRef], codings: list[Coding]) -> tuple[list[SuggestionRow], list[int]]:
     """Codings as store rows, with the positions of the quotes they code."""
     position = {q.quote_id: i for i, q in enumerate(quotes)}
-    rows = [(c.quote_id, c.code, c.confidence, evidence_json(c.evidence)) for c in codings]
+    rows = [suggestion_row(c) for c in codings]
     return rows, list(dict.fromkeys(position[c.quote_id] for c in codings))
 
 
@@ -297,27 +287,27 @@ class _Scorer:
         scan = self.rules.scan(batch)
         return self._with_topics(batch, scan.codings), scan.term_counts
 
-    def local_parts(self, batches: Iterator[list[QuoteRef]], n_quotes: int) -> Iterator[_Part]:
+    def local_parts(self, batches: Iterator[list[QuoteRef]], n_quotes: int) -> Iterator[CodedRows]:
         """Every batch coded in this process, using the coders' own worker processes."""
         if self.method == "model":
             # The model's workers score several batches at once and encode the rows themselves.
             for part in self.model.iter_rows(batches, rules_fired=self.rules_fired):
-                yield _Part(part.quotes, part.rows, part.coded, part.term_counts)
+                yield part
         elif self.model is not None:
             for scored in self.model.iter_score(batches, rule_codings=self.method == "all"):
                 quotes = list(scored.quotes)
-                yield _Part(quotes, *_rows(quotes, self._model_codings(scored)), scored.term_counts)
+                yield CodedRows(quotes, *_rows(quotes, self._model_codings(scored)), scored.term_counts)
         elif self.method == "topics":
             for batch in batches:
-                yield _Part(batch, *_rows(batch, self.topics.predict(batch)), {})
+                yield CodedRows(batch, *_rows(batch, self.topics.predict(batch)), {})
         elif self.method == "rules":
             # Workers started once for the whole stream encode the rows themselves; each
             # chunk goes to the store as soon as it comes back.
             for part in self.rules.iter_rows(batches, n_quotes=n_quotes):
-                yield _Part(part.quotes, part.rows, part.coded, part.term_counts)
+                yield part
         else:
             for batch in batches:
-                yield _Part(batch, *self(batch))
+                yield CodedRows(batch, *self(batch))
 
     def _model_codings(self, scored) -> list[Coding]:
         if self.method != "all":
