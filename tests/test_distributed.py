@@ -24,6 +24,7 @@ from probation_themes.workflows.distributed import LocalEngine, open_engine
 from probation_themes.workflows.import_codings import import_codings
 from probation_themes.workflows.ingest import ingest_files
 from probation_themes.workflows.redact import redact_project
+from probation_themes.workflows.topics import fit_topics
 
 pytest.importorskip("dask.distributed")
 
@@ -141,6 +142,21 @@ def test_every_method_codes_identically_on_dask(twins, dask_engine, method):
     assert there.engine == "dask" and here.engine == "local"
     assert there.codings == here.codings > 0 and there.per_code == here.per_code
     assert _suggestions(remote, method) == _suggestions(local, method)
+
+
+@pytest.mark.parametrize("method", ["model", "all"])
+def test_topic_features_reach_the_model_on_dask_and_code_identically(twins, dask_engine, method):
+    local, remote = twins
+    book = load_codebook(BOOK)
+    for project in (local, remote):
+        if not any(r.command == "topics" for r in project.runs()):
+            fit_topics(project, book, k=2)
+    here = code_project(local, book, method=method, train_coder="gold", batch_size=100, full=True)
+    there = code_project(remote, book, method=method, train_coder="gold", batch_size=100, full=True, engine=dask_engine)
+    assert here.used_topics and there.used_topics and there.topic_features == here.topic_features
+    assert there.codings == here.codings > 0
+    assert _suggestions(remote, method) == _suggestions(local, method)
+    assert any(e["term"].startswith("topic ") for *_, evidence in _suggestions(local, method) for e in evidence)
 
 
 # -- incremental coding -------------------------------------------------------------------

@@ -422,6 +422,37 @@ def test_the_model_reads_current_rule_suggestions_instead_of_matching_again(code
     assert sum(scans) > 160
 
 
+def test_the_model_reads_the_latest_topics_run_while_it_covers_every_quote(coded_project, tmp_path: Path):
+    db, book, data = coded_project
+    code = ["code", "-c", str(book), "--method", "model", "--train-coder", "gold", "-p", str(db)]
+    result = runner.invoke(app, code)
+    assert result.exit_code == 0, result.output
+    assert "the model read no topic features: the project has no topics run yet" in result.output
+    topics = runner.invoke(app, ["topics", "-c", str(book), "--k", "2", "-p", str(db), "--json"])
+    assert topics.exit_code == 0, topics.output
+    topics_run = json.loads(topics.stdout)["run_id"]
+    report = json.loads(runner.invoke(app, [*code, "--json"]).stdout)
+    assert report["used_topics"] and report["kept_from_run"] is None  # new features: everything again
+    assert report["topic_features"] == f"5 topics of topics run {topics_run}"
+    with Project.open(db) as project:
+        run = project.runs()[-1]
+        evidence = [e.term for c in project.codings(method="model") for e in c.evidence]
+    assert run.parameters["topic_features"] == f"topics run {topics_run}"
+    assert any(term.startswith("topic ") for term in evidence)
+    assert "Topic features: 5 topics of topics run" in runner.invoke(app, [*code, "--full"]).output
+    # Left out on request: another model, so every quote is coded again, without topics.
+    off = json.loads(runner.invoke(app, [*code, "--no-topic-features", "--json"]).stdout)
+    assert not off["used_topics"] and off["kept_from_run"] is None and off["topic_features"] == "left out on request"
+    # New quotes the topics run never saw: the model goes without topics and says what to do.
+    with Project.open(db) as project:
+        extra = tmp_path / "more.csv"
+        extra.write_text("id,answer\nz1,my caseload is far too high\n", encoding="utf-8")
+        ingest_files(project, [extra], OPTIONS)
+    later = runner.invoke(app, code)
+    assert later.exit_code == 0, later.output
+    assert f"topics run {topics_run} did not model the quotes ingested after it" in " ".join(later.output.split())
+
+
 def test_code_method_all_combines_and_warns_about_skipped_codes(coded_project):
     db, book, data = coded_project
     with Project.open(db) as project:
@@ -504,6 +535,9 @@ def test_evaluate_is_deterministic_and_reads_both_forms(tmp_path: Path):
     first = evaluate(joined, BOOK, folds=2, sizes=[60], seed=7)
     second = evaluate(wide, BOOK, folds=2, sizes=[60], seed=7)
     assert first.points == second.points and first.rules == second.rules
+    assert re.fullmatch(r"8 topics \(LDA, 5 free, seed 7\) of all 120 gold texts", first.topic_features)
+    plain = evaluate(joined, BOOK, folds=2, sizes=[60], seed=7, topics=False)
+    assert plain.topic_features == "off" and plain.rules == first.rules
     assert default_sizes(1000) == [50, 100, 200, 400, 800, 1000]
 
 
@@ -542,3 +576,73 @@ def test_store_rows_are_the_codings_as_the_store_keeps_them(split, monkeypatch):
     assert any(c.evidence for c in codings)
     coded = [p.quotes[i].quote_id for p in parts for i in p.coded]
     assert coded == list(dict.fromkeys(c.quote_id for c in codings))
+
+
+# -- topic features -------------------------------------------------------------------------
+
+WELLBEING_WORDS = {w for w in VOCABULARY["wellbeing"][0] + VOCABULARY["wellbeing"][1] for w in w.split()}
+
+
+def _wordless(data: list[tuple[str, set[str]]]) -> list[tuple[str, set[str]]]:
+    """The comments with every wellbeing word taken out: only a topic can tell that code now."""
+    return [(" ".join(w for w in text.split() if w not in WELLBEING_WORDS), codes) for text, codes in data]
+
+
+def _topics(data: list[tuple[str, set[str]]], prefix: str, source: str = "topics run 1") -> model_module.TopicFeatures:
+    """Two topics: 0 reaches its threshold exactly in the wellbeing comments, 1 in every third comment."""
+    ids = [f"{prefix}{i}" for i in range(len(data))]
+    shares = np.zeros((len(data), 2))
+    shares[:, 0] = [0.6 if "wellbeing" in codes else 0.1 for _, codes in data]
+    shares[::3, 1] = 0.4
+    return model_module.TopicFeatures.from_matrix(source, ["topic 0: morale, stress", "topic 1: office"], ids, shares, 0.3)
+
+
+def test_topic_features_let_the_model_find_a_code_only_topics_show(split):
+    train, test = (_wordless(part) for part in split)
+    topics = _topics(train + test, "q")
+    quotes, later = as_quotes(train), as_quotes(test)
+    later = [q.model_copy(update={"quote_id": f"q{len(train) + i}"}) for i, q in enumerate(later)]
+    truth = {q.quote_id for q, (_, codes) in zip(later, test) if "wellbeing" in codes}
+
+    with_topics = ModelCoder().fit(BOOK, quotes, labels=as_labels(train), topics=topics)
+    without = ModelCoder().fit(BOOK, quotes, labels=as_labels(train))
+    assert with_topics.topic_names_ == ["topic 0: morale, stress", "topic 1: office"]
+    assert with_topics.feature_names_[-2:] == with_topics.topic_names_ and without.topic_names_ == []
+    found = {c.quote_id: c for c in with_topics.predict(later, topics=topics) if c.code == "wellbeing"}
+    missed = {c.quote_id for c in without.predict(later) if c.code == "wellbeing"}
+    assert f1(truth, set(found)) > 0.9 > 0.5 > f1(truth, missed)
+    # The topic is the evidence, with its weight in the decision.
+    assert all(any(e.term == "topic 0: morale, stress" and e.weight > 0 for e in c.evidence) for c in found.values())
+    # Left out on request, the topics add nothing.
+    off = ModelCoder(use_topics=False).fit(BOOK, quotes, labels=as_labels(train), topics=topics)
+    assert off.topic_names_ == [] and off.get_params()["use_topics"] is False
+    assert [c.model_dump() for c in off.predict(later, topics=topics)] == [c.model_dump() for c in without.predict(later)]
+
+
+def test_a_model_trained_with_topics_refuses_to_code_without_the_same_topics(split):
+    train, test = split
+    topics = _topics(train, "q")
+    model = ModelCoder().fit(BOOK, as_quotes(train), labels=as_labels(train), topics=topics)
+    with pytest.raises(CoderError, match=r"trained with topic features \(topics run 1\) and needs"):
+        model.predict(as_quotes(test, "t"))
+    with pytest.raises(CoderError, match="trained with the topics of topics run 1 and was given those of topics run 2"):
+        model.predict(as_quotes(test, "t"), topics=_topics(train, "q", source="topics run 2"))
+    bad = model_module.TopicFeatures("topics run 1", tuple(topics.names), lambda ids: {i: [(7, 0.5)] for i in ids})
+    with pytest.raises(CoderError, match="share in topic 7, but topics run 1 has topics 0 to 1"):
+        model.predict(as_quotes(test, "t"), topics=bad)
+
+
+def test_topic_features_score_the_same_in_workers_and_as_store_rows(split, monkeypatch):
+    from probation_themes.models import evidence_json
+
+    train, test = split
+    data = train + test * 2
+    topics = _topics(data, "q")
+    quotes = as_quotes(data)
+    monkeypatch.setattr(model_workers, "PARALLEL_MIN_QUOTES", 20)
+    here = ModelCoder(n_jobs=1).fit(BOOK, quotes[:200], labels=as_labels(train), topics=topics)
+    there = ModelCoder(n_jobs=2, batch_size=30).fit(BOOK, quotes[:200], labels=as_labels(train), topics=topics)
+    codings = here.predict(quotes, topics=topics)
+    assert any(e.term.startswith("topic ") for c in codings for e in c.evidence)
+    rows = [row for part in there.iter_rows([quotes[:150], quotes[150:]], topics=topics) for row in part.rows]
+    assert rows == [(c.quote_id, c.code, c.confidence, evidence_json(c.evidence)) for c in codings]

@@ -80,6 +80,7 @@ def render_evaluation(result: Evaluation) -> None:
         f"quotes have it and {result.min_positives} do not; (k/{result.folds}) marks a code trained "
         "in only k folds."
     )
+    out.print(f"Topic features of the model: {result.topic_features}.")
     if result.dropped_sizes:
         err.print(
             "[yellow]warning:[/] sizes larger than the training folds were left out: "
@@ -122,6 +123,14 @@ def evaluate_command(
     min_positives: Annotated[
         int, typer.Option("--min-positives", min=2, help="Fewest quotes with (and without) a code to train it.")
     ] = MIN_POSITIVES,
+    topics: Annotated[
+        bool,
+        typer.Option(
+            "--topics/--no-topics",
+            help="Give the model topic features from a seeded topic model of the gold texts, as "
+            "`code --method model` does with a project's topics run.",
+        ),
+    ] = True,
     as_json: JsonOption = False,
 ) -> None:
     """Measure how well the learned model codes as it gets more coded examples (a learning curve).
@@ -133,7 +142,9 @@ def evaluate_command(
     book = load_codebook(codebook)
     gold_set = read_gold(gold, book, text_col=text_col)
     with err.status("Cross-validating…"):
-        result = evaluate(gold_set, book, folds=folds, sizes=sizes, seed=seed, min_positives=min_positives)
+        result = evaluate(
+            gold_set, book, folds=folds, sizes=sizes, seed=seed, min_positives=min_positives, topics=topics
+        )
     if as_json:
         print_json(asdict(result))
     else:

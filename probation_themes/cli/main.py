@@ -300,6 +300,14 @@ def code(
         bool,
         typer.Option("--full", help="Code every quote, even when only new quotes need it (see below)."),
     ] = False,
+    topic_features: Annotated[
+        bool,
+        typer.Option(
+            "--topic-features/--no-topic-features",
+            help="With --method model or all: let the model read each quote's topics from the latest "
+            "`topics` run, when that run modelled every quote.",
+        ),
+    ] = True,
     engine: EngineOption = EngineName.local,
     scheduler: SchedulerOption = None,
     project: ProjectOption = Path(DEFAULT_PROJECT),
@@ -320,7 +328,8 @@ def code(
         # worker processes by "spawn" (slow) instead of "fork" (see coding.engine._start_method).
         err.print(f"Coding with {method.value}…")
         report = code_project(
-            proj, book, method=method.value, n_jobs=jobs, train_coder=train_coder, engine=runner, full=full
+            proj, book, method=method.value, n_jobs=jobs, train_coder=train_coder, engine=runner, full=full,
+            use_topics=topic_features,
         )
     if as_json:
         print_json({**asdict(report), "coverage": report.coverage,
@@ -337,6 +346,10 @@ def render_skipped(report: CodeReport) -> None:
         return
     source = f"review decisions and {report.train_coder}'s codings" if report.train_coder else "review decisions"
     err.print(f"The model learned from {report.labelled_quotes:,} quotes labelled by {source}.")
+    if report.used_topics:
+        err.print(f"Topic features: {report.topic_features}.")
+    else:
+        err.print(f"[yellow]note:[/] the model read no topic features: {report.topic_features}.")
     if not report.skipped:
         return
     fallback = "they get rule suggestions instead" if report.method == "all" else "they get no model suggestions"

@@ -1,7 +1,8 @@
 """The learned coder (``model.logreg.v1``): codes quotes the way a person coded others.
 
 One calibrated logistic regression per code reads TF-IDF word and word n-gram
-features plus, optionally, whether the codebook's rules fired. It learns from
+features plus, optionally, whether the codebook's rules fired and each quote's
+shares in a topic model's topics (:class:`TopicFeatures`). It learns from
 quotes a person labelled (accepted or rejected suggestions, another coder's
 imported codings) and suggests codes for the rest, with a probability and the
 terms that pushed each decision; :func:`probation_themes.coding.combine.combine_all`
@@ -42,6 +43,7 @@ __all__ = [
     "ModelCoder",
     "ScoredBatch",
     "Shortfall",
+    "TopicFeatures",
 ]
 
 T = TypeVar("T")
@@ -63,6 +65,48 @@ CALIBRATION_FOLDS = 3
 
 #: Prefix of the feature (and evidence term) saying that a code's rules fired.
 RULE_FEATURE = "rules:"
+
+#: Value of a topic feature where the topic reaches its threshold in the quote: about the
+#: TF-IDF value of one word of a 16-word quote, so a topic counts like a word, not like
+#: many. At full weight (1, or the share) the topics swamped the words with few coded
+#: examples and cost 1-2 F1 points on generated surveys; at 0.2-0.3 they gained up to 2.
+TOPIC_WEIGHT = 0.25
+
+#: Share of quote -> topics: given quote ids, ``{quote id: [(topic, share), ...]}`` (absent: none).
+ShareLookup = Callable[[Sequence[str]], Mapping[str, Iterable[tuple[int, float]]]]
+
+
+@dataclass(frozen=True)
+class TopicFeatures:
+    """A topic model's shares of each quote, given to the model coder as features.
+
+    The model learns one feature per topic (``TOPIC_WEIGHT`` where the topic
+    reaches the topic model's threshold in the quote, else 0) and must be given
+    the same topics when it codes, so they carry where they come from.
+
+    Attributes:
+        source: what fitted the topics, e.g. ``topics run 4``; a model trained on
+            one source refuses shares from another.
+        names: one name per topic, in topic order (``topic 3: caseload, hours, stress``);
+            they are the feature names and the evidence terms.
+        shares: given quote ids, ``{quote id: [(topic, share), ...]}`` for the
+            topics above the threshold (a quote left out has none).
+    """
+
+    source: str
+    names: tuple[str, ...]
+    shares: ShareLookup
+
+    @classmethod
+    def from_matrix(
+        cls, source: str, names: Sequence[str], quote_ids: Sequence[str], matrix: np.ndarray, threshold: float
+    ) -> TopicFeatures:
+        """Topic features from a (quotes × topics) share matrix, keeping shares from ``threshold``."""
+        rows, cols = np.nonzero(matrix >= threshold)
+        found: dict[str, list[tuple[int, float]]] = {}
+        for r, c in zip(rows.tolist(), cols.tolist()):
+            found.setdefault(quote_ids[r], []).append((c, round(float(matrix[r, c]), 4)))
+        return cls(source, tuple(names), lambda ids: {i: found[i] for i in ids if i in found})
 
 
 class Shortfall(NamedTuple):
@@ -120,6 +164,8 @@ class Chunk(NamedTuple):
     as_rows: bool = False
     #: Where the rules fired, when already known: (row in the chunk, rule feature column) pairs.
     fired: list[tuple[int, int]] | None = None
+    #: With topic features: (row in the chunk, topic, share) of the topics above the threshold.
+    topic_shares: list[tuple[int, int, float]] = []
 
 
 class Scores(NamedTuple):
@@ -158,9 +204,12 @@ class ModelCoder(BaseCoder):
     """Learns from quotes a person coded and codes the rest the same way.
 
     Features are the TF-IDF weights of the words and word n-grams of each quote
-    (lower-cased, sublinear term frequency; words of one letter are ignored)
-    and, when ``use_rules`` is on, one yes/no feature per code with rules: did
-    that code's rules (``rules.v1``) fire on the quote. For every code with
+    (lower-cased, sublinear term frequency; words of one letter are ignored);
+    when ``use_rules`` is on, one yes/no feature per code with rules: did
+    that code's rules (``rules.v1``) fire on the quote; and, when ``fit`` is
+    given :class:`TopicFeatures` and ``use_topics`` is on, one feature per topic:
+    whether it reaches the topic model's threshold in the quote (``TOPIC_WEIGHT``
+    if so, else 0). For every code with
     enough labelled examples a logistic regression (classes weighted so a rare
     code counts as much as a common one) is fitted and calibrated by
     cross-validation (Platt scaling by default), so a suggestion's confidence is
@@ -171,8 +220,9 @@ class ModelCoder(BaseCoder):
     The evidence of a suggestion lists the words and n-grams that pushed the
     decision most (each feature's weight in the model times its TF-IDF value in
     the quote, in log-odds to two decimals; only positive contributions, at
-    most five) and, when it helped, the fact that a code's rules fired (term
-    ``rules:<code id>``), largest first.
+    most five) and, when they helped, the fact that a code's rules fired (term
+    ``rules:<code id>``) and the quote's topics (term ``topic 3: <label>``),
+    largest first.
 
     Args:
         min_positives: fewest quotes with a code, and fewest labelled as
@@ -190,6 +240,8 @@ class ModelCoder(BaseCoder):
             CPU, 1 works in this process. Results are the same either way.
         use_rules: add the rule coder's decisions as features (codes without
             rules add nothing).
+        use_topics: add the topic shares given to ``fit`` as features (without
+            them, or when off, the model reads words and rules only).
         threshold: probability from which a code is suggested.
         batch_size: most quotes vectorised and scored at a time.
 
@@ -203,7 +255,10 @@ class ModelCoder(BaseCoder):
         vectorizer_: the fitted TF-IDF vectorizer.
         rules_: the fitted rule coder (None without rule features).
         rule_codes_: codes whose rules give a feature, in codebook order.
-        feature_names_: names of all features (words, n-grams, ``rules:<code>``).
+        topic_names_: names of the topic features (empty without them).
+        topic_source_: where the topic features came from (None without them).
+        feature_names_: names of all features (words, n-grams, ``rules:<code>``,
+            topics).
         classifiers_: ``{code id: CalibratedClassifierCV}``.
         coef_: averaged logistic regression weights, one row per trained code.
         fold_weights_: the weights of every calibration fold's regression, one
@@ -222,6 +277,7 @@ class ModelCoder(BaseCoder):
         random_state: int | None = 0,
         n_jobs: int | None = None,
         use_rules: bool = True,
+        use_topics: bool = True,
         threshold: float = THRESHOLD,
         batch_size: int = 10_000,
     ) -> None:
@@ -232,6 +288,7 @@ class ModelCoder(BaseCoder):
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.use_rules = use_rules
+        self.use_topics = use_topics
         self.threshold = threshold
         self.batch_size = batch_size
 
@@ -261,8 +318,9 @@ class ModelCoder(BaseCoder):
                 f"calibration={self.calibration!r} is not a calibration method; use 'sigmoid' "
                 "(Platt scaling) or 'isotonic'."
             )
-        if not isinstance(self.use_rules, bool):
-            raise CoderError(f"use_rules={self.use_rules!r} must be True or False.")
+        for name in ("use_rules", "use_topics"):
+            if not isinstance(getattr(self, name), bool):
+                raise CoderError(f"{name}={getattr(self, name)!r} must be True or False.")
         t = self.threshold
         if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 < t < 1:
             raise CoderError(f"threshold={t!r} must be a probability between 0 and 1, e.g. 0.5.")
@@ -298,6 +356,7 @@ class ModelCoder(BaseCoder):
         quotes: Sequence[Quote] | None = None,
         *,
         labels: Mapping[str, Mapping[str, int]] | None = None,
+        topics: TopicFeatures | None = None,
     ) -> ModelCoder:
         """Learn, for each code, from the quotes a person labelled; return the coder.
 
@@ -311,6 +370,9 @@ class ModelCoder(BaseCoder):
                 missing from a quote's labels is unknown there, not 0. Build
                 these from a project with
                 :func:`probation_themes.workflows.train.training_labels`.
+            topics: the quotes' shares in a topic model's topics, used as
+                features when ``use_topics`` is on; the model must then be given
+                the same topics whenever it codes.
 
         Raises:
             CoderError: no labels, labels that name unknown codes or hold
@@ -359,7 +421,11 @@ class ModelCoder(BaseCoder):
         self.n_words_ = words.shape[1]
         self.rules_, self.rule_codes_ = self._fit_rules(codebook)
         fired, _, _ = self._rule_features(refs, keep_codings=False)
-        features = sp.hstack([words, fired], format="csr")
+        use = topics is not None and self.use_topics
+        self.topic_names_ = list(topics.names) if use else []
+        self.topic_source_ = topics.source if use else None
+        shares = self._topic_shares(refs, topics) if use else []
+        features = sp.hstack([words, fired, self._topic_matrix(len(refs), shares)], format="csr")
 
         classifiers: dict[str, CalibratedClassifierCV] = {}
         coefs, fold_weights, fold_intercepts = [], [], []
@@ -391,6 +457,7 @@ class ModelCoder(BaseCoder):
         self.feature_names_ = [
             *vectorizer.get_feature_names_out().tolist(),
             *(RULE_FEATURE + c for c in self.rule_codes_),
+            *self.topic_names_,
         ]
         self.classifiers_ = classifiers
         self.coef_ = np.vstack(coefs)
@@ -434,6 +501,45 @@ class ModelCoder(BaseCoder):
             + " ".join(parts)
             + " Until then, use `code --method rules`."
         )
+
+    def _topic_shares(self, refs: Sequence[TextRef], topics: TopicFeatures) -> list[tuple[int, int, float]]:
+        """(row, topic, share) of the quotes' topics, checked against the topics the model knows."""
+        n = len(self.topic_names_)
+        found = topics.shares([r.quote_id for r in refs])
+        shares = []
+        for i, ref in enumerate(refs):
+            for topic, share in found.get(ref.quote_id, ()):
+                if not (isinstance(topic, int) and 0 <= topic < n):
+                    raise CoderError(
+                        f"Quote {ref.quote_id!r} has a share in topic {topic!r}, but {topics.source} has "
+                        f"topics 0 to {n - 1}; the shares must come from the same topic model as the names."
+                    )
+                shares.append((i, topic, float(share)))
+        return shares
+
+    def _topic_matrix(self, n_rows: int, shares: Sequence[tuple[int, int, float]]) -> sp.csr_matrix:
+        """One column per topic feature: TOPIC_WEIGHT where the topic reaches its threshold, else 0."""
+        rows = [r for r, _, _ in shares]
+        cols = [c for _, c, _ in shares]
+        values = np.full(len(rows), TOPIC_WEIGHT)
+        return sp.csr_matrix((values, (rows, cols)), shape=(n_rows, len(self.topic_names_)))
+
+    def _check_topics(self, topics: TopicFeatures | None) -> TopicFeatures | None:
+        """The topics to read when coding: those the model was trained with, else none."""
+        if not getattr(self, "topic_names_", []):
+            return None
+        if topics is None:
+            raise CoderError(
+                f"This model was trained with topic features ({self.topic_source_}) and needs the "
+                "quotes' shares in the same topics to code them: pass topics=… as given to fit, or "
+                "train it with use_topics=False."
+            )
+        if topics.source != self.topic_source_ or list(topics.names) != self.topic_names_:
+            raise CoderError(
+                f"This model was trained with the topics of {self.topic_source_} and was given those "
+                f"of {topics.source}; code with the topics it learned from, or train it again."
+            )
+        return topics
 
     def _fit_rules(self, codebook: Codebook) -> tuple[RulesCoder | None, list[str]]:
         with_rules = [c.id for c in codebook.codes if c.rules is not None and not c.rules.is_empty()]
@@ -483,7 +589,8 @@ class ModelCoder(BaseCoder):
         fired, rule_codings, term_counts = self._rule_features(
             chunk.refs, keep_codings=chunk.rule_codings, fired=chunk.fired
         )
-        features = sp.hstack([words, fired], format="csr")
+        topics = self._topic_matrix(len(chunk.refs), chunk.topic_shares)
+        features = sp.hstack([words, fired, topics], format="csr")
         proba = self._probabilities(features)
         rows, cols = np.nonzero(proba >= self.threshold)
         if chunk.evidence:
@@ -614,6 +721,7 @@ class ModelCoder(BaseCoder):
         *,
         evidence: bool = True,
         rule_codings: bool = False,
+        topics: TopicFeatures | None = None,
     ) -> Iterator[ScoredBatch]:
         """Score quotes that arrive batch by batch, so suggestions can be stored as they come.
 
@@ -625,6 +733,8 @@ class ModelCoder(BaseCoder):
             rule_codings: also return the rule coder's suggestions (needs
                 ``use_rules``) and their combination with the model's
                 (``code --method all``).
+            topics: the quotes' shares in the topics the model was trained
+                with (needed then; see :class:`TopicFeatures`).
 
         Yields:
             One :class:`ScoredBatch` per at most ``batch_size`` quotes, in order.
@@ -632,11 +742,11 @@ class ModelCoder(BaseCoder):
             earlier batches are turned into records here.
 
         Raises:
-            CoderError: the coder has not been fitted, or quote ids repeat
-                within a batch.
+            CoderError: the coder has not been fitted, quote ids repeat
+                within a batch, or the model needs topic shares it was not given.
         """
         self.check_is_fitted()
-        chunks = self._chunks(batches, evidence=evidence, rule_codings=rule_codings)
+        chunks = self._chunks(batches, evidence=evidence, rule_codings=rule_codings, topics=topics)
         for quotes, chunk, scores in score_chunks(self, chunks):
             with gc_paused():
                 batch = self._batch(quotes, chunk, scores)
@@ -647,6 +757,7 @@ class ModelCoder(BaseCoder):
         batches: Iterable[Sequence[Quote]],
         *,
         rules_fired: Callable[[Sequence[Quote]], Mapping[str, Iterable[str]]] | None = None,
+        topics: TopicFeatures | None = None,
     ) -> Iterator[CodedRows]:
         """Score quotes batch by batch into store rows: the fast path for large projects.
 
@@ -661,13 +772,17 @@ class ModelCoder(BaseCoder):
                 a project's stored rule suggestions from the same codebook — so the
                 rules need not be matched again. They must be what this coder's
                 rules would find; the term counts are then left empty.
+            topics: the quotes' shares in the topics the model was trained
+                with (needed then; see :class:`TopicFeatures`).
 
         Raises:
-            CoderError: the coder has not been fitted, or quote ids repeat
-                within a batch.
+            CoderError: the coder has not been fitted, quote ids repeat
+                within a batch, or the model needs topic shares it was not given.
         """
         self.check_is_fitted()
-        chunks = self._chunks(batches, evidence=True, rule_codings=False, as_rows=True, rules_fired=rules_fired)
+        chunks = self._chunks(
+            batches, evidence=True, rule_codings=False, as_rows=True, rules_fired=rules_fired, topics=topics
+        )
         for quotes, _chunk, scores in score_chunks(self, chunks):
             yield CodedRows(quotes, scores.store_rows, scores.coded, scores.term_counts)
 
@@ -679,8 +794,10 @@ class ModelCoder(BaseCoder):
         rule_codings: bool,
         as_rows: bool = False,
         rules_fired: Callable[[Sequence[Quote]], Mapping[str, Iterable[str]]] | None = None,
+        topics: TopicFeatures | None = None,
     ) -> Iterator[tuple[Sequence[Quote], Chunk]]:
         column = {code_id: j for j, code_id in enumerate(getattr(self, "rule_codes_", []))}
+        topics = self._check_topics(topics)
         for quotes in batches:
             refs = _refs(quotes)
             known = rules_fired(quotes) if rules_fired is not None and self.rules_ is not None else None
@@ -694,28 +811,33 @@ class ModelCoder(BaseCoder):
                 fired = None
                 if known is not None:
                     fired = [(i, column[c]) for i, r in enumerate(part) for c in known.get(r.quote_id, ()) if c in column]
-                yield quotes[lo : lo + self.batch_size], Chunk(part, evidence, rule_codings, as_rows, fired)
+                shares = self._topic_shares(part, topics) if topics is not None else []
+                chunk = Chunk(part, evidence, rule_codings, as_rows, fired, shares)
+                yield quotes[lo : lo + self.batch_size], chunk
 
-    def predict_proba(self, quotes: Sequence[Quote]) -> np.ndarray:
+    def predict_proba(self, quotes: Sequence[Quote], *, topics: TopicFeatures | None = None) -> np.ndarray:
         """Calibrated probabilities: one row per quote, one column per code in ``trained_codes_``.
 
+        ``topics``: the quotes' shares in the topics the model was trained with, if any.
+
         Raises:
-            CoderError: the coder has not been fitted.
+            CoderError: the coder has not been fitted, or needs topic shares it was not given.
         """
-        parts = [b.probabilities for b in self.iter_score([quotes], evidence=False)]
+        parts = [b.probabilities for b in self.iter_score([quotes], evidence=False, topics=topics)]
         return np.vstack(parts) if parts else np.zeros((0, len(self.trained_codes_)))
 
-    def predict(self, quotes: Sequence[Quote]) -> list[Coding]:
+    def predict(self, quotes: Sequence[Quote], *, topics: TopicFeatures | None = None) -> list[Coding]:
         """Return one suggested coding per (quote, trained code) whose probability reaches the threshold.
 
         Codings come in quote order, then codebook order; each has method
         ``model``, status ``suggested``, the probability as confidence and the
-        features that pushed the decision as evidence.
+        features that pushed the decision as evidence. ``topics``: the quotes'
+        shares in the topics the model was trained with, if any.
 
         Raises:
-            CoderError: the coder has not been fitted.
+            CoderError: the coder has not been fitted, or needs topic shares it was not given.
         """
-        return [c for batch in self.iter_score([quotes]) for c in batch.codings]
+        return [c for batch in self.iter_score([quotes], topics=topics) for c in batch.codings]
 
 
 # Compiling a large codebook's rules takes a second or more, and evaluation fits the

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from probation_themes.models import Run
-from probation_themes.store.project import Project, _json
+from probation_themes.store.project import Project, _json, rows_for_ids
 
 
 def save_topics(
@@ -57,6 +57,15 @@ def topic_quotes(project: Project, run_id: int) -> dict[int, set[str]]:
         "SELECT quote_id, topic FROM topic_shares WHERE run_id = ? ORDER BY topic, quote_id", (run_id,)
     ):
         found.setdefault(topic, set()).add(quote_id)
+    return found
+
+
+def topic_shares_for(project: Project, run_id: int, quote_ids: Iterable[str]) -> dict[str, list[tuple[int, float]]]:
+    """A run's stored (topic, share) pairs of each of the quotes (quotes with none left out)."""
+    found: dict[str, list[tuple[int, float]]] = {}
+    sql = "SELECT quote_id, topic, share FROM topic_shares WHERE run_id = ? AND quote_id IN ({marks}) ORDER BY quote_id, topic"
+    for quote_id, topic, share in rows_for_ids(project._db, sql, quote_ids, (run_id,)):
+        found.setdefault(quote_id, []).append((topic, share))
     return found
 
 

@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
@@ -15,7 +15,7 @@ from probation_themes.codebook import Codebook
 from probation_themes.coding import registry
 from probation_themes.coding.base import CodedRows
 from probation_themes.coding.combine import combine_all
-from probation_themes.coding.model import ModelCoder, Shortfall
+from probation_themes.coding.model import ModelCoder, Shortfall, TopicFeatures
 from probation_themes.coding.engine import gc_paused
 from probation_themes.coding.rules import RulesCoder, TermKey, unmatched_terms
 from probation_themes.coding.topics import TopicCoder
@@ -25,13 +25,16 @@ from probation_themes.store import Project, QuoteRef, SuggestionRow, suggestion_
 from probation_themes.store.topics import coverage_by_method
 from probation_themes.workflows.distributed import Engine
 from probation_themes.workflows.provenance import library_versions
-from probation_themes.workflows.topics import coder_for, latest_topic_params
+from probation_themes.workflows.topics import coder_for, latest_topic_params, topic_features
 from probation_themes.workflows.train import Labels, training_labels
 
 #: Most quotes ``code`` fits a topic model on (topics, all): larger projects fit it on a
 #: random sample of this many, then infer every quote's topics. Fitting is what grows
 #: with the corpus (memory above all); a sample this size finds the same themes.
 TOPIC_SAMPLE = 200_000
+
+#: A batch's stored topic shares: ``{quote id: [(topic, share), ...]}``.
+Shares = dict[str, list[tuple[int, float]]]
 
 #: Methods ``code_project`` runs; ``all`` combines rules, topics and model (see combine_all).
 METHODS = ("rules", "topics", "model", "all")
@@ -71,6 +74,10 @@ class CodeReport:
     kept_from_run: int | None = None
     #: The engine that ran the coder ("local" or "dask").
     engine: str = "local"
+    #: model and all: the topic features the model read, or why it read none.
+    topic_features: str = ""
+    #: model and all: whether the model read topic features.
+    used_topics: bool = False
 
     @property
     def coverage(self) -> float:
@@ -89,6 +96,7 @@ def code_project(
     random_state: int | None = 0,
     engine: Engine | None = None,
     full: bool = False,
+    use_topics: bool = True,
 ) -> CodeReport:
     """Run the coder for ``method`` over every quote, replacing that method's suggestions.
 
@@ -102,7 +110,10 @@ def code_project(
     :func:`probation_themes.workflows.train.training_labels`: review decisions,
     plus the imported codings of ``train_coder`` if given) and codes every quote
     with it; codes with too few examples are skipped and listed in the report.
-    ``all`` writes one suggestion per quote and code from rules, topics and —
+    The model also reads each quote's topics from the project's latest ``topics``
+    run when that run modelled every quote (see
+    :func:`probation_themes.workflows.topics.topic_features`; ``use_topics=False``
+    leaves them out). ``all`` writes one suggestion per quote and code from rules, topics and —
     when there are human labels — the model, by the rule of
     :func:`probation_themes.coding.combine.combine_all`: the model decides the
     codes it was trained for; elsewhere the rules decide where they fire, and a
@@ -150,8 +161,13 @@ def code_project(
         except CoderError as exc:  # too little text for topics: `all` goes on without them
             topics_skipped = str(exc)
     labels = training_labels(project, codebook, coder=train_coder) if method in ("model", "all") else {}
+    topic_input: TopicFeatures | None = None
+    topics_note = ""
     if method == "model" or (method == "all" and (train_coder or labels)):
-        model, labels_hash = _train(project, codebook, labels, train_coder, n_jobs, random_state)
+        topic_input, topics_note = topic_features(project) if use_topics else (None, "left out on request")
+        model, labels_hash = _train(project, codebook, labels, train_coder, n_jobs, random_state, topic_input)
+        if not model.topic_names_:
+            topic_input = None
     rules_name = registry.default_for("rules")
     if engine is not None:  # each worker codes its batch alone; the engine spreads the batches
         n_jobs = 1
@@ -167,21 +183,22 @@ def code_project(
     elif method == "model":
         assert model is not None
         name = model.registry_name
-        parameters = {**model.get_params(), "train_coder": train_coder, "labelled_quotes": model.n_labelled_}
+        parameters = _model_params(model, train_coder)
     else:
         name = "+".join(n for n in (rules_name, topics and topics.registry_name, model and model.registry_name) if n)
         parameters = {"topics": _topic_params(topics) if topics else {"skipped": topics_skipped}}
         if model is not None:
-            parameters["model"] = {
-                **model.get_params(), "train_coder": train_coder, "labelled_quotes": model.n_labelled_,
-            }
-    scorer = _Scorer(method, codebook.ids, rules, topics, model)
+            parameters["model"] = _model_params(model, train_coder)
+    scorer = _Scorer(method, codebook.ids, rules, topics, model, topic_features=topic_input)
     if method == "model" and engine is None and _rules_stored(project, codebook, random_state):
         # The project's rule suggestions are current for this codebook: the model's rule
         # features are read from them instead of matching the rules again.
         scorer.rules_fired = lambda batch: project.suggested_codes("rules", (q.quote_id for q in batch))
     # What must match for earlier suggestions to be kept: the coder and what it learned from.
-    fingerprint = _fingerprint(name, codebook.content_hash(), labels_hash, train_coder, random_state)
+    fingerprint = _fingerprint(
+        name, codebook.content_hash(), labels_hash, train_coder, random_state,
+        *([topic_input.source] if topic_input is not None else []),
+    )
     through = project.last_quote_seq()
     earlier = None if full or method in ("topics", "all") else _reusable_run(project, method, fingerprint)
     after = int(earlier.parameters["quotes_through"]) if earlier else 0
@@ -191,7 +208,10 @@ def code_project(
     if engine is None:
         parts = scorer.local_parts(batches, coded_quotes)
     else:
-        parts = (CodedRows(batch, *result) for batch, result in engine.map(_score, batches, scorer))
+        # The workers cannot read the project: each batch travels with its stored topic shares.
+        shipped = replace(scorer, topic_features=None)
+        work = ((batch, _shares(topic_input, batch)) for batch in batches)
+        parts = (CodedRows(item[0], *result) for item, result in engine.map(_score, work, shipped))
     project.save_codebook(codebook)
     run_id = project.start_run(
         Run(
@@ -247,6 +267,8 @@ def code_project(
         coded_quotes=coded_quotes,
         kept_from_run=earlier.run_id if earlier else None,
         engine=engine.name if engine is not None else "local",
+        topic_features=topics_note,
+        used_topics=topic_input is not None,
     )
 
 
@@ -268,19 +290,35 @@ class _Scorer:
     model: ModelCoder | None = None
     #: model, locally: where the rules fired on a batch's quotes, read from the store.
     rules_fired: Callable[[Sequence[QuoteRef]], Mapping[str, list[str]]] | None = None
+    #: model, locally: the stored topic shares the model was trained with (None: no topic features).
+    topic_features: TopicFeatures | None = None
 
-    def __call__(self, batch: list[QuoteRef]) -> tuple[list[SuggestionRow], list[int], dict[TermKey, int]]:
-        """Store rows, coded positions and rule-term counts of one batch."""
+    def __call__(
+        self, batch: list[QuoteRef], shares: Shares | None = None
+    ) -> tuple[list[SuggestionRow], list[int], dict[TermKey, int]]:
+        """Store rows, coded positions and rule-term counts of one batch.
+
+        ``shares``: the batch's stored topic shares, when the model reads topics
+        and this runs where the project cannot be read (an engine's worker).
+        """
         if self.method == "rules":
             # One chunk for the whole batch, coded in this process (the engine spreads batches).
             part = next(self.rules.iter_rows([batch], n_quotes=len(batch), chunk_size=max(1, len(batch))))
             return part.rows, part.coded, part.term_counts
-        codings, counts = self._codings(batch)
+        codings, counts = self._codings(batch, shares)
         return (*_rows(batch, codings), counts)
 
-    def _codings(self, batch: list[QuoteRef]) -> tuple[list[Coding], dict[TermKey, int]]:
+    def _topics_for(self, shares: Shares | None) -> TopicFeatures | None:
+        model = self.model
+        if shares is None or model is None or not model.topic_names_:
+            return self.topic_features
+        return TopicFeatures(model.topic_source_, tuple(model.topic_names_), lambda ids: shares)
+
+    def _codings(self, batch: list[QuoteRef], shares: Shares | None = None) -> tuple[list[Coding], dict[TermKey, int]]:
         if self.model is not None:
-            scored = next(self.model.iter_score(iter([batch]), rule_codings=self.method == "all"))
+            scored = next(self.model.iter_score(
+                iter([batch]), rule_codings=self.method == "all", topics=self._topics_for(shares)
+            ))
             return self._model_codings(scored), scored.term_counts
         if self.method == "topics":
             return self.topics.predict(batch), {}
@@ -291,10 +329,12 @@ class _Scorer:
         """Every batch coded in this process, using the coders' own worker processes."""
         if self.method == "model":
             # The model's workers score several batches at once and encode the rows themselves.
-            for part in self.model.iter_rows(batches, rules_fired=self.rules_fired):
+            for part in self.model.iter_rows(batches, rules_fired=self.rules_fired, topics=self.topic_features):
                 yield part
         elif self.model is not None:
-            for scored in self.model.iter_score(batches, rule_codings=self.method == "all"):
+            for scored in self.model.iter_score(
+                batches, rule_codings=self.method == "all", topics=self.topic_features
+            ):
                 quotes = list(scored.quotes)
                 yield CodedRows(quotes, *_rows(quotes, self._model_codings(scored)), scored.term_counts)
         elif self.method == "topics":
@@ -325,8 +365,26 @@ class _Scorer:
         return combine_all([q.quote_id for q in batch], rule_codings, [], [], self.codes, topic_codings=topic_codings)
 
 
-def _score(batch: list[QuoteRef], scorer: _Scorer) -> tuple[list[SuggestionRow], list[int], dict[TermKey, int]]:
-    return scorer(batch)
+def _score(
+    item: tuple[list[QuoteRef], Shares | None], scorer: _Scorer
+) -> tuple[list[SuggestionRow], list[int], dict[TermKey, int]]:
+    batch, shares = item
+    return scorer(batch, shares)
+
+
+def _shares(topics: TopicFeatures | None, batch: Sequence[QuoteRef]) -> Shares | None:
+    """The stored topic shares of a batch's quotes, to send with it (None without topic features)."""
+    if topics is None:
+        return None
+    return {k: list(v) for k, v in topics.shares([q.quote_id for q in batch]).items()}
+
+
+def _model_params(model: ModelCoder, train_coder: str | None) -> dict[str, object]:
+    """What a run records about its model: parameters, what it learned from and its topic features."""
+    return {
+        **model.get_params(), "train_coder": train_coder, "labelled_quotes": model.n_labelled_,
+        "topic_features": model.topic_source_,
+    }
 
 
 def _fingerprint(*parts: object) -> str:
@@ -392,9 +450,9 @@ def _fit_topics(project: Project, codebook: Codebook, random_state: int | None) 
 
 def _train(
     project: Project, codebook: Codebook, labels: Labels, train_coder: str | None, n_jobs: int | None,
-    random_state: int | None,
+    random_state: int | None, topics: TopicFeatures | None = None,
 ) -> tuple[ModelCoder, str]:
-    """Fit the model on the project's human labels; returns it with a fingerprint of the labels."""
+    """Fit the model on the project's human labels (and topics, if given); returns it with a fingerprint of the labels."""
     if not labels:
         source = f"no review decisions and no codings from {train_coder!r} for" if train_coder else (
             "no review decisions about"
@@ -407,4 +465,4 @@ def _train(
         )
     quotes = [ref for batch in project.iter_quote_refs() for ref in batch if ref.quote_id in labels]
     model = registry.get(registry.default_for("model"))(n_jobs=n_jobs, random_state=random_state)
-    return model.fit(codebook, quotes, labels=labels), _fingerprint(sorted((q, sorted(c.items())) for q, c in labels.items()))
+    return model.fit(codebook, quotes, labels=labels, topics=topics), _fingerprint(sorted((q, sorted(c.items())) for q, c in labels.items()))

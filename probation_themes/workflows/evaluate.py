@@ -6,6 +6,11 @@ the rules alone on the same held-out quotes, so a researcher can see whether
 coding more quotes by hand still pays. Everything happens in memory; no project
 is needed.
 
+As in a project, the model also reads topic features: a seeded topic model
+(LDA, 5 free topics, the evaluation's seed) is fitted once on every gold text —
+it never sees the gold codes, as in a project it never sees the coding — and
+each text's topic shares become features of every fold's model.
+
 The gold file is a CSV or TSV with a text column (``text`` unless named
 otherwise) and the codes in one of two forms:
 
@@ -25,8 +30,9 @@ import numpy as np
 from sklearn.model_selection import KFold
 
 from probation_themes.codebook import Codebook
-from probation_themes.coding.model import MIN_POSITIVES, ModelCoder
+from probation_themes.coding.model import MIN_POSITIVES, ModelCoder, TopicFeatures
 from probation_themes.coding.rules import RulesCoder
+from probation_themes.coding.topics import LdaTopicCoder
 from probation_themes.errors import CoderError, IngestError
 from probation_themes.ingest.decode import decode_bytes
 from probation_themes.ingest.tables import read_delimited
@@ -107,6 +113,8 @@ class Evaluation:
     rules: Metrics | None
     missing_codes: list[str] = field(default_factory=list)
     dropped_sizes: list[int] = field(default_factory=list)
+    #: The topic features the model read, or why there were none.
+    topic_features: str = ""
 
 
 def read_gold(path: str | Path, codebook: Codebook, *, text_col: str = "text") -> GoldSet:
@@ -232,6 +240,7 @@ def evaluate(
     sizes: list[int] | None = None,
     seed: int = 0,
     min_positives: int = MIN_POSITIVES,
+    topics: bool = True,
 ) -> Evaluation:
     """Cross-validate the model at several training sizes against the gold coding.
 
@@ -250,6 +259,8 @@ def evaluate(
             listed in the result).
         seed: seed for the folds, the training order and the model.
         min_positives: fewest quotes with (and without) a code to train it.
+        topics: give the model topic features (see the module description);
+            off, it reads words and rules only.
 
     Raises:
         CoderError: too few gold texts for the folds, or no usable size.
@@ -279,6 +290,7 @@ def evaluate(
     ]
     fired = _rules_matrix(codebook, quotes, gold.codes)
     y = gold.labels.astype(bool)
+    topic_features, topics_used = _topic_features(codebook, quotes, seed) if topics else (None, "off")
 
     counts = {s: [] for s in usable}  # per size, per fold: (model counts, all counts)
     trained = {s: {c: 0 for c in gold.codes} for s in usable}
@@ -288,7 +300,9 @@ def evaluate(
         if fired is not None:
             rule_counts.append(_counts(y[test], fired[test]))
         for size in usable:
-            predicted, ok = _model_predictions(codebook, quotes, gold, order[:size], test, seed, min_positives)
+            predicted, ok = _model_predictions(
+                codebook, quotes, gold, order[:size], test, seed, min_positives, topic_features
+            )
             for c, is_trained in zip(gold.codes, ok):
                 trained[size][c] += int(is_trained)
             model_counts = _counts(y[test], predicted)
@@ -315,7 +329,21 @@ def evaluate(
         rules=_metrics(rule_counts, gold.codes) if fired is not None else None,
         missing_codes=gold.missing_codes,
         dropped_sizes=[s for s in wanted if s > pool],
+        topic_features=topics_used,
     )
+
+
+def _topic_features(codebook: Codebook, quotes: list[Quote], seed: int) -> tuple[TopicFeatures | None, str]:
+    """Topic features from a seeded topic model of every gold text, and what they are (or why none)."""
+    try:
+        coder = LdaTopicCoder(random_state=seed).fit(codebook, quotes)
+    except CoderError as exc:  # too little text to model: the model reads words and rules only
+        return None, f"none ({exc})"
+    names = [f"topic {t.topic_id}: {t.label}" for t in coder.topics_]
+    features = TopicFeatures.from_matrix(
+        "the gold texts' topics", names, [q.quote_id for q in quotes], coder.doc_topics_, coder.threshold
+    )
+    return features, f"{len(names)} topics (LDA, {coder.k} free, seed {seed}) of all {len(quotes):,} gold texts"
 
 
 def _rules_matrix(codebook: Codebook, quotes: list[Quote], codes: list[str]) -> np.ndarray | None:
@@ -339,6 +367,7 @@ def _model_predictions(
     test: np.ndarray,
     seed: int,
     min_positives: int,
+    topics: TopicFeatures | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The model's decisions on the test quotes, and which codes it could train."""
     labels = {
@@ -348,11 +377,11 @@ def _model_predictions(
     ok = np.zeros(len(gold.codes), dtype=bool)
     model = ModelCoder(min_positives=min_positives, random_state=seed, n_jobs=1)
     try:
-        model.fit(codebook, [quotes[i] for i in train], labels=labels)
+        model.fit(codebook, [quotes[i] for i in train], labels=labels, topics=topics)
     except CoderError:
         # Too few examples of every code at this size: the model codes nothing.
         return predicted, ok
-    proba = model.predict_proba([quotes[i] for i in test])
+    proba = model.predict_proba([quotes[i] for i in test], topics=topics)
     for j, code in enumerate(model.trained_codes_):
         k = gold.codes.index(code)
         predicted[:, k] = proba[:, j] >= model.threshold

@@ -4,7 +4,8 @@
 (:mod:`probation_themes.coding.topics`), records the run with its engine,
 library versions, parameters, seed, vocabulary size and coherence, and keeps the
 topics in the project so ``topics promote`` and ``code --method topics`` use the
-topics the researcher saw.
+topics the researcher saw, and ``code --method model`` reads each quote's topics
+as features (:func:`topic_features`).
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from typing import Any
 from probation_themes.codebook import Codebook, load_codebook
 from probation_themes.codebook.promote import add_code
 from probation_themes.coding import registry
+from probation_themes.coding.model import TopicFeatures
 from probation_themes.coding.topics import Topic, TopicCoder, search_k
 from probation_themes.errors import CoderError, StoreError
 from probation_themes.models import Quote, Run
 from probation_themes.store import Project
-from probation_themes.store.topics import latest_topics_run, save_topics
+from probation_themes.store.topics import latest_topics_run, save_topics, topic_shares_for
 from probation_themes.workflows.provenance import library_versions
 
 #: Engines of ``topics --engine``.
@@ -156,6 +158,7 @@ def fit_topics(
         CoderError: an unknown engine, a bad k, or nothing to model.
     """
     quotes = project_quotes(project)
+    through = project.last_quote_seq()
     search: list[dict[str, float]] = []
     if k == "auto":
         search = search_k(codebook, quotes, AUTO_KS, engine=engine, seeded=seeded, random_state=seed)
@@ -171,7 +174,7 @@ def fit_topics(
     run_id = project.start_run(
         Run(
             command="topics", method="topics", coder=coder.registry_name,
-            parameters={**parameters, "c_v": c_v, "u_mass": u_mass},
+            parameters={**parameters, "c_v": c_v, "u_mass": u_mass, "quotes_through": through},
             codebook_name=codebook.name, codebook_version=codebook.version,
             codebook_hash=codebook.content_hash(), versions=_versions(),
             started_at=datetime.now().astimezone(),
@@ -203,6 +206,37 @@ def search_topics(
     if engine not in ENGINES:
         raise CoderError(f"There is no topic engine {engine!r}; choose one of: {', '.join(ENGINES)}.")
     return search_k(codebook, project_quotes(project), ks, engine=engine, seeded=seeded, random_state=seed)
+
+
+def topic_features(project: Project) -> tuple[TopicFeatures | None, str]:
+    """The latest ``topics`` run's topics as model features, and what they are; or None and why not.
+
+    The run's stored shares (each quote's topics above the run's threshold) are
+    read batch by batch when the model trains and codes. They are only used when
+    the run modelled every quote the project holds now and no quote was redacted
+    since; otherwise the model goes without topics and the reason says what to do.
+    """
+    found = latest_topics_run(project)
+    if found is None:
+        return None, "the project has no topics run yet (`probation-themes topics` adds one)"
+    run, summaries = found
+    through = run.parameters.get("quotes_through")
+    if through is None or int(through) < project.last_quote_seq():
+        return None, (
+            f"topics run {run.run_id} did not model the quotes ingested after it; run "
+            "`probation-themes topics` again to use topics"
+        )
+    if any(r.command == "redact" and r.run_id > run.run_id for r in project.runs()):
+        return None, (
+            f"quotes were redacted after topics run {run.run_id}, so its topics describe texts that "
+            "changed; run `probation-themes topics` again to use topics"
+        )
+    if [s["topic_id"] for s in summaries] != list(range(len(summaries))):
+        return None, f"topics run {run.run_id} has gaps in its topic numbers; run `probation-themes topics` again"
+    names = tuple(f"topic {s['topic_id']}: {s['label']}" for s in summaries)
+    run_id = run.run_id
+    features = TopicFeatures(f"topics run {run_id}", names, lambda ids: topic_shares_for(project, run_id, ids))
+    return features, f"{len(names)} topics of topics run {run_id}"
 
 
 def latest_topic_params(project: Project, codebook: Codebook) -> tuple[str, dict[str, Any]]:
