@@ -23,6 +23,7 @@ def test_benchmark_runs_every_stage_on_a_small_corpus(tmp_path: Path):
     assert results["ingest"]["items"] == 2_000 and results["code --method rules"]["items"] == 2_000
     assert results["report md"]["items"] == results["export codings --wide"]["items"] == 2_000
     assert results["code --method model"]["items"] == 2_000 and results["model: train on 5,000"]["items"] == 2_000
+    assert results["topics"]["items"] == 2_000
     wide = (tmp_path / "wide.csv").read_text(encoding="utf-8-sig").splitlines()
     assert len(wide) == 2_001 and wide[0].startswith("response_id,")
     assert (tmp_path / "report.md").read_text(encoding="utf-8").startswith("# bench: themed quotes")

@@ -394,16 +394,23 @@ def test_seeded_lda_on_100k_comments_meets_the_targets():
     assert lda["wall_s"] < 60 and lda["peak_mb"] < 2048, results
 
 
-def test_k_auto_tries_several_numbers_and_keeps_the_most_coherent(small_survey, tmp_path):
+def test_k_auto_tries_several_numbers_and_keeps_the_most_coherent(small_survey, tmp_path, monkeypatch):
+    from probation_themes.coding.topics import TopicCoder
     from probation_themes.store import Project
     from probation_themes.workflows.topics import AUTO_KS, fit_topics
 
+    fits = []
+    real_fit = TopicCoder.fit
+    monkeypatch.setattr(TopicCoder, "fit", lambda self, *a, **kw: fits.append(self.k) or real_fit(self, *a, **kw))
     db = _project(tmp_path, small_survey)
     with Project.open(db) as project:
         report = fit_topics(project, load_codebook(CODEBOOK), k="auto", engine="nmf", seed=2)
+        assert fits == list(AUTO_KS)  # the chosen k is not fitted again
+        direct = fit_topics(project, load_codebook(CODEBOOK), k=report.parameters["k"], engine="nmf", seed=2)
     assert [row["k"] for row in report.search] == list(AUTO_KS)
     best = max(report.search, key=lambda row: (row["c_v"], -row["k"]))
     assert report.parameters["k"] == best["k"] and len(report.topics) == best["topics"]
+    assert report.topics == direct.topics
 
 
 def test_all_on_too_little_text_for_topics_goes_on_with_the_rules(tmp_path):
@@ -431,10 +438,10 @@ def test_code_fits_topics_on_a_seeded_sample_of_a_large_project_and_codes_every_
     small_survey, tmp_path, monkeypatch
 ):
     from probation_themes.store import Project
-    from probation_themes.workflows import code as code_module
+    from probation_themes.workflows import topics as topics_module
     from probation_themes.workflows.code import code_project
 
-    monkeypatch.setattr(code_module, "TOPIC_SAMPLE", 150)
+    monkeypatch.setattr(topics_module, "TOPIC_SAMPLE", 150)
     db = _project(tmp_path, small_survey)
     codebook = load_codebook(CODEBOOK)
     reports = []
@@ -446,3 +453,31 @@ def test_code_fits_topics_on_a_seeded_sample_of_a_large_project_and_codes_every_
     assert first.topics["fitted_on_quotes"] == 150 < first.quotes
     assert first.coded_quotes == first.quotes  # every quote's topics are inferred
     assert suggestions and first.codings == second.codings and first.per_code == second.per_code
+
+
+def test_the_topics_command_fits_a_sample_of_a_large_project_and_keeps_every_quotes_topics(
+    small_survey, tmp_path, monkeypatch
+):
+    from probation_themes.store import Project
+    from probation_themes.store.topics import topic_shares_for
+    from probation_themes.workflows import topics as topics_module
+    from probation_themes.workflows.topics import fit_topics, topic_features
+
+    db = _project(tmp_path, small_survey)
+    codebook = load_codebook(CODEBOOK)
+    with Project.open(db) as project:
+        whole = fit_topics(project, codebook, k=3)
+        ids = [q.quote_id for q in project.quotes()]
+        monkeypatch.setattr(topics_module, "TOPIC_SAMPLE", 150)
+        first = fit_topics(project, codebook, k=3)
+        second = fit_topics(project, codebook, k=3)
+        shares = [topic_shares_for(project, run, ids) for run in (whole.run_id, first.run_id, second.run_id)]
+        features, about = topic_features(project)
+    assert whole.quotes == whole.project_quotes == len(ids) > 150
+    assert first.quotes == 150 and first.project_quotes == len(ids) and first.parameters["fitted_on_quotes"] == 150
+    # Every quote's topics were inferred, not only the sample's, and the same seed gives the same.
+    assert len(shares[1]) > 150 and shares[1] == shares[2] and first.topics == second.topics
+    assert features is not None and about == f"{len(first.topics)} topics of topics run {second.run_id}"
+    result = runner.invoke(app, ["topics", "-c", str(CODEBOOK), "--k", "3", "-p", str(db)])
+    assert result.exit_code == 0, result.output
+    assert f"a random sample of 150 of the project's {len(ids):,} quotes" in " ".join(result.output.split())

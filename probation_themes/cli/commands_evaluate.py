@@ -80,7 +80,8 @@ def render_evaluation(result: Evaluation) -> None:
         f"quotes have it and {result.min_positives} do not; (k/{result.folds}) marks a code trained "
         "in only k folds."
     )
-    out.print(f"Topic features of the model: {result.topic_features}.")
+    features = "none (--no-topics)" if result.topic_features == "off" else result.topic_features
+    out.print(f"Topic features of the model: {features}.")
     if result.dropped_sizes:
         err.print(
             "[yellow]warning:[/] sizes larger than the training folds were left out: "

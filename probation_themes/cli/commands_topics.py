@@ -88,8 +88,12 @@ def render_topics(report: TopicsReport) -> None:
     if report.search:
         render_search(report.search, title="--k auto tried")
         out.print(f"Chose k={report.parameters['k']} (best mean c_v coherence).")
+    if report.project_quotes > report.quotes:
+        what = f"a random sample of {report.quotes:,} of the project's {report.project_quotes:,} quotes"
+    else:
+        what = f"{report.quotes:,} quotes"
     table = Table(
-        title=f"Topics of {report.quotes:,} quotes ({report.responses:,} respondents) with {report.coder}, "
+        title=f"Topics of {what} ({report.responses:,} respondents) with {report.coder}, "
         f"seed {report.parameters['random_state']} (run {report.run_id})",
         title_justify="left",
     )
@@ -105,6 +109,11 @@ def render_topics(report: TopicsReport) -> None:
         f"Prevalence: share of respondents with a quote the topic makes up at least "
         f"{report.parameters['threshold']:.0%} of."
     )
+    if report.project_quotes > report.quotes:
+        out.print(
+            f"The model was fitted on the sample (topics, prevalence and quotes here describe it); then the "
+            f"topics of all {report.project_quotes:,} quotes were inferred and kept for stats and the model."
+        )
     for t in report.topics:
         out.print(f"\n[bold]Topic {t.topic_id}[/] ({t.code or 'free'}: {t.label})")
         for q in t.quotes:

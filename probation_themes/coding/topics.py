@@ -607,13 +607,23 @@ class _Bows:
 
 
 def search_k(
-    codebook: Codebook, quotes: Sequence[Quote], ks: Sequence[int], *, engine: str = "lda", **params: Any
+    codebook: Codebook,
+    quotes: Sequence[Quote],
+    ks: Sequence[int],
+    *,
+    engine: str = "lda",
+    fitted: dict[int, TopicCoder] | None = None,
+    **params: Any,
 ) -> list[dict[str, float]]:
     """Fit the model for each number of free topics and report how well each reads.
 
     Like STM's ``searchK``: for every ``k`` the mean c_v and UMass coherence of the
     topics and their exclusivity (mean share of a top term's probability that
     belongs to its own topic). Good choices are coherent *and* exclusive.
+
+    Args:
+        fitted: if given, each fitted coder is put in it under its k (so the
+            chosen one need not be fitted again).
 
     Returns:
         One dict per k: ``k``, ``topics``, ``c_v``, ``u_mass``, ``exclusivity``.
@@ -622,6 +632,8 @@ def search_k(
     rows = []
     for k in ks:
         coder = cls(k=k, **params).fit(codebook, quotes)
+        if fitted is not None:
+            fitted[k] = coder
         rows.append(
             {
                 "k": k,

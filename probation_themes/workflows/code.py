@@ -9,8 +9,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-import numpy as np
-
 from probation_themes.codebook import Codebook
 from probation_themes.coding import registry
 from probation_themes.coding.base import CodedRows
@@ -25,13 +23,8 @@ from probation_themes.store import Project, QuoteRef, SuggestionRow, suggestion_
 from probation_themes.store.topics import coverage_by_method
 from probation_themes.workflows.distributed import Engine
 from probation_themes.workflows.provenance import library_versions
-from probation_themes.workflows.topics import coder_for, latest_topic_params, topic_features
+from probation_themes.workflows.topics import coder_for, fitting_sample, latest_topic_params, topic_features
 from probation_themes.workflows.train import Labels, training_labels
-
-#: Most quotes ``code`` fits a topic model on (topics, all): larger projects fit it on a
-#: random sample of this many, then infer every quote's topics. Fitting is what grows
-#: with the corpus (memory above all); a sample this size finds the same themes.
-TOPIC_SAMPLE = 200_000
 
 #: A batch's stored topic shares: ``{quote id: [(topic, share), ...]}``.
 Shares = dict[str, list[tuple[int, float]]]
@@ -101,7 +94,7 @@ def code_project(
     """Run the coder for ``method`` over every quote, replacing that method's suggestions.
 
     ``rules`` applies the codebook's rules. ``topics`` fits the seeded topic model
-    on every quote — on a random sample of ``TOPIC_SAMPLE`` quotes in larger
+    on every quote — on a random sample of ``topics.TOPIC_SAMPLE`` quotes in larger
     projects — (with the engine and parameters of the project's last ``topics``
     run for this codebook, else LDA with 5 free topics and seed 0), infers every
     quote's topics and codes a quote when a code's seeded topic reaches the
@@ -426,25 +419,14 @@ def _topic_params(topics: TopicCoder) -> dict[str, object]:
 def _fit_topics(project: Project, codebook: Codebook, random_state: int | None) -> TopicCoder:
     """Fit the topic coder as the project's last ``topics`` run for this codebook did.
 
-    It is fitted on every quote, or on a random sample of ``TOPIC_SAMPLE`` of them
+    It is fitted on every quote, or on a random sample of ``topics.TOPIC_SAMPLE`` of them
     (seeded by ``random_state``) in larger projects; either way every quote's
     topics are then inferred, batch by batch.
     """
     engine, params = latest_topic_params(project, codebook)
     if "random_state" not in params and random_state is not None:
         params["random_state"] = random_state
-    total = project.count_quotes()
-    keep: set[int] | None = None
-    if total > TOPIC_SAMPLE:
-        rng = np.random.default_rng(0 if random_state is None else random_state)
-        keep = set(rng.choice(total, size=TOPIC_SAMPLE, replace=False).tolist())  # places in ingest order
-    quotes = []
-    place = 0
-    for batch in project.iter_quote_refs():
-        for ref in batch:
-            if keep is None or place in keep:
-                quotes.append(ref)
-            place += 1
+    quotes = fitting_sample(project, project.iter_quote_refs(), random_state)
     return coder_for(engine, **params).fit(codebook, quotes)
 
 

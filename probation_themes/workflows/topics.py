@@ -10,12 +10,14 @@ as features (:func:`topic_features`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+import numpy as np
 
 from probation_themes.codebook import Codebook, load_codebook
 from probation_themes.codebook.promote import add_code
@@ -30,6 +32,14 @@ from probation_themes.workflows.provenance import library_versions
 
 #: Engines of ``topics --engine``.
 ENGINES = ("lda", "nmf")
+
+#: Most quotes a topic model is fitted on (``topics``, ``topics search``, ``code --method
+#: topics|all``): larger projects fit it on a seeded random sample of this many, then infer
+#: every quote's topics batch by batch. Fitting is what grows with the corpus (memory above
+#: all); a sample this size finds the same themes.
+TOPIC_SAMPLE = 200_000
+
+Q = TypeVar("Q")
 
 #: Numbers of free topics tried by ``--k auto``.
 AUTO_KS = (2, 4, 6, 8, 10, 12)
@@ -85,6 +95,8 @@ class TopicsReport:
     topics: list[TopicView]
     #: For ``--k auto``: the search that chose k (one row per k tried).
     search: list[dict[str, float]] = field(default_factory=list)
+    #: Quotes in the project (more than ``quotes`` when the model was fitted on a sample).
+    project_quotes: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON output."""
@@ -107,9 +119,35 @@ def coder_for(engine: str, **params: Any) -> TopicCoder:
     return coder
 
 
-def project_quotes(project: Project) -> list[Quote]:
-    """Every quote of the project, or a StoreError saying to ingest first."""
-    quotes = [q for batch in project.iter_quotes() for q in batch]
+def fitting_sample(project: Project, batches: Iterable[Sequence[Q]], seed: int | None) -> list[Q]:
+    """The quotes to fit a topic model on: every one, or a seeded sample of ``TOPIC_SAMPLE``.
+
+    ``batches`` are the project's quotes in ingest order (as ``iter_quotes`` or
+    ``iter_quote_refs`` give them); the same project and seed give the same sample.
+    """
+    total = project.count_quotes()
+    if total <= TOPIC_SAMPLE:
+        return [q for batch in batches for q in batch]
+    rng = np.random.default_rng(0 if seed is None else seed)
+    keep = np.zeros(total, dtype=bool)
+    keep[rng.choice(total, size=TOPIC_SAMPLE, replace=False)] = True  # places in ingest order
+    picked = []
+    place = 0
+    for batch in batches:
+        for quote in batch:
+            if place < total and keep[place]:
+                picked.append(quote)
+            place += 1
+    return picked
+
+
+def project_quotes(project: Project, seed: int | None = 0) -> list[Quote]:
+    """The quotes to model (every one, or a seeded sample in large projects; see :func:`fitting_sample`).
+
+    Raises:
+        StoreError: the project has no quotes (saying to ingest first).
+    """
+    quotes = fitting_sample(project, project.iter_quotes(), seed)
     if not quotes:
         raise StoreError(
             f"The project {project.path} has no quotes to model. Ingest a file first "
@@ -141,7 +179,13 @@ def fit_topics(
     engine: str = "lda",
     seed: int = 0,
 ) -> TopicsReport:
-    """Fit the topic model on every quote of the project, record the run and keep its topics.
+    """Fit the topic model on the project's quotes, record the run and keep its topics.
+
+    The model is fitted on every quote, or on a seeded random sample of
+    ``TOPIC_SAMPLE`` of them in larger projects; then every quote's topics are
+    inferred and the shares that reach the threshold are kept, so later commands
+    (``stats``, the model's topic features) see every quote. Topic summaries and
+    representative quotes describe the quotes fitted on.
 
     Args:
         project: the open project.
@@ -157,17 +201,24 @@ def fit_topics(
         StoreError: the project has no quotes.
         CoderError: an unknown engine, a bad k, or nothing to model.
     """
-    quotes = project_quotes(project)
+    quotes = project_quotes(project, seed)
+    total = project.count_quotes()
     through = project.last_quote_seq()
     search: list[dict[str, float]] = []
+    tried: dict[int, TopicCoder] = {}
     if k == "auto":
-        search = search_k(codebook, quotes, AUTO_KS, engine=engine, seeded=seeded, random_state=seed)
+        if engine not in ENGINES:
+            raise CoderError(f"There is no topic engine {engine!r}; choose one of: {', '.join(ENGINES)}.")
+        search = search_k(codebook, quotes, AUTO_KS, engine=engine, seeded=seeded, random_state=seed, fitted=tried)
         k = int(max(search, key=lambda row: (row["c_v"], -row["k"]))["k"])
     if not isinstance(k, int):
         raise CoderError(f"k={k!r} must be a whole number of free topics or 'auto'.")
-    coder = coder_for(engine, k=k, seeded=seeded, random_state=seed).fit(codebook, quotes)
+    coder = tried.get(k) or coder_for(engine, k=k, seeded=seeded, random_state=seed).fit(codebook, quotes)
+    tried.clear()
     topics = [_view(t, quotes, coder.doc_topics_) for t in coder.topics_]
-    parameters = {**coder.get_params(), "engine": engine, "vocabulary_size": coder.vocabulary_size_}
+    parameters = {
+        **coder.get_params(), "engine": engine, "vocabulary_size": coder.vocabulary_size_, "fitted_on_quotes": len(quotes),
+    }
     c_v = round(sum(t.c_v for t in topics) / len(topics), 4)
     u_mass = round(sum(t.u_mass for t in topics) / len(topics), 4)
     project.save_codebook(codebook)
@@ -181,9 +232,13 @@ def fit_topics(
         )
     )
     try:
-        rows, cols = (coder.doc_topics_ >= coder.threshold).nonzero()
-        shares = ((quotes[r].quote_id, int(c), round(float(coder.doc_topics_[r, c]), 4))
-                  for r, c in zip(rows.tolist(), cols.tolist()))
+        if len(quotes) == total:
+            shares = _shares_above(quotes, coder.doc_topics_, coder.threshold)
+        else:  # fitted on a sample: every quote's topics inferred, batch by batch
+            shares = (
+                share for batch in project.iter_quote_refs()
+                for share in _shares_above(batch, coder.transform(batch), coder.threshold)
+            )
         save_topics(project, run_id, [asdict(t) for t in topics], shares)
     except BaseException:
         project.finish_run(run_id, status="failed")
@@ -191,9 +246,16 @@ def fit_topics(
     project.finish_run(run_id)
     return TopicsReport(
         run_id=run_id, coder=coder.registry_name, engine=engine, parameters=parameters,
-        quotes=len(quotes), responses=len({q.response_id for q in quotes}),
+        quotes=len(quotes), responses=len({q.response_id for q in quotes}), project_quotes=total,
         vocabulary_size=coder.vocabulary_size_, c_v=c_v, u_mass=u_mass, topics=topics, search=search,
     )
+
+
+def _shares_above(quotes: Sequence[Any], shares: np.ndarray, threshold: float) -> Iterable[tuple[str, int, float]]:
+    """(quote id, topic, share) wherever a topic reaches the threshold, rounded as stored."""
+    rows, cols = (shares >= threshold).nonzero()
+    for r, c in zip(rows.tolist(), cols.tolist()):
+        yield quotes[r].quote_id, int(c), round(float(shares[r, c]), 4)
 
 
 def search_topics(
@@ -205,7 +267,7 @@ def search_topics(
     """
     if engine not in ENGINES:
         raise CoderError(f"There is no topic engine {engine!r}; choose one of: {', '.join(ENGINES)}.")
-    return search_k(codebook, project_quotes(project), ks, engine=engine, seeded=seeded, random_state=seed)
+    return search_k(codebook, project_quotes(project, seed), ks, engine=engine, seeded=seeded, random_state=seed)
 
 
 def topic_features(project: Project) -> tuple[TopicFeatures | None, str]:
