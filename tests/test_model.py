@@ -453,6 +453,32 @@ def test_the_model_reads_the_latest_topics_run_while_it_covers_every_quote(coded
     assert f"topics run {topics_run} did not model the quotes ingested after it" in " ".join(later.output.split())
 
 
+def test_topics_changed_since_their_run_are_not_read_and_the_reason_says_what_to_do(coded_project):
+    from probation_themes.codebook import load_codebook
+    from probation_themes.ingest.redact import Redactor
+    from probation_themes.workflows.redact import redact_project
+    from probation_themes.workflows.topics import fit_topics, topic_features
+
+    db, book, _ = coded_project
+    with Project.open(db) as project:
+        run = fit_topics(project, load_codebook(book), k=2).run_id
+        features, about = topic_features(project)
+        assert features is not None and features.source == f"topics run {run}"
+        assert about == f"5 topics of topics run {run}"
+        shares = features.shares([q.quote_id for q in project.quotes()])
+        assert shares and all(0 <= t < 5 and s >= 0.3 for found in shares.values() for t, s in found)
+        # A run recorded without the quotes it modelled (an earlier version) is not trusted.
+        project._db.execute("UPDATE runs SET parameters = json_remove(parameters, '$.quotes_through') WHERE run_id = ?", (run,))
+        project._db.commit()
+        assert topic_features(project)[0] is None and "earlier version" in topic_features(project)[1]
+        run = fit_topics(project, load_codebook(book), k=2).run_id
+        redact_project(project, Redactor())
+        features, about = topic_features(project)
+    assert features is None
+    assert about == (f"quotes were redacted after topics run {run}, so its topics describe texts that changed; "
+                     "run `probation-themes topics` again to use topics")
+
+
 def test_code_method_all_combines_and_warns_about_skipped_codes(coded_project):
     db, book, data = coded_project
     with Project.open(db) as project:

@@ -283,7 +283,12 @@ def topic_features(project: Project) -> tuple[TopicFeatures | None, str]:
         return None, "the project has no topics run yet (`probation-themes topics` adds one)"
     run, summaries = found
     through = run.parameters.get("quotes_through")
-    if through is None or int(through) < project.last_quote_seq():
+    if through is None:
+        return None, (
+            f"topics run {run.run_id} was made by an earlier version, which did not record the quotes it "
+            "modelled; run `probation-themes topics` again to use topics"
+        )
+    if int(through) < project.last_quote_seq():
         return None, (
             f"topics run {run.run_id} did not model the quotes ingested after it; run "
             "`probation-themes topics` again to use topics"
