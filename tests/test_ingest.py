@@ -245,6 +245,20 @@ def test_jsonl_with_a_bad_line(tmp_path):
     assert reconciles(result) and result.rows_read == 4
 
 
+def test_jsonl_records_are_parsed_as_they_are_read_not_held(monkeypatch):
+    from probation_themes.ingest import jsonl
+
+    calls = []
+    real = json.loads
+    monkeypatch.setattr(jsonl.json, "loads", lambda line: calls.append(line) or real(line))
+    text = "\n".join(json.dumps({"id": i, "text": f"answer {i}"}) for i in range(1000)) + '\n{"late": 1}'
+    header, records = jsonl.read_jsonl(text)
+    assert header == ["id", "text", "late"] and len(calls) == 1001  # one pass for the columns
+    first = next(records)
+    assert first[1] == ["0", "answer 0", ""] and len(calls) == 1002  # then one line at a time
+    assert sum(1 for _ in records) == 1000
+
+
 def test_unknown_extension(tmp_path):
     path = tmp_path / "survey.sav"
     path.write_bytes(b"data")

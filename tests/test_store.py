@@ -197,3 +197,11 @@ def test_coder_codings_replace_earlier_imports_of_that_coder(project: Project):
     assert (ann.level, ann.units, ann.positives) == ("response", frozenset({"r2"}), frozenset({("r2", "ict")}))
     assert project.coders() == ["ann", "bo"]
     assert project.response_ids() == {"r1", "r2"} and project.quote_ids() == {"r1:1.1", "r2:1.1"}
+
+
+def test_quote_refs_for_many_ids_come_in_ingest_order(project: Project):
+    _ingest(project, [_quote(i) for i in range(1, 2001)])
+    wanted = [f"r{i}:1.1" for i in range(2000, 0, -3)] + ["r9999:1.1"]  # reversed, past 900, one unknown
+    refs = project.quote_refs_for(wanted)
+    assert [r.quote_id for r in refs] == [f"r{i}:1.1" for i in range(2, 2001, 3)]
+    assert refs[0] == ("r2:1.1", "r2", _quote(2).text)

@@ -20,43 +20,57 @@ def _json_text(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _lines(text: str) -> Iterator[tuple[int, str]]:
+    """(line number, line) of every line, split on "\n" only, without copying the text into a list.
+
+    JSON strings may hold a raw U+2028, which ``splitlines()`` would cut.
+    """
+    number, start, size = 1, 0, len(text)
+    while start <= size:
+        end = text.find("\n", start)
+        if end < 0:
+            end = size
+        yield number, text[start:end].rstrip("\r")
+        number, start = number + 1, end + 1
+
+
+def _parse(number: int, line: str) -> tuple[dict[str, object] | None, str | None, str]:
+    """A line's object, or None and why it is not one; and the raw line to keep with it."""
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return None, f"line {number} is not valid JSON: {exc.msg} at column {exc.colno}", line
+    except RecursionError:  # kept short: such a line is an attack, not an answer
+        return None, f"line {number} nests brackets too deeply to be a survey record", line[:1000]
+    if not isinstance(value, dict):
+        kind = type(value).__name__.replace("dict", "object").replace("list", "array")
+        return None, f"line {number} is a JSON {kind}, not an object with named fields", line
+    return value, None, line
+
+
 def read_jsonl(text: str) -> tuple[list[str], Iterator[Record]]:
     """Read JSON Lines: one object per line, whose keys act as columns.
 
     The header is every key in the order first seen. A line that is not a JSON
     object becomes an unreadable record with its line number; blank lines are skipped.
+    The lines are parsed twice — once for the header, once as the records are
+    read — so no more than one parsed line is held at a time, however long the file.
     """
-    parsed: list[tuple[int, dict[str, object] | None, str, str | None]] = []
     columns: dict[str, None] = {}
-    # Split on "\n" only: JSON strings may hold a raw U+2028, which splitlines() would cut.
-    for number, line in enumerate(text.split("\n"), start=1):
-        line = line.rstrip("\r")
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problem = f"line {number} is not valid JSON: {exc.msg} at column {exc.colno}"
-            parsed.append((number, None, line, problem))
-            continue
-        except RecursionError:
-            problem = f"line {number} nests brackets too deeply to be a survey record"
-            parsed.append((number, None, line[:1000], problem))
-            continue
-        if not isinstance(value, dict):
-            kind = type(value).__name__.replace("dict", "object").replace("list", "array")
-            problem = f"line {number} is a JSON {kind}, not an object with named fields"
-            parsed.append((number, None, line, problem))
-            continue
-        for key in value:
-            columns.setdefault(str(key), None)
-        parsed.append((number, value, line, None))
+    for number, line in _lines(text):
+        if line.strip():
+            value, _, _ = _parse(number, line)
+            for key in value or ():
+                columns.setdefault(str(key), None)
     header = list(columns)
 
     def records() -> Iterator[Record]:
-        for number, value, line, problem in parsed:
+        for number, line in _lines(text):
+            if not line.strip():
+                continue
+            value, problem, raw = _parse(number, line)
             if value is None:
-                yield number, None, line, problem
+                yield number, None, raw, problem
             else:
                 by_name = {str(k): v for k, v in value.items()}
                 yield number, [_json_text(by_name.get(name)) for name in header], line, None

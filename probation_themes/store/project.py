@@ -542,6 +542,12 @@ class Project:
             last = rows[-1][0]
             yield [QuoteRef(r[1], r[2], r[3]) for r in rows]
 
+    def quote_refs_for(self, quote_ids: Iterable[str]) -> list[QuoteRef]:
+        """The (quote_id, response_id, text) of the given quotes that exist, in ingest order."""
+        sql = "SELECT seq, quote_id, response_id, text FROM quotes WHERE quote_id IN ({marks})"
+        rows = sorted(rows_for_ids(self._db, sql, quote_ids))
+        return [QuoteRef(q, r, t) for _, q, r, t in rows]
+
     def quotes(self) -> list[Quote]:
         """All quotes in ingest order."""
         return [q for batch in self.iter_quotes() for q in batch]

@@ -445,6 +445,6 @@ def _train(
             "import a coder's codings with `probation-themes import-codings FILE --coder NAME` and "
             "pass --train-coder NAME; until then use --method rules."
         )
-    quotes = [ref for batch in project.iter_quote_refs() for ref in batch if ref.quote_id in labels]
+    quotes = project.quote_refs_for(labels)
     model = registry.get(registry.default_for("model"))(n_jobs=n_jobs, random_state=random_state)
     return model.fit(codebook, quotes, labels=labels, topics=topics), _fingerprint(sorted((q, sorted(c.items())) for q, c in labels.items()))
