@@ -481,3 +481,33 @@ def test_the_topics_command_fits_a_sample_of_a_large_project_and_keeps_every_quo
     result = runner.invoke(app, ["topics", "-c", str(CODEBOOK), "--k", "3", "-p", str(db)])
     assert result.exit_code == 0, result.output
     assert f"a random sample of 150 of the project's {len(ids):,} quotes" in " ".join(result.output.split())
+
+
+def test_code_refits_the_topics_a_sampled_topics_run_showed_whatever_its_seed(small_survey, tmp_path, monkeypatch):
+    from probation_themes.store import Project
+    from probation_themes.workflows import topics as topics_module
+    from probation_themes.workflows.code import _fit_topics
+    from probation_themes.workflows.topics import fit_topics
+
+    monkeypatch.setattr(topics_module, "TOPIC_SAMPLE", 150)
+    db = _project(tmp_path, small_survey)
+    codebook = load_codebook(CODEBOOK)
+    with Project.open(db) as project:
+        shown = fit_topics(project, codebook, k=3, seed=7)
+        refitted = _fit_topics(project, codebook, random_state=0)
+    assert refitted.random_state == 7 and refitted.n_quotes_ == 150
+    assert [t.label for t in refitted.topics_] == [t.label for t in shown.topics]
+
+
+def test_search_keeps_only_the_best_fit_so_far(small_survey, tmp_path):
+    from probation_themes.coding.topics import search_k
+    from probation_themes.store import Project
+    from probation_themes.workflows.topics import project_quotes
+
+    db = _project(tmp_path, small_survey)
+    with Project.open(db) as project:
+        quotes = project_quotes(project)
+    kept: dict = {}
+    rows = search_k(load_codebook(CODEBOOK), quotes, [2, 4, 6], engine="nmf", random_state=1, fitted=kept)
+    best = max(rows, key=lambda row: (row["c_v"], -row["k"]))["k"]
+    assert list(kept) == [best] and kept[best].k == best

@@ -422,7 +422,7 @@ class ModelCoder(BaseCoder):
         self.n_words_ = words.shape[1]
         self.rules_, self.rule_codes_ = self._fit_rules(codebook)
         fired, _, _ = self._rule_features(refs, keep_codings=False)
-        use = topics is not None and self.use_topics
+        use = topics is not None and self.use_topics and len(topics.names) > 0
         self.topic_names_ = list(topics.names) if use else []
         self.topic_source_ = topics.source if use else None
         shares = self._topic_shares(refs, topics) if use else []
@@ -510,12 +510,12 @@ class ModelCoder(BaseCoder):
         shares = []
         for i, ref in enumerate(refs):
             for topic, share in found.get(ref.quote_id, ()):
-                if not (isinstance(topic, int) and 0 <= topic < n):
+                if not (isinstance(topic, (int, np.integer)) and not isinstance(topic, bool) and 0 <= topic < n):
                     raise CoderError(
                         f"Quote {ref.quote_id!r} has a share in topic {topic!r}, but {topics.source} has "
                         f"topics 0 to {n - 1}; the shares must come from the same topic model as the names."
                     )
-                shares.append((i, topic, float(share)))
+                shares.append((i, int(topic), float(share)))
         return shares
 
     def _topic_matrix(self, n_rows: int, shares: Sequence[tuple[int, int, float]]) -> sp.csr_matrix:
@@ -646,8 +646,8 @@ class ModelCoder(BaseCoder):
 
         A feature's contribution is its weight for the code times its value in
         the quote, rounded to two decimals; the TOP_TERMS largest positive word
-        contributions of each pair are kept, and every positive rule feature,
-        largest first (ties in feature order).
+        contributions of each pair are kept, and every positive rule and topic
+        feature, largest first (ties in feature order).
         """
         indptr, indices, data = features.indptr, features.indices, features.data
         starts = indptr[rows]

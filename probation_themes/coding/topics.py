@@ -622,8 +622,9 @@ def search_k(
     belongs to its own topic). Good choices are coherent *and* exclusive.
 
     Args:
-        fitted: if given, each fitted coder is put in it under its k (so the
-            chosen one need not be fitted again).
+        fitted: if given, the best fit so far (highest mean c_v, then fewer
+            topics: the choice of ``--k auto``) is kept in it under its k, so
+            the chosen one need not be fitted again; the others are let go.
 
     Returns:
         One dict per k: ``k``, ``topics``, ``c_v``, ``u_mass``, ``exclusivity``.
@@ -632,8 +633,6 @@ def search_k(
     rows = []
     for k in ks:
         coder = cls(k=k, **params).fit(codebook, quotes)
-        if fitted is not None:
-            fitted[k] = coder
         rows.append(
             {
                 "k": k,
@@ -643,4 +642,7 @@ def search_k(
                 "exclusivity": round(exclusivity(coder.phi_), 4),
             }
         )
+        if fitted is not None and max(rows, key=lambda row: (row["c_v"], -row["k"])) is rows[-1]:
+            fitted.clear()
+            fitted[k] = coder
     return rows

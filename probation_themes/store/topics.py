@@ -16,6 +16,9 @@ from probation_themes.models import Run
 from probation_themes.store.project import Project, _json, rows_for_ids
 
 
+_INSERT_SHARES = "INSERT INTO topic_shares (run_id, quote_id, topic, share) VALUES (?,?,?,?)"
+
+
 def save_topics(
     project: Project, run_id: int, topics: list[dict[str, Any]], shares: Iterable[tuple[str, int, float]]
 ) -> None:
@@ -29,10 +32,13 @@ def save_topics(
             "INSERT INTO topics (run_id, topic, code, label, summary) VALUES (?,?,?,?,?)",
             ((run_id, t["topic_id"], t["code"], t["label"], _json(t)) for t in topics),
         )
-        db.executemany(
-            "INSERT INTO topic_shares (run_id, quote_id, topic, share) VALUES (?,?,?,?)",
-            ((run_id, q, t, s) for q, t, s in shares),
-        )
+        db.executemany(_INSERT_SHARES, ((run_id, q, t, s) for q, t, s in shares))
+
+
+def add_topic_shares(project: Project, run_id: int, shares: Iterable[tuple[str, int, float]]) -> None:
+    """Store more (quote id, topic, share) rows of a run, in one transaction."""
+    with project._transaction() as db:
+        db.executemany(_INSERT_SHARES, ((run_id, q, t, s) for q, t, s in shares))
 
 
 def latest_topics_run(project: Project) -> tuple[Run, list[dict[str, Any]]] | None:
@@ -63,7 +69,7 @@ def topic_quotes(project: Project, run_id: int) -> dict[int, set[str]]:
 def topic_shares_for(project: Project, run_id: int, quote_ids: Iterable[str]) -> dict[str, list[tuple[int, float]]]:
     """A run's stored (topic, share) pairs of each of the quotes (quotes with none left out)."""
     found: dict[str, list[tuple[int, float]]] = {}
-    sql = "SELECT quote_id, topic, share FROM topic_shares WHERE run_id = ? AND quote_id IN ({marks}) ORDER BY quote_id, topic"
+    sql = "SELECT quote_id, topic, share FROM topic_shares WHERE run_id = ? AND quote_id IN ({marks})"
     for quote_id, topic, share in rows_for_ids(project._db, sql, quote_ids, (run_id,)):
         found.setdefault(quote_id, []).append((topic, share))
     return found

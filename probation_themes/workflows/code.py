@@ -426,7 +426,8 @@ def _fit_topics(project: Project, codebook: Codebook, random_state: int | None) 
     engine, params = latest_topic_params(project, codebook)
     if "random_state" not in params and random_state is not None:
         params["random_state"] = random_state
-    quotes = fitting_sample(project, project.iter_quote_refs(), random_state)
+    # The sample is drawn with the seed the topics run used, so its topics come out again.
+    quotes = fitting_sample(project, project.iter_quote_refs(), params.get("random_state", random_state))
     return coder_for(engine, **params).fit(codebook, quotes)
 
 

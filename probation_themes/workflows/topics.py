@@ -27,7 +27,7 @@ from probation_themes.coding.topics import Topic, TopicCoder, search_k
 from probation_themes.errors import CoderError, StoreError
 from probation_themes.models import Quote, Run
 from probation_themes.store import Project
-from probation_themes.store.topics import latest_topics_run, save_topics, topic_shares_for
+from probation_themes.store.topics import add_topic_shares, latest_topics_run, save_topics, topic_shares_for
 from probation_themes.workflows.provenance import library_versions
 
 #: Engines of ``topics --engine``.
@@ -213,8 +213,10 @@ def fit_topics(
         k = int(max(search, key=lambda row: (row["c_v"], -row["k"]))["k"])
     if not isinstance(k, int):
         raise CoderError(f"k={k!r} must be a whole number of free topics or 'auto'.")
-    coder = tried.get(k) or coder_for(engine, k=k, seeded=seeded, random_state=seed).fit(codebook, quotes)
-    tried.clear()
+    if k in tried:
+        coder = tried.pop(k)
+    else:
+        coder = coder_for(engine, k=k, seeded=seeded, random_state=seed).fit(codebook, quotes)
     topics = [_view(t, quotes, coder.doc_topics_) for t in coder.topics_]
     parameters = {
         **coder.get_params(), "engine": engine, "vocabulary_size": coder.vocabulary_size_, "fitted_on_quotes": len(quotes),
@@ -233,13 +235,15 @@ def fit_topics(
     )
     try:
         if len(quotes) == total:
-            shares = _shares_above(quotes, coder.doc_topics_, coder.threshold)
-        else:  # fitted on a sample: every quote's topics inferred, batch by batch
-            shares = (
-                share for batch in project.iter_quote_refs()
-                for share in _shares_above(batch, coder.transform(batch), coder.threshold)
-            )
-        save_topics(project, run_id, [asdict(t) for t in topics], shares)
+            save_topics(project, run_id, [asdict(t) for t in topics], _shares_above(quotes, coder.doc_topics_, coder.threshold))
+        else:
+            # Fitted on a sample: every quote's topics are inferred and stored batch by batch,
+            # each batch in its own short transaction, so a review session writing to the
+            # project meanwhile is not kept waiting for minutes. Until the run is finished
+            # (below) nothing reads its shares.
+            save_topics(project, run_id, [asdict(t) for t in topics], [])
+            for batch in project.iter_quote_refs():
+                add_topic_shares(project, run_id, _shares_above(batch, coder.transform(batch), coder.threshold))
     except BaseException:
         project.finish_run(run_id, status="failed")
         raise
@@ -282,6 +286,8 @@ def topic_features(project: Project) -> tuple[TopicFeatures | None, str]:
     if found is None:
         return None, "the project has no topics run yet (`probation-themes topics` adds one)"
     run, summaries = found
+    if not summaries:
+        return None, f"topics run {run.run_id} kept no topics; run `probation-themes topics` again"
     through = run.parameters.get("quotes_through")
     if through is None:
         return None, (
