@@ -65,20 +65,26 @@ def _running(project: Path, command: str) -> bool:
 
 
 def _kill_during(
-    proc: subprocess.Popen, project: Path, command: str, rng: random.Random, lasts: float | None = None
+    proc: subprocess.Popen,
+    project: Path,
+    command: str,
+    rng: random.Random,
+    lasts: float | None = None,
+    *,
+    writes_seen: bool = False,
 ) -> bool:
     """SIGKILL ``proc`` at a random point; returns True if it was killed before finishing.
 
-    Half the kills land at a random time after start (often while files are read or
-    the coder is built); the others a random moment after the command began writing.
-    ``ingest`` records its run in the same transaction as its quotes, so no other
-    connection sees it begin: there the others land anywhere within ``lasts``, the
-    seconds an uninterrupted run of the same command took.
+    ``lasts`` is how many seconds an uninterrupted run of the same command took. Half
+    the kills land at a random time within it (often while files are read or the
+    coder is built); the others, with ``writes_seen``, a random moment after the
+    command began writing. ``ingest`` records its run in the same transaction as its
+    quotes, so no other connection sees it begin: all its kills land within ``lasts``.
     """
     deadline = time.monotonic() + 60
     if rng.random() < 0.5:
-        time.sleep(rng.uniform(0.5, 6.0))
-    elif lasts is not None:
+        time.sleep(rng.uniform(0.5, max(1.0, lasts)) if lasts is not None else rng.uniform(0.5, 6.0))
+    elif not writes_seen and lasts is not None:
         time.sleep(rng.uniform(0.0, lasts))
     else:
         while proc.poll() is None and not _running(project, command) and time.monotonic() < deadline:
@@ -125,7 +131,10 @@ def _kill_code(tmp_path: Path, rng: random.Random, i: int) -> bool:
     project = tmp_path / f"code{i}.db"
     survey = _survey(tmp_path / f"s{i}.csv", 3000, seed=i)
     assert runner.invoke(app, ["ingest", str(survey), "-p", str(project), "--id-col", "id"]).exit_code == 0
-    assert runner.invoke(app, ["code", "-c", str(CODEBOOK), "-p", str(project), "-j", "1"]).exit_code == 0
+    # How long the command takes when nothing stops it (kills land within that time).
+    started = time.monotonic()
+    assert _cli("code", "-c", str(CODEBOOK), "-p", str(project), "-j", "1").wait() == 0
+    lasts = time.monotonic() - started
     with Project.open(project) as proj:
         first = proj.codings("suggested")
         for coding in first[:25]:
@@ -134,7 +143,7 @@ def _kill_code(tmp_path: Path, rng: random.Random, i: int) -> bool:
         before = {(c.quote_id, c.code) for c in proj.codings("suggested", evidence=False)}
     # --full: the same codebook again would otherwise code only new quotes (none here) and be done at once.
     proc = _cli("code", "-c", str(CODEBOOK), "-p", str(project), "-j", "1", "--full")
-    killed = _kill_during(proc, project, "code", rng)
+    killed = _kill_during(proc, project, "code", rng, lasts, writes_seen=True)
     _assert_whole(project, {survey.name: 3000})
     with Project.open(project) as proj:
         assert len(proj.decisions()) == 25  # no decision lost
