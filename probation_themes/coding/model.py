@@ -32,6 +32,7 @@ from probation_themes.coding.engine import gc_paused
 from probation_themes.coding.combine import combine_all
 from probation_themes.coding.model_workers import PARALLEL_MIN_QUOTES, score_chunks
 from probation_themes.coding.rules import RulesCoder, TermKey
+from probation_themes.coding.topics import shares_above
 from probation_themes.errors import CoderError
 from probation_themes.models import Coding, Evidence, Quote, evidence_item_json
 
@@ -103,10 +104,9 @@ class TopicFeatures:
         cls, source: str, names: Sequence[str], quote_ids: Sequence[str], matrix: np.ndarray, threshold: float
     ) -> TopicFeatures:
         """Topic features from a (quotes × topics) share matrix, keeping shares from ``threshold``."""
-        rows, cols = np.nonzero(matrix >= threshold)
         found: dict[str, list[tuple[int, float]]] = {}
-        for r, c in zip(rows.tolist(), cols.tolist()):
-            found.setdefault(quote_ids[r], []).append((c, round(float(matrix[r, c]), 4)))
+        for quote_id, topic, share in shares_above(quote_ids, matrix, threshold):
+            found.setdefault(quote_id, []).append((topic, share))
         return cls(source, tuple(names), lambda ids: {i: found[i] for i in ids if i in found})
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -54,6 +54,7 @@ from probation_themes.models import Coding, Evidence, Quote
 
 __all__ = [
     "THRESHOLD", "LdaTopicCoder", "NmfTopicCoder", "Topic", "TopicCoder", "Vocabulary", "build_vocabulary", "search_k",
+    "shares_above",
 ]
 
 #: Share of a quote's words a seeded topic must account for before the quote gets its code.
@@ -604,6 +605,16 @@ class _Bows:
         for i in range(c.shape[0]):
             lo, hi = c.indptr[i], c.indptr[i + 1]
             yield list(zip(c.indices[lo:hi].tolist(), c.data[lo:hi].astype(int).tolist()))
+
+
+def shares_above(quote_ids: Sequence[str], shares: np.ndarray, threshold: float) -> Iterator[tuple[str, int, float]]:
+    """(quote id, topic, share) wherever a topic reaches ``threshold`` in a (quotes × topics) matrix.
+
+    Shares are rounded to four decimals, as a project stores them.
+    """
+    rows, cols = np.nonzero(shares >= threshold)
+    for r, c in zip(rows.tolist(), cols.tolist()):
+        yield quote_ids[r], int(c), round(float(shares[r, c]), 4)
 
 
 def search_k(

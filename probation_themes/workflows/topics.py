@@ -23,7 +23,7 @@ from probation_themes.codebook import Codebook, load_codebook
 from probation_themes.codebook.promote import add_code
 from probation_themes.coding import registry
 from probation_themes.coding.model import TopicFeatures
-from probation_themes.coding.topics import Topic, TopicCoder, search_k
+from probation_themes.coding.topics import Topic, TopicCoder, search_k, shares_above
 from probation_themes.errors import CoderError, StoreError
 from probation_themes.models import Quote, Run
 from probation_themes.store import Project
@@ -235,7 +235,7 @@ def fit_topics(
     )
     try:
         if len(quotes) == total:
-            save_topics(project, run_id, [asdict(t) for t in topics], _shares_above(quotes, coder.doc_topics_, coder.threshold))
+            save_topics(project, run_id, [asdict(t) for t in topics], shares_above(_ids(quotes), coder.doc_topics_, coder.threshold))
         else:
             # Fitted on a sample: every quote's topics are inferred and stored batch by batch,
             # each batch in its own short transaction, so a review session writing to the
@@ -243,7 +243,7 @@ def fit_topics(
             # (below) nothing reads its shares.
             save_topics(project, run_id, [asdict(t) for t in topics], [])
             for batch in project.iter_quote_refs():
-                add_topic_shares(project, run_id, _shares_above(batch, coder.transform(batch), coder.threshold))
+                add_topic_shares(project, run_id, shares_above(_ids(batch), coder.transform(batch), coder.threshold))
     except BaseException:
         project.finish_run(run_id, status="failed")
         raise
@@ -255,11 +255,8 @@ def fit_topics(
     )
 
 
-def _shares_above(quotes: Sequence[Any], shares: np.ndarray, threshold: float) -> Iterable[tuple[str, int, float]]:
-    """(quote id, topic, share) wherever a topic reaches the threshold, rounded as stored."""
-    rows, cols = (shares >= threshold).nonzero()
-    for r, c in zip(rows.tolist(), cols.tolist()):
-        yield quotes[r].quote_id, int(c), round(float(shares[r, c]), 4)
+def _ids(quotes: Sequence[Any]) -> list[str]:
+    return [q.quote_id for q in quotes]
 
 
 def search_topics(
