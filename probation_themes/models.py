@@ -172,6 +172,29 @@ class Run(_Record):
     status: Literal["running", "done", "failed"] = "running"
 
 
+class WorkingCoding(_Record):
+    """What a report, export or table counts: human decisions over the suggestions of named methods.
+
+    Every figure the toolkit shows comes from one working coding, and says which: the
+    methods whose suggestions count, the ``code`` runs that wrote them (with their
+    codebooks and dates), the status filter, and the human decisions applied.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    methods: tuple[str, ...] = Field(description="Methods whose suggestions count, e.g. ('rules',).")
+    chosen_by: Literal["latest code run", "asked", "no code run"] = Field(
+        description="How the methods were chosen: the method of the latest `code` run, or named with --method."
+    )
+    runs: tuple[Run, ...] = Field(
+        default=(), description="The `code` runs whose suggestions are counted, newest first."
+    )
+    status: str = Field(default="default", description="Which codings count: default, suggested, accepted, ...")
+    accepted: int = Field(default=0, description="Human decisions in force that accept a code.")
+    rejected: int = Field(default=0, description="Human decisions in force that reject a code.")
+    last_decision_at: datetime | None = Field(default=None, description="When the latest decision was made.")
+
+
 class Snapshot(_Record):
     """Everything an exporter needs from a project, read in one go.
 
@@ -182,3 +205,4 @@ class Snapshot(_Record):
     project: str
     quotes: list[Quote]
     codings: list[Coding]
+    working: WorkingCoding | None = Field(default=None, description="What the codings count, for headers.")

@@ -11,7 +11,8 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -118,29 +119,79 @@ def long_rows(
             )
 
 
-def wide_rows(batches: Iterable[tuple[Sequence, Sequence]], codebook: Codebook) -> Iterator[list[str]]:
+def wide_rows(
+    batches: Iterable[tuple[Sequence, Sequence]],
+    codebook: Codebook,
+    *,
+    columns: Sequence[str] = (),
+    details: Callable[[Sequence[str]], Mapping[str, tuple[str | None, Mapping[str, str]]]] | None = None,
+    per: str = "respondent",
+    min_cell: int = 0,
+) -> Iterator[list[str]]:
     """The rows of the wide export (see :func:`export_codings_wide`), from batches as for :func:`long_rows`.
 
-    Keeps one byte per respondent and code while reading, never the quotes. Every cell
-    is already passed through :func:`~probation_themes.export.safety.safe_cell`.
+    Keeps one byte per respondent (or quote) and code while reading, never the quotes'
+    text. Every cell is already passed through :func:`~probation_themes.export.safety.safe_cell`.
+
+    Args:
+        columns: ``region``, ``org`` and attribute names to add after the ids, in order.
+        details: gives (question, attributes) of quote ids; needed for attribute columns
+            and the per-quote layout.
+        per: ``respondent`` (one row each, a code 1 when any of their quotes has it) or
+            ``quote`` (one row per quote, with its question).
+        min_cell: a region, organisation or attribute value shared by fewer than this many
+            respondents is written as ``(fewer than N)``, as reports suppress small groups.
     """
     width = len(codebook.ids)
     code_pos = {cid: i for i, cid in enumerate(codebook.ids)}
-    respondents: dict[str, int] = {}
+    units: dict[str, int] = {}
+    unit_of: dict[str, str] = {}  # quote id -> respondent (per quote)
+    values: list[tuple[str, ...]] = []
+    owners: dict[str, tuple[str, ...]] = {}  # respondent -> first values given
+    questions: list[str] = []
     flags = bytearray()
+    wants_details = bool(set(columns) - {"region", "org"}) or per == "quote"
     for quotes, codings in batches:
+        info = details([q.quote_id for q in quotes]) if wants_details and details else {}
         for quote in quotes:
-            respondents.setdefault(quote.response_id, len(respondents))
-        flags.extend(bytes(len(respondents) * width - len(flags)))
+            question, attrs = info.get(quote.quote_id, (None, {}))
+            row = tuple(
+                (getattr(quote, c) or "").strip() if c in ("region", "org") else str(attrs.get(c, "") or "").strip()
+                for c in columns
+            )
+            if columns:  # a respondent takes the first value each column is given
+                known = owners.get(quote.response_id)
+                if known is None:
+                    owners[quote.response_id] = row
+                elif "" in known:
+                    owners[quote.response_id] = tuple(k or v for k, v in zip(known, row))
+            key = quote.quote_id if per == "quote" else quote.response_id
+            if key not in units:
+                units[key] = len(units)
+                if per == "quote":
+                    unit_of[key] = quote.response_id
+                    values.append(row)
+                    questions.append(question or "")
+        flags.extend(bytes(len(units) * width - len(flags)))
         for c in codings:
             if c.status != "rejected":
-                flags[respondents[c.response_id] * width + code_pos[c.code]] = 1
+                key = c.quote_id if per == "quote" else c.response_id
+                flags[units[key] * width + code_pos[c.code]] = 1
+    small: list[set[str]] = [set() for _ in columns]
+    if min_cell > 1:
+        for j in range(len(columns)):
+            sizes = Counter(v[j] for v in owners.values() if v[j])
+            small[j] = {v for v, n in sizes.items() if n < min_cell}
+    hidden = f"(fewer than {min_cell})"
     cells: dict[bytes, list[str]] = {}  # each pattern of codes spelled out once
-    for rid, i in respondents.items():
+    for key, i in units.items():
         pattern = bytes(flags[i * width : (i + 1) * width])
         if pattern not in cells:
             cells[pattern] = ["1" if f else "0" for f in pattern]
-        yield [safe_cell(rid), *cells[pattern]]
+        row = values[i] if per == "quote" else owners.get(key, ("",) * len(columns))
+        shown = [safe_cell(hidden if v in small[j] else v) for j, v in enumerate(row)]
+        ids = [safe_cell(unit_of[key]), safe_cell(key), safe_cell(questions[i])] if per == "quote" else [safe_cell(key)]
+        yield [*ids, *shown, *cells[pattern]]
 
 
 def _snapshot_batches(snapshot: Snapshot) -> list[tuple[list, list]]:
@@ -185,9 +236,11 @@ def export_codings_wide(snapshot: Snapshot, codebook: Codebook) -> str:
     return "".join(csv_chunks(wide_header(codebook), wide_rows(_snapshot_batches(snapshot), codebook), checked=True))
 
 
-def wide_header(codebook: Codebook) -> list[str]:
-    """The wide export's columns: response_id, then every code id in codebook order."""
-    return ["response_id", *codebook.ids]
+def wide_header(codebook: Codebook, columns: Sequence[str] = (), per: str = "respondent") -> list[str]:
+    """The wide export's columns: the ids (response_id; with quote_id and question per quote),
+    the ``columns`` asked for (region, org, attributes), then every code id in codebook order."""
+    ids = ["response_id", "quote_id", "question"] if per == "quote" else ["response_id"]
+    return [*ids, *columns, *codebook.ids]
 
 
 def csv_chunks(
@@ -234,6 +287,37 @@ def write_csv_chunks_atomic(path: str | Path, chunks: Iterable[str]) -> Path:
             "from the project's quotes or memos: correct that text there, then export again.",
             path=path,
         ) from None
+
+
+def metadata_path(path: str | Path) -> Path:
+    """Where the description of a CSV file goes: ``<name>.csv-metadata.json`` beside it (CSV on the Web)."""
+    path = Path(path)
+    return path.with_name(path.name + "-metadata.json")
+
+
+def csv_metadata(name: str, header: Sequence[str], about: Sequence[str], **extra: object) -> str:
+    """A W3C "CSV on the Web" metadata document describing a CSV export and what it counts.
+
+    CSV has no room for a header that is not a row, so what the figures count (method,
+    runs, codebook, status filter, decisions) is written beside the file, in the
+    standard place a CSV's metadata is looked for.
+
+    Args:
+        name: the CSV file's name (the document's ``url``).
+        header: its columns.
+        about: sentences saying what it counts (see :func:`~probation_themes.export.format.working_lines`).
+        extra: further facts to record under ``probation_themes``.
+    """
+    import json
+
+    document = {
+        "@context": "http://www.w3.org/ns/csvw",
+        "url": name,
+        "dc:description": " ".join(about),
+        "tableSchema": {"columns": [{"name": f"c{i}", "titles": h} for i, h in enumerate(header, 1)]},
+        "probation_themes": {"counts": list(about), **extra},
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False, default=str) + "\n"
 
 
 REJECTS_HEADER = ("source", "row", "reason", "detail", "raw")

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 from probation_themes.errors import ExportError
-from probation_themes.export.table import CodeSummary, GroupCount, QuoteRow
+from probation_themes.export.table import CodeSummary, GroupCount, QuoteRow, Split, ThemedTable
+from probation_themes.models import WorkingCoding
 
 #: Attributes a quote may be attributed by; respondents were promised no other identifiers.
 ATTRIBUTES = ("region", "org")
@@ -51,15 +52,36 @@ def check_splits(splits: Sequence[str]) -> tuple[str, ...]:
     return chosen
 
 
+#: How a count hidden by secondary suppression is shown (as statistical offices mark "confidential").
+SECONDARY_MARK = "[c]"
+
+
 def suppression_note(min_cell: int) -> str:
-    """The sentence that explains suppressed counts, e.g. "counts from 1 to 4 … are shown as <5."."""
+    """The sentences that explain suppressed counts and withheld attributions (see docs/confidentiality.md)."""
     small = "counts of 1" if min_cell == 2 else f"counts from 1 to {min_cell - 1}"
-    return f"{small} in the organisation and region splits are shown as <{min_cell}."
+    return (
+        f"{small} in the organisation and region splits, and every count of a group of fewer than "
+        f"{min_cell} respondents, are shown as <{min_cell}; further counts are shown as {SECONDARY_MARK} so "
+        "that a hidden one cannot be worked out from the totals; and a quote's region or organisation is "
+        "withheld wherever its group's count under that theme is hidden."
+    )
 
 
-def format_count(n: int | None, min_cell: int) -> str:
-    """Show a count, or ``<N`` (e.g. ``<5``) when it was suppressed."""
-    return f"<{min_cell}" if n is None else str(n)
+def format_count(n: int | None, min_cell: int, hidden: str = "") -> str:
+    """Show a count, ``<N`` (e.g. ``<5``) when it is small, or ``[c]`` when hidden to protect another."""
+    if n is not None:
+        return str(n)
+    return SECONDARY_MARK if hidden == "secondary" else f"<{min_cell}"
+
+
+def coded_text(split: Split, min_cell: int) -> str:
+    """A split's count of respondents coded, as the tables show it."""
+    return format_count(split.n_coded, min_cell, split.hidden)
+
+
+def group_text(split: Split, min_cell: int) -> str:
+    """A split's count of respondents in the group, as the tables show it."""
+    return format_count(split.n_group, min_cell, split.group_hidden)
 
 
 def format_share(share: float | None) -> str:
@@ -75,8 +97,8 @@ def format_share(share: float | None) -> str:
 
 
 def groups_line(groups: Sequence[GroupCount], min_cell: int) -> str:
-    """Group sizes on one line: ``CRC 812, NPS 640, Other <5, (not given) 12``."""
-    return ", ".join(f"{g.group} {format_count(g.respondents, min_cell)}" for g in groups)
+    """Group sizes on one line: ``CRC 812, NPS 640, Other <5, (not given) [c]``."""
+    return ", ".join(f"{g.group} {format_count(g.respondents, min_cell, g.hidden)}" for g in groups)
 
 
 def check_attribution(attribution: Sequence[str]) -> tuple[str, ...]:
@@ -97,6 +119,72 @@ def attribution_text(row: QuoteRow, attribution: Sequence[str] = ATTRIBUTES) -> 
     Only the chosen attributes are shown, in the order given; missing values are left out,
     and a quote with none of them gets an empty string rather than empty brackets.
     """
-    parts = [getattr(row, a) for a in check_attribution(attribution)]
+    chosen = check_attribution(attribution)
+    parts = [getattr(row, a) for a in chosen if a not in row.withheld]
     parts = [p.strip() for p in parts if p and p.strip()]
+    withheld = [ATTRIBUTE_NAMES[a] for a in chosen if a in row.withheld]
+    if withheld:
+        note = f"{' and '.join(withheld)} withheld"
+        return f"({', '.join(parts)}; {note})" if parts else f"({note})"
     return f"({', '.join(parts)})" if parts else ""
+
+
+#: Attributes as a sentence names them.
+ATTRIBUTE_NAMES = {"region": "region", "org": "organisation"}
+
+_STATUS_WORDS = {
+    "default": "suggested and accepted codings count; rejected ones do not",
+    "suggested": "only suggestions nobody has decided on yet",
+    "accepted": "only codings a person accepted or added",
+    "rejected": "only codings a person rejected",
+    "all": "every coding, rejected ones included",
+}
+
+
+def _when(value: object) -> str:
+    return f"{value:%Y-%m-%d %H:%M}" if value is not None else "unknown time"
+
+
+def working_lines(working: WorkingCoding | None, codebook_name: str = "", codebook_version: str = "") -> list[str]:
+    """What a report or export counts, in sentences for its header.
+
+    Names the methods whose suggestions count, the ``code`` runs that wrote them (their
+    dates and codebooks), the human decisions applied, the status filter, and the
+    codebook the labels come from when it is not the one the runs used. The dates are
+    those of the coding, not of writing the file, so the same project always gives the
+    same header.
+    """
+    if working is None:
+        return []
+    lines = []
+    if working.methods:
+        runs = "; ".join(
+            f"run {r.run_id} ({r.method}, {_when(r.started_at)}, codebook “{r.codebook_name}” version "
+            f"{r.codebook_version})" for r in working.runs
+        )
+        how = (" — the method of the latest `code` run; choose another with --method"
+               if working.chosen_by == "latest code run" else "")
+        noun = "method" if len(working.methods) == 1 else "methods, counted together"
+        lines.append(f"Counts: suggestions of the {', '.join(working.methods)} {noun}{how}; from `code` {runs}.")
+        if len(working.runs) > 1:
+            lines.append("The later runs coded only quotes ingested after the earlier ones.")
+    else:
+        lines.append("Counts: human decisions only (the project has no `code` run).")
+    decided = working.accepted + working.rejected
+    if decided:
+        lines.append(
+            f"Human decisions applied: {working.accepted:,} accepted and {working.rejected:,} rejected "
+            f"(latest {_when(working.last_decision_at)}); a code a person added counts as method human."
+        )
+    else:
+        lines.append("Human decisions applied: none yet.")
+    lines.append(f"Status filter: {working.status} ({_STATUS_WORDS.get(working.status, working.status)}).")
+    used = {(r.codebook_name, r.codebook_version) for r in working.runs}
+    if codebook_name and used and (codebook_name, codebook_version) not in used:
+        lines.append(f"Labels and order from codebook “{codebook_name}” version {codebook_version}.")
+    return lines
+
+
+def table_lines(table: ThemedTable) -> list[str]:
+    """:func:`working_lines` for a themed table."""
+    return working_lines(table.working, table.codebook_name, table.codebook_version)

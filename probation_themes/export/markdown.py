@@ -12,11 +12,13 @@ from probation_themes.export.format import (
     check_attribution,
     check_splits,
     code_line,
+    coded_text,
     format_count,
     format_share,
-    groups_line,
+    group_text,
     plural,
     suppression_note,
+    table_lines,
 )
 from probation_themes.export.table import Split, ThemedTable
 
@@ -27,6 +29,24 @@ _BLOCK_START = re.compile(
 _CLOSING_HASHES = re.compile(r"(^|\s)(#+)(\s*)$")
 
 
+def _inline(text: str) -> str:
+    """Text from the project made literal in Markdown: no raw HTML, no links or images.
+
+    ``<`` and ``&`` become entities, as in HTML (every Markdown renderer passes entities
+    through, while not every one honours ``\\<``); brackets and backslashes are escaped.
+    """
+    return (
+        text.replace("\\", "\\\\").replace("&", "&amp;").replace("<", "&lt;")
+        .replace("[", "\\[").replace("]", "\\]")
+    )
+
+
+def _groups(table: ThemedTable) -> str:
+    return ", ".join(
+        f"{_inline(g.group)} {format_count(g.respondents, table.min_cell, g.hidden)}" for g in table.respondents_by_org
+    )
+
+
 def _escape_line(line: str) -> str:
     # Leading spaces would make an indented code block; they carry no meaning in a quote.
     return _BLOCK_START.sub(r"\\\1", line.lstrip(), count=1)
@@ -34,16 +54,17 @@ def _escape_line(line: str) -> str:
 
 def _heading(text: str) -> str:
     # A trailing run of '#' would be read as the heading's closing sequence and vanish.
-    one_line = " ".join(text.split())
+    one_line = _inline(" ".join(text.split()))
     return _CLOSING_HASHES.sub(lambda m: m.group(1) + m.group(2).replace("#", "\\#") + m.group(3), one_line)
 
 
 def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("\\", "\\\\").replace("|", "\\|")
+    return _inline(" ".join(text.split())).replace("|", "\\|")
 
 
 def _quote_block(text: str, attribution: str) -> str:
-    lines = text.strip().splitlines() or [""]
+    lines = _inline(text.strip()).splitlines() or [""]
+    attribution = _inline(attribution)
     lines[0] = "“" + lines[0]
     lines[-1] = lines[-1] + "”" + (f" {attribution}" if attribution else "")
     # The first line starts with the opening quote mark, so only later lines can start a block.
@@ -55,8 +76,8 @@ def _split_table(title: str, splits: Sequence[Split], min_cell: int) -> list[str
     out = [f"| {title} | Respondents coded | Respondents in group | % |", "|---|---:|---:|---:|"]
     for s in splits:
         out.append(
-            f"| {_cell(s.group)} | {format_count(s.n_coded, min_cell)} | "
-            f"{format_count(s.n_group, min_cell)} | {format_share(s.share)} |"
+            f"| {_cell(s.group)} | {coded_text(s, min_cell)} | "
+            f"{group_text(s, min_cell)} | {format_share(s.share)} |"
         )
     return out
 
@@ -93,8 +114,11 @@ def render_markdown(
         f"# {_heading(table.project)}: themed quotes",
         "",
         f"{plural(table.total_quotes, 'quote')} from {plural(table.total_respondents, 'respondent')}. "
-        f"Respondents by former organisation: {groups_line(table.respondents_by_org, table.min_cell)}.",
+        f"Respondents by former organisation: {_groups(table)}.",
     ]
+    about = table_lines(table)
+    if about:
+        out += ["", "**What these figures count.** " + " ".join(_inline(line) for line in about)]
     if table.min_cell > 1:
         out += [
             "",

@@ -20,7 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from probation_themes.codebook import Codebook
 from probation_themes.errors import ExportError
-from probation_themes.models import Snapshot
+from probation_themes.export.disclosure import protect_row
+from probation_themes.models import Snapshot, WorkingCoding
 
 #: Group name for respondents whose region or organisation was not given.
 NOT_GIVEN = "(not given)"
@@ -41,6 +42,7 @@ class GroupCount(_Frozen):
 
     group: str = Field(description="Region or organisation; '(not given)' when missing.")
     respondents: int | None = Field(description="Respondents in the group; None when suppressed.")
+    hidden: str = Field(default="", description="Why the size is suppressed: small, secondary, or '' (shown).")
 
 
 class Split(_Frozen):
@@ -52,6 +54,8 @@ class Split(_Frozen):
     share: float | None = Field(
         description="n_coded / n_group; 0.0 when nobody is coded; None when a count is suppressed."
     )
+    hidden: str = Field(default="", description="Why n_coded is suppressed: small, secondary, or '' (shown).")
+    group_hidden: str = Field(default="", description="Why n_group is suppressed: small, secondary, or ''.")
 
 
 class QuoteRow(_Frozen):
@@ -67,6 +71,10 @@ class QuoteRow(_Frozen):
     status: str = Field(description="accepted if any coding is accepted, else suggested, else rejected.")
     memo: str | None = Field(default=None, description="The memo on this code of this quote, when asked for.")
     quote_memo: str | None = Field(default=None, description="The memo on the whole quote, when asked for.")
+    withheld: tuple[str, ...] = Field(
+        default=(), description="Attributes (region, org) withheld from this quote because its group's count "
+        "under this code is suppressed; their values are not in the table."
+    )
 
 
 class CodeSummary(_Frozen):
@@ -95,6 +103,11 @@ class ThemedTable(_Frozen):
     respondents_by_org: tuple[GroupCount, ...]
     respondents_by_region: tuple[GroupCount, ...]
     codes: tuple[CodeSummary, ...] = Field(description="Every code, in codebook order.")
+    codebook_name: str = Field(default="", description="The codebook giving the labels and order.")
+    codebook_version: str = Field(default="", description="Its version.")
+    working: WorkingCoding | None = Field(
+        default=None, description="What the figures count: methods, runs, codebook, status, decisions."
+    )
 
 
 class QuoteLike(Protocol):
@@ -173,21 +186,63 @@ def _suppress(n: int, min_cell: int) -> int | None:
     return None if 0 < n < min_cell else n
 
 
+def _protected_sizes(order: list[str], sizes: Mapping[str, int], min_cell: int) -> tuple[GroupCount, ...]:
+    """Group sizes with small ones hidden, and others hidden too where the total would give them away."""
+    values = [sizes[g] for g in order]
+    hidden = protect_row(values, min_cell, at_least_one=True)
+    return tuple(
+        GroupCount(group=g, respondents=None if h else n, hidden=h) for g, n, h in zip(order, values, hidden)
+    )
+
+
 def _splits(
-    coded_by_group: Mapping[str, int], order: list[str], sizes: Mapping[str, int], min_cell: int
+    coded_by_group: Mapping[str, int], groups: Sequence[GroupCount], sizes: Mapping[str, int], min_cell: int
 ) -> tuple[Split, ...]:
+    values = [coded_by_group.get(g.group, 0) for g in groups]
+    small = [0 < sizes[g.group] < min_cell for g in groups]
+    # A reader knows a count is at most its group's size when that is shown.
+    bounds = [sizes[g.group] if g.respondents is not None else sum(sizes.values()) for g in groups]
+    hidden = protect_row(values, min_cell, small_groups=small, bounds=bounds)
     rows = []
-    for group in order:
-        n_coded = _suppress(coded_by_group.get(group, 0), min_cell)
-        n_group = _suppress(sizes[group], min_cell)
+    for g, value, h in zip(groups, values, hidden):
+        n_coded = None if h else value
         if n_coded == 0:
-            share = 0.0  # nobody coded: saying 0% reveals nothing about a small group
-        elif n_coded is None or n_group is None:
+            share = 0.0  # nobody coded in a group shown: saying 0% reveals nothing about its size
+        elif n_coded is None or g.respondents is None:
             share = None
         else:
-            share = n_coded / n_group
-        rows.append(Split(group=group, n_coded=n_coded, n_group=n_group, share=share))
+            share = n_coded / g.respondents
+        rows.append(Split(group=g.group, n_coded=n_coded, n_group=g.respondents, share=share, hidden=h,
+                          group_hidden=g.hidden))
     return tuple(rows)
+
+
+def _withheld(
+    row: QuoteRow, code: CodeSummary, joint: Mapping[tuple[str, str], int], min_cell: int
+) -> QuoteRow:
+    """The quote with the attributes a reader must not see under this code taken off.
+
+    An attribute is withheld when the quote's group has a suppressed count under the
+    code (or is itself too small); region and organisation together are shown only
+    when at least ``min_cell`` respondents share both (else organisation is withheld).
+    """
+    if min_cell <= 1:
+        return row
+    cells = {"org": {s.group: s for s in code.by_org}, "region": {s.group: s for s in code.by_region}}
+    withheld = []
+    for attr in ("region", "org"):
+        value = getattr(row, attr)
+        if value is None or not value.strip():
+            continue
+        cell = cells[attr].get(group_name(value))
+        if cell is None or cell.hidden or cell.group_hidden == "small":
+            withheld.append(attr)
+    if not withheld and row.region and row.region.strip() and row.org and row.org.strip():
+        if joint.get((group_name(row.org), group_name(row.region)), 0) < min_cell:
+            withheld.append("org")
+    if not withheld:
+        return row
+    return row.model_copy(update={"withheld": tuple(withheld), **{a: None for a in withheld}})
 
 
 def _quote_row(quote: QuoteLike, codings: Sequence[CodingLike], memos: Mapping[tuple[str, str], str]) -> QuoteRow:
@@ -335,8 +390,9 @@ class ThemeTally:
         names = list(self._group_index)
         org_sizes = {names[g]: n for g, n in Counter(self._org).items()}
         region_sizes = {names[g]: n for g, n in Counter(self._region).items()}
-        org_order = _order_groups(org_sizes, ORG_ORDER)
-        region_order = _order_groups(region_sizes, ())
+        org_groups = _protected_sizes(_order_groups(org_sizes, ORG_ORDER), org_sizes, min_cell)
+        region_groups = _protected_sizes(_order_groups(region_sizes, ()), region_sizes, min_cell)
+        joint = {(names[o], names[r]): n for (o, r), n in Counter(zip(self._org, self._region)).items()}
         total = len(self._respondents)
         depths = code_depths(self.codebook)
         summaries = []
@@ -344,33 +400,31 @@ class ThemeTally:
             k = self._code_index[code.id]
             coded = self._coded[k]
             n_respondents = coded.count(1)
-            summaries.append(
-                CodeSummary(
-                    code_id=code.id,
-                    label=code.label,
-                    color=code.color,
-                    parent=code.parent,
-                    depth=depths[code.id],
-                    n_quotes=len(self._seqs[k]),
-                    n_respondents=n_respondents,
-                    share_of_respondents=n_respondents / total if total else 0.0,
-                    by_org=_splits(self._counts(self._org, coded), org_order, org_sizes, min_cell),
-                    by_region=_splits(self._counts(self._region, coded), region_order, region_sizes, min_cell),
-                    quotes=tuple(rows[(code.id, seq)] for seq in chosen[code.id]),
-                )
+            summary = CodeSummary(
+                code_id=code.id,
+                label=code.label,
+                color=code.color,
+                parent=code.parent,
+                depth=depths[code.id],
+                n_quotes=len(self._seqs[k]),
+                n_respondents=n_respondents,
+                share_of_respondents=n_respondents / total if total else 0.0,
+                by_org=_splits(self._counts(self._org, coded), org_groups, org_sizes, min_cell),
+                by_region=_splits(self._counts(self._region, coded), region_groups, region_sizes, min_cell),
+                quotes=(),
             )
+            quotes = tuple(_withheld(rows[(code.id, seq)], summary, joint, min_cell) for seq in chosen[code.id])
+            summaries.append(summary.model_copy(update={"quotes": quotes}))
         return ThemedTable(
             project=project,
             total_respondents=total,
             total_quotes=self.n_quotes,
             min_cell=min_cell,
-            respondents_by_org=tuple(
-                GroupCount(group=g, respondents=_suppress(org_sizes[g], min_cell)) for g in org_order
-            ),
-            respondents_by_region=tuple(
-                GroupCount(group=g, respondents=_suppress(region_sizes[g], min_cell)) for g in region_order
-            ),
+            respondents_by_org=org_groups,
+            respondents_by_region=region_groups,
             codes=tuple(summaries),
+            codebook_name=self.codebook.name,
+            codebook_version=self.codebook.version,
         )
 
     def _counts(self, groups: array, coded: bytearray) -> dict[str, int]:

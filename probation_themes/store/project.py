@@ -27,9 +27,11 @@ from probation_themes.models import (
     Reject,
     Run,
     Snapshot,
+    WorkingCoding,
     evidence_json,
 )
 from probation_themes.store.migrations import apply_migrations
+from probation_themes.store.working import quote_clause, suggestion_clause
 
 #: Which codings count: ``default`` is suggested ∪ accepted, minus rejected.
 StatusFilter = Literal["default", "suggested", "accepted", "rejected", "all"]
@@ -629,13 +631,22 @@ class Project:
         return dict(self._db.execute("SELECT method, COUNT(*) FROM suggestions GROUP BY method").fetchall())
 
     def codings(
-        self, status: StatusFilter = "default", *, method: str | None = None, evidence: bool = True
+        self,
+        status: StatusFilter = "default",
+        *,
+        method: str | None = None,
+        working: WorkingCoding | None = None,
+        evidence: bool = True,
     ) -> list[Coding]:
         """Effective codings: machine suggestions with the latest human decision applied.
 
         ``status``: ``default`` (suggested ∪ accepted, minus rejected), ``suggested``
         (undecided suggestions only), ``accepted``, ``rejected`` or ``all``.
-        A code a person added without any suggestion appears with method ``human``.
+        ``working`` counts the suggestions of its methods only (see
+        :mod:`probation_themes.store.working`): a code a person accepted or rejected
+        that none of them suggested appears with method ``human``. ``method`` alone
+        gives that one method's suggestions and no human additions (for comparing a
+        method with a coder); with neither, every method's suggestions count.
         Ordered by quote (ingest order), then code, then method. ``evidence=False``
         skips reading the evidence (much faster for counts and tables).
         """
@@ -645,17 +656,16 @@ class Project:
         ):
             latest[(quote_id, code)] = (decision, coder, decided_at)
 
+        methods = working.methods if working is not None else ((method,) if method is not None else None)
+        chosen, chosen_params = suggestion_clause(methods, "s")
+        counted, counted_params = quote_clause("q")
         sql = (
             "SELECT s.quote_id, s.code, s.method, s.confidence, "
             + ("s.evidence" if evidence else "'[]'")
             + ", s.run_id, q.seq"
-            " FROM suggestions s JOIN quotes q ON q.quote_id = s.quote_id"
+            f" FROM suggestions s JOIN quotes q ON q.quote_id = s.quote_id WHERE {chosen} AND {counted}"
         )
-        params: tuple = ()
-        if method is not None:
-            sql += " WHERE s.method = ?"
-            params = (method,)
-        rows = self._db.execute(sql, params).fetchall()
+        rows = self._db.execute(sql, (*chosen_params, *counted_params)).fetchall()
         out: list[tuple[int, Coding]] = []
         suggested_pairs: set[tuple[str, str]] = set()
         for quote_id, code, meth, confidence, stored, run_id, seq in rows:
@@ -670,14 +680,20 @@ class Project:
                 run_id=run_id, decided_at=datetime.fromisoformat(decided[2]) if decided else None,
             )
             out.append((seq, coding))
-        if method is None:
-            added = [key for key, d in latest.items() if key not in suggested_pairs and d[0] == "accept"]
+        if method is None or working is not None:
+            # Decisions on codes the counted methods did not suggest are people's own codings.
+            kinds = ("accept", "reject") if working is not None else ("accept",)
+            added = [key for key, d in latest.items() if key not in suggested_pairs and d[0] in kinds]
             if added:
-                seqs = dict(self._db.execute("SELECT quote_id, seq FROM quotes").fetchall())
+                seqs = dict(self._db.execute(f"SELECT q.quote_id, q.seq FROM quotes q WHERE {counted}",
+                                             counted_params).fetchall())
                 for quote_id, code in added:
+                    if working is not None and quote_id not in seqs:
+                        continue  # a quote that does not count
                     decision, coder, decided_at = latest[(quote_id, code)]
                     out.append((seqs.get(quote_id, 0), Coding(
-                        quote_id=quote_id, code=code, method="human", status="accepted", coder=coder,
+                        quote_id=quote_id, code=code, method="human",
+                        status="accepted" if decision == "accept" else "rejected", coder=coder,
                         decided_at=datetime.fromisoformat(decided_at),
                     )))
         keep = {
@@ -691,11 +707,25 @@ class Project:
         return [c for _, c in out if c.status in keep]
 
     def snapshot(
-        self, status: StatusFilter = "default", *, method: str | None = None, evidence: bool = True
+        self,
+        status: StatusFilter = "default",
+        *,
+        method: str | None = None,
+        working: WorkingCoding | None = None,
+        evidence: bool = True,
     ) -> Snapshot:
-        """Everything an exporter needs, read in one go (evidence only if asked for)."""
+        """Everything an exporter needs, read in one go (evidence only if asked for).
+
+        With ``working``, the quotes and codings are those the working coding counts.
+        """
+        quotes = self.quotes()
+        if working is not None:
+            counted, params = quote_clause("q")
+            keep = {r[0] for r in self._db.execute(f"SELECT q.quote_id FROM quotes q WHERE {counted}", params)}
+            quotes = [q for q in quotes if q.quote_id in keep]
         return Snapshot.model_construct(
             project=self.path.stem,
-            quotes=self.quotes(),
-            codings=self.codings(status, method=method, evidence=evidence),
+            quotes=quotes,
+            codings=self.codings(status, method=method, working=working, evidence=evidence),
+            working=working,
         )

@@ -14,8 +14,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from probation_themes.models import Reject
+from probation_themes.models import Reject, WorkingCoding
 from probation_themes.store.project import Project, StatusFilter
+from probation_themes.store.working import quote_clause, suggestion_clause
 
 #: Quotes read per batch: a few tens of megabytes whatever the size of the project.
 BATCH_SIZE = 20_000
@@ -94,17 +95,30 @@ def latest_decisions(project: Project) -> Decided:
     return latest
 
 
-def _added_by_people(project: Project, latest: Decided) -> list[tuple[int | None, str, str]]:
-    """(seq or None, quote id, code) of codes a person accepted that no machine suggested."""
+def _added_by_people(
+    project: Project, latest: Decided, methods: tuple[str, ...] | None, kinds: tuple[str, ...] = ("accept",)
+) -> list[tuple[int | None, str, str, str]]:
+    """(seq or None, quote id, code, status) of decisions on codes that none of ``methods`` suggested.
+
+    ``methods`` None means every method. Quotes that do not count (see
+    :func:`~probation_themes.store.working.quote_clause`) are left out; a quote no
+    longer in the project has seq None.
+    """
     db = project._db
+    chosen, chosen_params = suggestion_clause(methods, "s")
+    counted, counted_params = quote_clause("q")
     added = []
     for (quote_id, code), (decision, _, _) in latest.items():
-        if decision != "accept":
+        if decision not in kinds:
             continue
-        if db.execute("SELECT 1 FROM suggestions WHERE quote_id = ? AND code = ? LIMIT 1", (quote_id, code)).fetchone():
+        if db.execute(f"SELECT 1 FROM suggestions s WHERE s.quote_id = ? AND s.code = ? AND {chosen} LIMIT 1",
+                      (quote_id, code, *chosen_params)).fetchone():
             continue
-        row = db.execute("SELECT seq FROM quotes WHERE quote_id = ?", (quote_id,)).fetchone()
-        added.append((row[0] if row else None, quote_id, code))
+        row = db.execute("SELECT q.seq, " + counted + " FROM quotes q WHERE q.quote_id = ?",
+                         (*counted_params, quote_id)).fetchone()
+        if row is not None and not row[1]:
+            continue
+        added.append((row[0] if row else None, quote_id, code, "accepted" if decision == "accept" else "rejected"))
     return sorted(added, key=lambda a: (a[0] or 0, a[1], a[2]))
 
 
@@ -115,46 +129,63 @@ class ProjectReader:
         project: an open project.
         status: which codings count (see :meth:`Project.codings`).
         evidence: read each coding's evidence (slower; only the long export needs it).
+        working: the working coding to count (see :mod:`probation_themes.store.working`):
+            only its methods' suggestions, and decisions on codes they did not suggest as
+            method ``human``. None counts every method's suggestions.
     """
 
-    def __init__(self, project: Project, status: StatusFilter = "default", *, evidence: bool = False) -> None:
+    def __init__(
+        self, project: Project, status: StatusFilter = "default", *, evidence: bool = False,
+        working: WorkingCoding | None = None,
+    ) -> None:
         self.project = project
         self.status = status
         self.evidence = evidence
+        self.working = working
         self._keep = _KEEP[status]
+        self._methods = working.methods if working is not None else None
         self._latest = latest_decisions(project)
-        self._added = _added_by_people(project, self._latest)
+        kinds = ("accept", "reject") if working is not None else ("accept",)
+        self._added = [a for a in _added_by_people(project, self._latest, self._methods, kinds) if a[3] in self._keep]
 
     @property
     def orphan_quote_ids(self) -> list[str]:
         """Quotes a person coded that are no longer in the project (the file is inconsistent)."""
         if "accepted" not in self._keep:
             return []
-        return sorted({q for seq, q, _ in self._added if seq is None})
+        return sorted({q for seq, q, _, _ in self._added if seq is None})
 
     def coded_codes(self) -> set[str]:
         """Every code that has at least one coding with the chosen status."""
         db = self.project._db
-        codes = {code for seq, _, code in self._added if seq is not None and "accepted" in self._keep}
-        of_code = "SELECT s.quote_id FROM suggestions s JOIN quotes q ON q.quote_id = s.quote_id WHERE s.code = ?"
+        codes = {code for seq, _, code, _ in self._added if seq is not None}
+        chosen, chosen_params = suggestion_clause(self._methods, "s")
+        counted, counted_params = quote_clause("q")
+        of_code = (
+            "SELECT s.quote_id FROM suggestions s JOIN quotes q ON q.quote_id = s.quote_id"
+            f" WHERE s.code = ? AND {chosen} AND {counted}"
+        )
         if "suggested" not in self._keep:  # only decided suggestions can be accepted or rejected
             for (quote_id, code), (decision, _, _) in self._latest.items():
                 status = "accepted" if decision == "accept" else "rejected"
-                if status in self._keep and db.execute(of_code + " AND s.quote_id = ?", (code, quote_id)).fetchone():
+                if status in self._keep and db.execute(
+                    of_code + " AND s.quote_id = ?", (code, *chosen_params, *counted_params, quote_id)
+                ).fetchone():
                     codes.add(code)
             return codes
         stored: list[str] = []
         # One index seek per code, rather than a pass over every suggestion.
         while row := db.execute(
-            "SELECT code FROM suggestions WHERE code > ? ORDER BY code LIMIT 1", (stored[-1] if stored else "",)
+            f"SELECT s.code FROM suggestions s WHERE s.code > ? AND {chosen} ORDER BY s.code LIMIT 1",
+            (stored[-1] if stored else "", *chosen_params),
         ).fetchone():
             stored.append(row[0])
-        if not self._latest:
+        if not self._latest and counted == "1":
             return codes | set(stored)
         for code in stored:
             if code not in codes and any(
                 self._status(quote_id, code)[0] in self._keep
-                for (quote_id,) in db.execute(of_code, (code,))
+                for (quote_id,) in db.execute(of_code, (code, *chosen_params, *counted_params))
             ):
                 codes.add(code)
         return codes
@@ -176,6 +207,7 @@ class ProjectReader:
                 about three times faster.
         """
         top = self.project._db.execute("SELECT MAX(seq) FROM quotes").fetchone()[0] or 0
+        # (Quotes that do not count are left out in _read, so a batch may hold fewer.)
         for low in range(1, top + 1, batch_size):
             yield self._read("q.seq BETWEEN ? AND ?", (low, low + batch_size - 1), text=text, details=details)
 
@@ -197,12 +229,14 @@ class ProjectReader:
         # (large, with the evidence) are never read.
         confidence = "s.confidence" if details else "NULL"
         evidence = "s.evidence" if details and self.evidence else "NULL"
+        chosen, chosen_params = suggestion_clause(self._methods, "s")
+        counted, counted_params = quote_clause("q")
         # One pass: each quote once, with its suggestions, in the order the loops give (no sorting).
         rows = self.project._db.execute(
             f"SELECT q.seq, q.quote_id, q.response_id, {text_sql}, q.region, q.org, s.code, s.method, {confidence},"
-            f" {evidence} FROM quotes q LEFT JOIN suggestions s ON s.quote_id = q.quote_id WHERE {where}"
-            " ORDER BY q.seq, s.code, s.method",
-            params,
+            f" {evidence} FROM quotes q LEFT JOIN suggestions s ON s.quote_id = q.quote_id AND {chosen}"
+            f" WHERE {where} AND {counted} ORDER BY q.seq, s.code, s.method",
+            (*chosen_params, *params, *counted_params),
         )
         quotes: list[QuoteFacts] = []
         codings: list[CodingFacts] = []
@@ -222,16 +256,32 @@ class ProjectReader:
                 evidence = _evidence(stored) if stored else ()
                 codings.append(make(CodingFacts, (seq, quote_id, response_id, code, method, status, conf, coder,
                                                   decided_at, evidence)))
-        if self._added and "accepted" in keep:
+        if self._added:
             responses = {q.seq: q.response_id for q in quotes}
-            added = [(seq, quote_id, code) for seq, quote_id, code in self._added if seq in responses]
-            for seq, quote_id, code in added:
+            added = [a for a in self._added if a[0] in responses]
+            for seq, quote_id, code, status in added:
                 _, coder, decided_at = self._status(quote_id, code)
-                codings.append(CodingFacts(seq, quote_id, responses[seq], code, "human", "accepted", None,
+                codings.append(CodingFacts(seq, quote_id, responses[seq], code, "human", status, None,
                                            coder, decided_at, ()))
             if added:
                 codings.sort(key=lambda c: (c.seq, c.code, c.method))
         return Batch(quotes, codings)
+
+
+def quote_details(project: Project, quote_ids: Iterable[str]) -> dict[str, tuple[str | None, dict[str, str]]]:
+    """Quote id → (question, attributes) of the given quotes: the columns a wide export adds."""
+    from probation_themes.store.project import rows_for_ids
+
+    sql = "SELECT quote_id, question, attributes FROM quotes WHERE quote_id IN ({marks})"
+    return {q: (question, json.loads(attrs)) for q, question, attrs in rows_for_ids(project._db, sql, quote_ids)}
+
+
+def attribute_names(project: Project) -> list[str]:
+    """Names of the --attr-col attributes stored with the project's quotes, in the order first met."""
+    names: dict[str, None] = {}
+    for (attrs,) in project._db.execute("SELECT DISTINCT attributes FROM quotes"):
+        names.update(dict.fromkeys(json.loads(attrs)))
+    return list(names)
 
 
 def iter_rejects(project: Project, batch_size: int = BATCH_SIZE) -> Iterator[Reject]:
