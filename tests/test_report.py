@@ -158,14 +158,15 @@ def test_blank_org_counts_as_not_given():
     assert [g.group for g in table.respondents_by_org] == ["CRC", NOT_GIVEN]
 
 
-def test_min_cell_suppresses_small_counts_but_not_zero():
+def test_min_cell_suppresses_small_counts_and_every_count_of_a_small_group():
     table = build_themed_table(SNAPSHOT, CODEBOOK, min_cell=2)
     workload = table.codes[0]
+    # A group of fewer than min_cell respondents shows no count at all, not even 0.
     assert [(s.group, s.n_coded, s.n_group) for s in workload.by_org] == [
-        ("CRC", None, 2), ("NPS", None, 2), ("Other", 0, None), ("Agency", 0, None), (NOT_GIVEN, 0, None),
+        ("CRC", None, 2), ("NPS", None, 2), ("Other", None, None), ("Agency", None, None), (NOT_GIVEN, None, None),
     ]
     assert split(workload, "CRC").share is None
-    assert split(workload, "Other").share == 0.0
+    assert split(workload, "Other").share is None
     assert [g.respondents for g in table.respondents_by_org] == [2, 2, None, None, None]
     # Headline counts are not split by group, so they stay.
     assert (workload.n_quotes, workload.n_respondents) == (3, 2)
@@ -295,9 +296,10 @@ def test_markdown_region_split_and_suppression_note():
     md = render_markdown(table, splits=("org", "region"))
     assert "| Region | Respondents coded | Respondents in group | % |" in md
     assert "| CRC | <2 | 2 | – |" in md
-    assert "| Other | 0 | <2 | 0% |" in md
+    assert "| Other | <2 | <2 | – |" in md
     assert "| Wales | 2 | 2 | 100% |" in md
-    assert "counts of 1 in the organisation and region splits are shown as <2" in md
+    assert "counts of 1 in the organisation and region splits, and every count of a group of fewer than 2" in md
+    assert "are shown as <2; further counts are shown as [c]" in md
     assert "counts from 1 to 4" in render_markdown(build_themed_table(SNAPSHOT, CODEBOOK, min_cell=5))
     assert "shown as <" not in render_markdown(build_themed_table(SNAPSHOT, CODEBOOK))
     with pytest.raises(ExportError, match="'grade'"):
@@ -322,7 +324,7 @@ def test_markdown_keeps_structure_with_hostile_quote_text():
         "> \\1. nor this",
         "> \\> nor a quote",
         "> \\===",
-        "> \\<!-- no comment” (London, CRC)",
+        "> &lt;!-- no comment” (London, CRC)",
     ]
     assert [line for line in md.splitlines() if line.startswith("## ")] == [
         "## High caseloads and workloads", "## ICT systems and equipment", "## Positive about unification",
@@ -474,10 +476,10 @@ def test_html_suppressed_counts_have_no_bar():
     document = render_html(build_themed_table(SNAPSHOT, CODEBOOK, min_cell=3))
     workload = document.split('id="code-workload"', 1)[1].split("</section>", 1)[0]
     chart = workload.split("</svg>", 1)[0]
-    # CRC and NPS (1 of 2 each) are suppressed; the three groups nobody was coded in show 0%.
-    assert re.findall(r'width="([\d.]+)"[^>]*fill=', chart) == ["0.0", "0.0", "0.0"]
-    assert "&lt;3 of &lt;3" in workload
-    assert "0 of &lt;3 (0%)" in workload
+    # CRC and NPS (1 of 2 each) are suppressed, and every group is under 3: no bar, and a note says why.
+    assert "<svg" not in chart.split("<table", 1)[0] and "No bars for this split" in chart
+    assert "&lt;3 | &lt;3" not in workload and "&lt;3</td>" in workload
+    assert "0 of &lt;3" not in workload
 
 
 def test_html_filters_degrade_without_javascript_and_respect_attribution():
@@ -489,7 +491,7 @@ def test_html_filters_degrade_without_javascript_and_respect_attribution():
     assert "data-region" not in document and "London" not in document
     assert all(not a.get("hidden") and "hidden" not in a for t, a in checker.tags if t == "blockquote")
     options = [a["value"] for t, a in checker.tags if t == "option"]
-    assert options == ["", "CRC", "NPS", "Other", "Agency", NOT_GIVEN]
+    assert options == ["", "CRC", "NPS", NOT_GIVEN]  # only the groups of the quotes listed
 
     bare = render_html(build_themed_table(SNAPSHOT, CODEBOOK), attribution=())
     assert "<script>" not in bare and "<select" not in bare and "data-org" not in bare
@@ -512,7 +514,8 @@ def test_reports_are_deterministic():
 def test_table_serialises_for_json_output():
     table = build_themed_table(SNAPSHOT, CODEBOOK, min_cell=2)
     data = table.model_dump(mode="json")
-    assert data["codes"][0]["by_org"][0] == {"group": "CRC", "n_coded": None, "n_group": 2, "share": None}
+    assert data["codes"][0]["by_org"][0] == {"group": "CRC", "n_coded": None, "n_group": 2, "share": None,
+                                             "hidden": "small", "group_hidden": ""}
     assert type(table).model_validate(data) == table
 
 

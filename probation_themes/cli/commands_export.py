@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from probation_themes.cli.commands_report import CodebookOption, export_app
+from probation_themes.cli.commands_report import CodebookOption, MethodOption, export_app, print_working
 from probation_themes.cli.common import DEFAULT_PROJECT, ProjectOption, err, out, user_errors
 from probation_themes.cli.main import _load_codebook_or_project
 from probation_themes.codebook import Codebook, codebook_to_csv, dump_codebook_yaml, load_codebook
@@ -20,6 +20,7 @@ from probation_themes.export.nvivo import nvivo_bundle
 from probation_themes.export.refiqda import render_qdc, render_qdpx
 from probation_themes.models import Snapshot
 from probation_themes.store import Project
+from probation_themes.store.working import parse_methods, working_coding
 
 
 class CodebookFormat(str, Enum):
@@ -60,7 +61,7 @@ AllowLargeOption = Annotated[
 
 
 def _snapshot(
-    project: Path, codebook: Path | None, status: ExportStatus, allow_large: bool = False
+    project: Path, codebook: Path | None, status: ExportStatus, allow_large: bool = False, method: str | None = None
 ) -> tuple[Snapshot, Codebook, dict[int, datetime]]:
     with Project.open(project, create=False) as proj:
         book = _load_codebook_or_project(codebook, proj)
@@ -73,7 +74,8 @@ def _snapshot(
                 "whole survey use `export codings` (CSV or XLSX, which streams) or `report`; to write the "
                 "REFI-QDA project anyway, add --allow-large (it needs about 2.5 GB of memory per 100,000 quotes)."
             )
-        snapshot = proj.snapshot(status.value, evidence=False)
+        working = working_coding(proj, parse_methods(method), status=status.value)
+        snapshot = proj.snapshot(status.value, working=working, evidence=False)
         run_times = {r.run_id: r.started_at for r in proj.runs() if r.run_id is not None}
     return snapshot, book, run_times
 
@@ -127,20 +129,25 @@ def export_codebook(
 def export_qdpx(
     output: Annotated[Path, typer.Option("--output", "-o", help="The .qdpx file to write.", show_default=False)],
     status: ExportStatusOption = ExportStatus.default,
+    method: MethodOption = None,
     codebook: CodebookOption = None,
     allow_large: AllowLargeOption = False,
     project: ProjectOption = Path(DEFAULT_PROJECT),
 ) -> None:
-    """Write the project as a REFI-QDA project (.qdpx): respondents' texts, codes, codings, cases and attributes."""
+    """Write the project as a REFI-QDA project (.qdpx): respondents' texts, codes, codings, cases and attributes.
+
+    The project's Description says what its codings count (method, runs, codebook, status).
+    """
     if output.suffix.lower() != ".qdpx":
         raise ExportError(f"Name the output {output.stem}.qdpx: NVivo, ATLAS.ti, MAXQDA and QualCoder look for "
                           "that extension when they import a REFI-QDA project.")
-    snapshot, book, run_times = _snapshot(project, codebook, status, allow_large)
+    snapshot, book, run_times = _snapshot(project, codebook, status, allow_large, method)
     write_bytes_atomic(output, render_qdpx(snapshot, book, run_times=run_times))
     respondents = len({q.response_id for q in snapshot.quotes})
     codings = len({(c.quote_id, c.code) for c in snapshot.codings})
     err.print(f"Wrote {output}: {respondents:,} respondents, {len(snapshot.quotes):,} quotes, "
               f"{codings:,} codings (status {status.value}), {len(book.codes)} codes.")
+    print_working(snapshot.working)
 
 
 @export_app.command("nvivo")
@@ -149,12 +156,16 @@ def export_nvivo(
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write the bundle into (created if missing).",
                                          show_default=False)],
     status: ExportStatusOption = ExportStatus.default,
+    method: MethodOption = None,
     codebook: CodebookOption = None,
     allow_large: AllowLargeOption = False,
     project: ProjectOption = Path(DEFAULT_PROJECT),
 ) -> None:
-    """Write an NVivo bundle: codebook (.qdc), project (.qdpx), classification sheet, coded quotes, README.txt."""
-    snapshot, book, run_times = _snapshot(project, codebook, status, allow_large)
+    """Write an NVivo bundle: codebook (.qdc), project (.qdpx), classification sheet, coded quotes, README.txt.
+
+    README.txt says what the codings count (method, runs, codebook, status).
+    """
+    snapshot, book, run_times = _snapshot(project, codebook, status, allow_large, method)
     files = nvivo_bundle(snapshot, book, status=status.value, run_times=run_times)
     if output.exists() and not output.is_dir():
         raise ExportError(f"{output} is a file; give a folder for the NVivo bundle with -o, e.g. -o nvivo_bundle.")
@@ -166,3 +177,4 @@ def export_nvivo(
     for name, data in files.items():
         write_bytes_atomic(output / name, data)
     out.print(f"Wrote the NVivo bundle to {output}: {', '.join(files)}. Read README.txt for the import order.")
+    print_working(snapshot.working)

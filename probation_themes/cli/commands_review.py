@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.live import Live
 
-from probation_themes.cli.commands_report import CodebookOption, export_app, write_output
+from probation_themes.cli.commands_report import CodebookOption, MethodOption, export_app, write_output
 from probation_themes.cli.common import DEFAULT_PROJECT, ProjectOption, err, user_errors
 from probation_themes.cli.main import _load_codebook_or_project, app
 from probation_themes.cli.review_screen import ScreenState, code_colours, key_reader, render
@@ -23,6 +23,7 @@ from probation_themes.export.csv_tables import format_number
 from probation_themes.export.safety import csv_text
 from probation_themes.review import CodeChoice, ReviewSession, pick_codes
 from probation_themes.store import Project
+from probation_themes.store.working import parse_methods, working_coding
 from probation_themes.store.review import audit_log, response_ids_of
 
 
@@ -198,13 +199,16 @@ def review(
     seed: Annotated[int, typer.Option("--seed", help="Shuffle of --order random.")] = 0,
     revisit: Annotated[bool, typer.Option(
         "--revisit", help="Also show the quotes you already finished, to check or change your decisions.")] = False,
+    method: MethodOption = None,
     codebook: CodebookOption = None,
     project: ProjectOption = Path(DEFAULT_PROJECT),
 ) -> None:
     """Review suggestions one quote at a time, full-screen: accept, reject, add codes, write memos, undo.
 
     Every decision is saved the moment it is made; quit at any time and run the same
-    command to carry on where you stopped. Press ? in the session for the keys.
+    command to carry on where you stopped. Press ? in the session for the keys. The
+    suggestions shown are those of one method (--method; default: the latest `code`
+    run's), the same working coding that reports count.
     """
     if os.name != "posix" or not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise StoreError(
@@ -218,9 +222,14 @@ def review(
     with Project.open(project, create=False) as proj:
         book = _load_codebook_or_project(codebook, proj)
         codes = [CodeChoice(c.id, c.label, c.color) for c in book.codes]
+        working = working_coding(proj, parse_methods(method))
         session = ReviewSession(proj, coder=name, codes=codes, code=code, order=order.value, scope=status.value,
                                 where=_where(where or []), seed=seed, threshold=THRESHOLD,
-                                revisit=revisit)
+                                revisit=revisit, methods=working.methods)
+        shown = ", ".join(working.methods) or "no"
+        runs = ", ".join(str(r.run_id) for r in working.runs)
+        err.print(f"Reviewing the {shown} suggestions" + (f" (code run {runs})" if runs else "")
+                  + ("; choose another method with --method." if working.chosen_by == "latest code run" else "."))
         before = session.progress
         if session.current is None:
             err.print(f"Nothing to review: {before.done} of {before.total} quotes in this selection are done by "

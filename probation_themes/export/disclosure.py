@@ -65,21 +65,26 @@ def protect_row(
     hidden: list[Hidden] = [
         "small" if small_groups[j] or 0 < values[j] < min_cell else "" for j in range(n)
     ]
-    while True:
+
+    def exposed(marks: Sequence[Hidden]) -> bool:
         # What a reader knows of each hidden cell: a small count is from 1 to min_cell - 1; a
         # small group's count from 0 to its size; any other from 0 to its bound.
-        lows = [1 if at_least_one or (h == "small" and not small_groups[j]) else 0 for j, h in enumerate(hidden)]
+        lows = [1 if at_least_one or (h == "small" and not small_groups[j]) else 0 for j, h in enumerate(marks)]
         highs = [
-            min(bounds[j], min_cell - 1) if h == "small" else bounds[j] for j, h in enumerate(hidden)
+            min(bounds[j], min_cell - 1) if h == "small" else bounds[j] for j, h in enumerate(marks)
         ]
-        ranges = _ranges(values, hidden, lows, highs)
+        ranges = _ranges(values, marks, lows, highs)
         # A cell is exposed when the row pins it to one value that "<N" alone did not (with
         # min_cell 2, "<2" already says 1: hiding more would protect nothing).
-        chosen = [j for j, h in enumerate(hidden) if h]
-        if not any(low >= high and lows[j] < highs[j] for j, (low, high) in zip(chosen, ranges)):
-            return hidden
+        chosen = [j for j, h in enumerate(marks) if h]
+        return any(low >= high and lows[j] < highs[j] for j, (low, high) in zip(chosen, ranges))
+
+    while exposed(hidden):
         shown = [j for j in range(n) if not hidden[j]]
-        if not shown:
-            return hidden  # the whole row is hidden; its total is all there is
+        # When even hiding every other count would not help (the small counts alone add up to
+        # the total, say), more hiding only loses information: the total itself is the limit.
+        if not shown or exposed([h or "secondary" for h in hidden]):
+            return hidden
         # Hide the smallest count shown: the least information lost for the protection gained.
         hidden[min(shown, key=lambda j: (values[j], j))] = "secondary"
+    return hidden

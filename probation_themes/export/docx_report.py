@@ -29,11 +29,14 @@ from probation_themes.export.format import (
     check_attribution,
     check_splits,
     code_line,
-    format_count,
+    coded_text,
     format_share,
+    group_text,
     groups_line,
+    listing_line,
     plural,
     suppression_note,
+    table_lines,
 )
 from probation_themes.export.table import Split, ThemedTable
 from probation_themes.export.xlsx_report import stable_zip
@@ -62,8 +65,7 @@ def _table(document: Document, header: Sequence[str], rows: Sequence[Sequence[st
 
 
 def _split_rows(rows: Sequence[Split], min_cell: int) -> list[list[str]]:
-    return [[s.group, format_count(s.n_coded, min_cell), format_count(s.n_group, min_cell), format_share(s.share)]
-            for s in rows]
+    return [[s.group, coded_text(s, min_cell), group_text(s, min_cell), format_share(s.share)] for s in rows]
 
 
 def render_docx(
@@ -98,9 +100,12 @@ def render_docx(
 
     document.add_heading(_clean(props.title), level=0)
     document.add_paragraph(
-        f"{plural(table.total_quotes, 'quote')} from {plural(table.total_respondents, 'respondent')}. "
-        f"Respondents by former organisation: {groups_line(table.respondents_by_org, table.min_cell)}."
+        _clean(f"{plural(table.total_quotes, 'quote')} from {plural(table.total_respondents, 'respondent')}. "
+               f"{listing_line(table)} "
+               f"Respondents by former organisation: {groups_line(table.respondents_by_org, table.min_cell)}.")
     )
+    for line in table_lines(table):
+        document.add_paragraph(_clean(line))
     if table.min_cell > 1:
         document.add_paragraph(f"To protect respondents, {suppression_note(table.min_cell)}")
     document.add_heading("Codes", level=1)

@@ -40,6 +40,22 @@ def code_line(code: CodeSummary) -> str:
     return line
 
 
+def listing_line(table: ThemedTable) -> str:
+    """How many quotes are listed under the themes, and how often, in the words every report uses.
+
+    A *quote* is one passage of an answer; a *quotation* is a quote listed under a theme, so
+    a quote coded with two themes gives two quotations.
+    """
+    listed = [q.quote_id for c in table.codes for q in c.quotes]
+    distinct = len(set(listed))
+    if not listed:
+        return "No quotations are listed under the themes."
+    if distinct == len(listed):
+        return f"{plural(len(listed), 'quotation')} listed under the themes, each a different quote."
+    return (f"{plural(len(listed), 'quotation')} listed under the themes, of {plural(distinct, 'quote')} "
+            "(a quote coded with several themes is listed under each).")
+
+
 def check_splits(splits: Sequence[str]) -> tuple[str, ...]:
     """Validate which splits (``org``, ``region``) a report shows; raise ExportError otherwise."""
     chosen = tuple(splits)

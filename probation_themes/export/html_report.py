@@ -14,13 +14,21 @@ from probation_themes.export.format import (
     check_attribution,
     check_splits,
     code_line,
+    coded_text,
     format_count,
     format_share,
+    group_text,
     groups_line,
+    listing_line,
     plural,
     suppression_note,
+    table_lines,
 )
-from probation_themes.export.table import CodeSummary, GroupCount, QuoteRow, Split, ThemedTable, group_name
+from probation_themes.export.charts import hidden_share
+from probation_themes.export.table import CodeSummary, QuoteRow, Split, ThemedTable, group_name
+
+#: What a quote's filter value is when its attribution was withheld.
+WITHHELD = "(withheld)"
 
 # Colours for codes that have none in the codebook (colour-blind-safe, dark enough for white text).
 _PALETTE = ("#1F77B4", "#D55E00", "#2CA02C", "#9467BD", "#8C564B", "#CC79A7", "#7F7F7F", "#0072B2")
@@ -42,9 +50,16 @@ a { color: inherit; }
 .chart { display: block; max-width: 40rem; height: auto; margin: .5rem 0; }
 .chart text { font: 12px system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; fill: var(--ink); }
 .chart .track { fill: var(--track); }
-.crosstab { display: block; max-width: 100%; height: auto; margin: .5rem 0 1.5rem; }
-.crosstab text { font: 12px system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; fill: var(--ink); }
-.crosstab text.cell { font-variant-numeric: tabular-nums; }
+table.heat { font-size: .8rem; margin: .5rem 0 1.5rem; width: 100%; table-layout: auto; }
+table.heat th, table.heat td { border: 1px solid #fff; padding: .2rem .3rem; }
+table.heat th.code, table.heat tbody th { font-weight: normal; text-align: left; min-width: 9rem; max-width: 16rem; }
+table.heat th.group { vertical-align: bottom; text-align: left; padding: .3rem .1rem; }
+table.heat th.group span { writing-mode: vertical-rl; transform: rotate(180deg); white-space: normal;
+       max-height: 11rem; display: inline-block; font-weight: normal; line-height: 1.15; }
+table.heat td { text-align: center; font-variant-numeric: tabular-nums; white-space: nowrap; min-width: 2.6rem; }
+table.heat td.hidden { background: repeating-linear-gradient(45deg, #f4f4f4 0 4px, #dcdcdc 4px 6px); }
+.about { border: 1px solid var(--rule); padding: .5rem 1rem; margin: 1rem 0; }
+.about p { margin: .25rem 0; }
 blockquote { margin: 1rem 0; padding: .25rem 1rem; border-left: .25rem solid var(--rule); }
 blockquote p { margin: 0; }
 blockquote footer { color: var(--muted); font-style: italic; }
@@ -52,7 +67,9 @@ blockquote footer { color: var(--muted); font-style: italic; }
        border-bottom: 1px solid var(--rule); }
 .filters[hidden], [hidden] { display: none !important; }
 @media print {
-  body { max-width: none; padding: 0; font-size: 11pt; }
+  @page { size: A4; margin: 15mm; }
+  body { max-width: none; padding: 0; font-size: 10pt; }
+  table.heat { font-size: 8pt; }
   .filters { display: none !important; }
   a { text-decoration: none; }
   section.code { break-before: auto; }
@@ -81,7 +98,7 @@ _SCRIPT = """
       quotes[i].hidden = !ok;
       if (ok) { shown++; }
     }
-    status.textContent = shown + " of " + quotes.length + " quotations shown";
+    status.textContent = "Showing " + shown + " of the " + quotes.length + " quotations listed under themes";
   }
   for (var k = 0; k < selects.length; k++) { selects[k].addEventListener("change", apply); }
   box.hidden = false;
@@ -117,7 +134,14 @@ def _summary(table: ThemedTable) -> list[str]:
 
 
 def _chart(rows: Sequence[Split], color: str, min_cell: int, caption: str) -> str:
-    label_w, bar_w, text_w, row_h = 190, 300, 170, 22
+    if rows and all(s.share is None for s in rows):
+        # No bar could be drawn: say why rather than show empty tracks.
+        return (f'<p class="note chart-note">No bars for this split: every group\'s count is hidden to protect '
+                f"respondents (fewer than {min_cell}, or hidden so that a small count cannot be worked out "
+                "from the totals).</p>")
+    # The label column is as wide as the longest name needs (about 7 px a character at 12 px).
+    label_w = max(120, min(320, 12 + 7 * max((len(s.group) for s in rows), default=8)))
+    bar_w, text_w, row_h = 300, 170, 22
     width, height = label_w + bar_w + text_w, row_h * len(rows) + 4
     parts = [
         f'<svg class="chart" role="img" aria-label="{_e(caption)}" viewBox="0 0 {width} {height}" '
@@ -133,9 +157,11 @@ def _chart(rows: Sequence[Split], color: str, min_cell: int, caption: str) -> st
                 f'<rect x="{label_w}" y="{y + 3}" width="{bar_w * s.share:.1f}" height="{row_h - 6}" '
                 f'fill="{color}"/>'
             )
-        value = f"{format_count(s.n_coded, min_cell)} of {format_count(s.n_group, min_cell)}"
+        value = f"{coded_text(s, min_cell)} of {group_text(s, min_cell)}"
         if s.share is not None:
             value += f" ({format_share(s.share)})"
+        else:
+            value += " (hidden)"
         parts.append(f'<text x="{label_w + bar_w + 8}" y="{mid:g}">{_e(value)}</text>')
     parts.append("</svg>")
     return "".join(parts)
@@ -150,8 +176,8 @@ def _split_table(title: str, rows: Sequence[Split], min_cell: int) -> list[str]:
     ]
     for s in rows:
         out.append(
-            f"<tr><td>{_e(s.group)}</td><td class=\"num\">{_e(format_count(s.n_coded, min_cell))}</td>"
-            f"<td class=\"num\">{_e(format_count(s.n_group, min_cell))}</td>"
+            f"<tr><td>{_e(s.group)}</td><td class=\"num\">{_e(coded_text(s, min_cell))}</td>"
+            f"<td class=\"num\">{_e(group_text(s, min_cell))}</td>"
             f"<td class=\"num\">{_e(format_share(s.share))}</td></tr>"
         )
     out += ["</tbody>", "</table>"]
@@ -160,7 +186,9 @@ def _split_table(title: str, rows: Sequence[Split], min_cell: int) -> list[str]:
 
 def _quote(row: QuoteRow, attribution: tuple[str, ...]) -> str:
     # Only the attributes chosen for attribution may appear anywhere in the page, data attributes included.
-    data = "".join(f' data-{a}="{_e(group_name(getattr(row, a)))}"' for a in attribution)
+    data = "".join(
+        f' data-{a}="{_e(WITHHELD if a in row.withheld else group_name(getattr(row, a)))}"' for a in attribution
+    )
     paragraphs = [p.strip() for p in re.split(r"\n\s*\n", row.text.strip())] or [""]
     paragraphs[0] = "“" + paragraphs[0]
     paragraphs[-1] = paragraphs[-1] + "”"
@@ -202,19 +230,27 @@ def _overview(table: ThemedTable, splits: tuple[str, ...]) -> list[str]:
             f"<h2>Themes by {_e(SPLIT_TITLES[split].lower())}</h2>",
             f'<p class="note">Share of each {_e(SPLIT_TITLES[split].lower())}\'s respondents coded with each '
             "code; hover over a cell for the counts.</p>",
-            crosstab_svg(table, split),
-            "</div>",
         ]
+        hidden = hidden_share(table, split)
+        if hidden >= 0.5:
+            out.append(
+                f'<p class="note">{hidden:.0%} of these cells are hidden (hatched): most groups are too small to '
+                f"publish counts for at --min-cell {table.min_cell}. With a survey this size, read the themes from "
+                "the overall counts above" + (", or the split by organisation, whose groups are larger" if split == "region"
+                                              else "") + ".</p>"
+            )
+        out += [crosstab_svg(table, split), "</div>"]
     return out
 
 
 def _filters(table: ThemedTable, attribution: tuple[str, ...]) -> list[str]:
-    groups: dict[str, Sequence[GroupCount]] = {
-        "org": table.respondents_by_org, "region": table.respondents_by_region,
-    }
     out = ['<div id="filters" class="filters" hidden>']
+    listed = [q for c in table.codes for q in c.quotes]
     for attr in attribution:
-        options = "".join(f'<option value="{_e(g.group)}">{_e(g.group)}</option>' for g in groups[attr])
+        order = [g.group for g in (table.respondents_by_org if attr == "org" else table.respondents_by_region)]
+        present = {WITHHELD if attr in q.withheld else group_name(getattr(q, attr)) for q in listed}
+        names = [g for g in order if g in present] + ([WITHHELD] if WITHHELD in present else [])
+        options = "".join(f'<option value="{_e(g)}">{_e(g)}</option>' for g in names)
         out.append(
             f'<label>{_e(SPLIT_TITLES[attr])} <select name="{attr}">'
             f'<option value="">All</option>{options}</select></label>'
@@ -269,9 +305,13 @@ def render_html(
         "<header>",
         f"<h1>{_e(title)}</h1>",
         f'<p class="lede">{plural(table.total_quotes, "quote")} from '
-        f'{plural(table.total_respondents, "respondent")}. '
+        f'{plural(table.total_respondents, "respondent")}. {_e(listing_line(table))} '
         f"Respondents by former organisation: {_e(orgs)}.</p>",
     ]
+    about = table_lines(table)
+    if about:
+        out += ['<section class="about" aria-label="What these figures count">',
+                *(f"<p>{_e(line)}</p>" for line in about), "</section>"]
     if table.min_cell > 1:
         out.append(
             f'<p class="note">To protect respondents, {_e(suppression_note(table.min_cell))}</p>'

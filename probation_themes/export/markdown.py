@@ -13,6 +13,7 @@ from probation_themes.export.format import (
     check_splits,
     code_line,
     coded_text,
+    listing_line,
     format_count,
     format_share,
     group_text,
@@ -114,7 +115,7 @@ def render_markdown(
         f"# {_heading(table.project)}: themed quotes",
         "",
         f"{plural(table.total_quotes, 'quote')} from {plural(table.total_respondents, 'respondent')}. "
-        f"Respondents by former organisation: {_groups(table)}.",
+        f"{listing_line(table)} Respondents by former organisation: {_groups(table)}.",
     ]
     about = table_lines(table)
     if about:

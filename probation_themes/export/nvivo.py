@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from probation_themes.codebook import Codebook
+from probation_themes.export.format import working_lines
 from probation_themes.export.refiqda import render_qdc, render_qdpx
 from probation_themes.export.safety import CSV_FILE_ENCODING, csv_text
 from probation_themes.export.table import check_snapshot
@@ -29,7 +30,7 @@ from probation_themes.models import Quote, Snapshot
 README = """\
 NVivo bundle of the survey project "{project}" ({n_respondents} respondents, {n_quotes} quotes,
 {n_codings} codings with status "{status}"; codebook "{codebook}" version {version}).
-
+{counts}
 Two ways into NVivo. Choose one.
 
 A. The whole coded project (recommended; NVivo 12 or later on Windows, NVivo 14 on Mac)
@@ -108,6 +109,7 @@ def nvivo_bundle(
         project=snapshot.project, n_respondents=len(case_rows), n_quotes=len(quote_rows),
         n_codings=len({(c.quote_id, c.code) for c in snapshot.codings}), status=status,
         codebook=codebook.name, version=codebook.version,
+        counts="".join(f"{line}\n" for line in working_lines(snapshot.working, codebook.name, codebook.version)),
     )
     return {
         "README.txt": readme.replace("\n", "\r\n").encode("utf-8"),

@@ -32,6 +32,7 @@ from lxml import etree
 from probation_themes.codebook import Codebook
 from probation_themes.codebook.qdc import ORIGIN, PROJECT_NS, append_codes, codebook_to_qdc, guid, xml_bytes
 from probation_themes.errors import ExportError
+from probation_themes.export.format import working_lines
 from probation_themes.export.table import _STATUS_RANK, check_snapshot
 from probation_themes.models import Coding, Quote, Snapshot
 
@@ -165,6 +166,7 @@ def project_qde(snapshot: Snapshot, codebook: Codebook, run_times: Mapping[int, 
     append_codes(ET.SubElement(ET.SubElement(root, f"{_Q}CodeBook"), f"{_Q}Codes"), codebook, PROJECT_NS)
     files: dict[str, str] = {}
     if not answers:
+        _describe(root, snapshot, codebook)
         return xml_bytes(root, PROJECT_NS), files
     variables = _variables(snapshot.quotes)
     variables_el = ET.SubElement(root, f"{_Q}Variables")
@@ -196,7 +198,19 @@ def project_qde(snapshot: Snapshot, codebook: Codebook, run_times: Mapping[int, 
                     _selection(source, quote.quote_id, start, end, applied, run_times)
             if question:
                 _value(source, "Question", question)
+    _describe(root, snapshot, codebook)
     return xml_bytes(root, PROJECT_NS), files
+
+
+def _describe(root: ET.Element, snapshot: Snapshot, codebook: Codebook) -> None:
+    """Say in the project's Description what its codings count (method, runs, codebook, status)."""
+    lines = working_lines(snapshot.working, codebook.name, codebook.version)
+    if not lines:
+        return
+    element = ET.Element(f"{_Q}Description")
+    element.text = " ".join(lines)
+    refs = [i for i, child in enumerate(root) if child.tag == f"{_Q}NoteRef"]  # the schema puts it before these
+    root.insert(refs[0] if refs else len(root), element)
 
 
 def _selection(source: ET.Element, quote_id: str, start: int, end: int, applied: Sequence[Coding],

@@ -24,7 +24,10 @@ from probation_themes.export.format import (
     check_attribution,
     check_splits,
     code_line,
+    coded_text,
+    format_count,
     suppression_note,
+    table_lines,
 )
 from probation_themes.export.safety import safe_cell
 from probation_themes.export.table import ThemedTable
@@ -137,15 +140,19 @@ def _summary(table: ThemedTable, splits: Sequence[str]) -> list[list[Cell]]:
                            round(code.share_of_respondents * 100, 1)]
         for split in splits:
             cells = code.by_org if split == "org" else code.by_region
-            row += [f"<{table.min_cell}" if s.n_coded is None else s.n_coded for s in cells]
+            row += [coded_text(s, table.min_cell) if s.n_coded is None else s.n_coded for s in cells]
         rows.append(row)
     group_row: list[Cell] = ["", "Respondents in group", None, table.total_respondents, None]
     for split in splits:
         sizes = table.respondents_by_org if split == "org" else table.respondents_by_region
-        group_row += [f"<{table.min_cell}" if g.respondents is None else g.respondents for g in sizes]
+        group_row += [format_count(None, table.min_cell, g.hidden) if g.respondents is None else g.respondents
+                      for g in sizes]
     rows.append(group_row)
     if table.min_cell > 1:
         rows += [[], [f"To protect respondents, {suppression_note(table.min_cell)}"]]
+    about = table_lines(table)
+    if about:
+        rows += [[], *([line] for line in about)]
     return rows
 
 

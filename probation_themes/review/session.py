@@ -163,6 +163,7 @@ class ReviewSession:
         threshold: float = 0.5,
         revisit: bool = False,
         clock: Callable[[], datetime] = _now,
+        methods: Sequence[str] | None = None,
     ) -> None:
         if not coder.strip():
             raise StoreError("A review needs the name of the coder; give one with --coder NAME.")
@@ -180,10 +181,11 @@ class ReviewSession:
                 "and the status suggested or all."
             )
         self.code = code
+        self.methods = tuple(methods) if methods is not None else None
         self._clock = clock
         candidates = review_candidates(
             project, coder=self.coder, code=code, with_suggestions=scope == "suggested",
-            where=where, threshold=threshold,
+            where=where, threshold=threshold, methods=self.methods,
         )
         if order == "random":
             random.Random(seed).shuffle(candidates)
@@ -235,7 +237,7 @@ class ReviewSession:
         return bool(self._steps)
 
     def _load(self, index: int) -> Item:
-        state = quote_state(self.project, self._order[index], coder=self.coder, code=self.code)
+        state = quote_state(self.project, self._order[index], coder=self.coder, code=self.code, methods=self.methods)
         grouped: dict[str, list] = {}
         for s in state.suggestions:
             grouped.setdefault(s.code, []).append(s)

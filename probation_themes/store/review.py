@@ -14,6 +14,7 @@ from datetime import datetime
 from probation_themes.errors import StoreError
 from probation_themes.models import Evidence, Quote
 from probation_themes.store.project import _EVIDENCE_DEFAULTS, _QUOTE_COLUMNS, Project, rows_for_ids
+from probation_themes.store.working import quote_clause, suggestion_clause
 
 #: Where-filters that name a quote column; any other key is looked up in the quote's attributes.
 QUOTE_FIELDS = ("region", "org", "question")
@@ -118,6 +119,7 @@ def review_candidates(
     with_suggestions: bool = True,
     where: Mapping[str, str] | None = None,
     threshold: float = 0.5,
+    methods: Sequence[str] | None = None,
 ) -> list[Candidate]:
     """The quotes a review session covers, in ingest order, each with its uncertainty.
 
@@ -127,11 +129,17 @@ def review_candidates(
         with_suggestions: only quotes with at least one suggestion (of ``code``); otherwise every quote.
         where: exact (case-insensitive) values of region, org, question or an attribute.
         threshold: the confidence at which a suggestion is least certain.
+        methods: only these methods' suggestions count (the working coding; see
+            :mod:`probation_themes.store.working`); None for every method.
     """
     clauses, params = _where_sql(project, where or {})
+    counted, counted_params = quote_clause("q")
+    clauses.append(counted)
+    params += list(counted_params)
+    chosen, chosen_params = suggestion_clause(methods, "s")
     scope, scope_params = _scope_sql(code)
     join = "JOIN" if with_suggestions else "LEFT JOIN"
-    on = " AND s.code = ?" if code else ""
+    on = (" AND s.code = ?" if code else "") + f" AND {chosen}"
     sql = (
         "SELECT q.quote_id, MIN(ABS(s.confidence - ?)),"
         f" EXISTS(SELECT 1 FROM reviewed r WHERE r.quote_id = q.quote_id AND r.coder = ? AND {scope}"
@@ -140,7 +148,7 @@ def review_candidates(
         + (" WHERE " + " AND ".join(clauses) if clauses else "")
         + " GROUP BY q.seq ORDER BY q.seq"
     )
-    args = (threshold, coder, *scope_params, *((code,) if code else ()), *params)
+    args = (threshold, coder, *scope_params, *((code,) if code else ()), *chosen_params, *params)
     return [Candidate(r[0], r[1], bool(r[2])) for r in project._db.execute(sql, args)]
 
 
@@ -148,20 +156,26 @@ def _evidence(stored: str) -> tuple[Evidence, ...]:
     return tuple(Evidence.model_construct(**{**_EVIDENCE_DEFAULTS, **e}) for e in json.loads(stored))
 
 
-def quote_state(project: Project, quote_id: str, *, coder: str, code: str | None = None) -> QuoteState:
-    """Everything the review screen shows for one quote, read with four indexed look-ups."""
+def quote_state(
+    project: Project, quote_id: str, *, coder: str, code: str | None = None, methods: Sequence[str] | None = None
+) -> QuoteState:
+    """Everything the review screen shows for one quote, read with four indexed look-ups.
+
+    ``methods``: only these methods' suggestions are shown (None: every method's).
+    """
     db = project._db
     row = db.execute(f"SELECT {_QUOTE_COLUMNS} FROM quotes WHERE quote_id = ?", (quote_id,)).fetchone()
     if row is None:
         raise StoreError(f"The quote {quote_id} is no longer in {project.path}.", path=project.path)
     only = " AND code = ?" if code else ""
     extra = (code,) if code else ()
+    chosen, chosen_params = suggestion_clause(methods, "s")
     suggestions = tuple(
         StoredSuggestion(c, m, conf, _evidence(ev))
         for c, m, conf, ev in db.execute(
-            f"SELECT code, method, confidence, evidence FROM suggestions WHERE quote_id = ?{only}"
-            " ORDER BY code, method",
-            (quote_id, *extra),
+            f"SELECT s.code, s.method, s.confidence, s.evidence FROM suggestions s WHERE s.quote_id = ?{only}"
+            f" AND {chosen} ORDER BY s.code, s.method",
+            (quote_id, *extra, *chosen_params),
         )
     )
     decisions = dict(db.execute(
