@@ -70,6 +70,8 @@ blockquote footer { color: var(--muted); font-style: italic; }
   @page { size: A4; margin: 15mm; }
   body { max-width: none; padding: 0; font-size: 10pt; }
   table.heat { font-size: 8pt; }
+  table.heat td { min-width: 0; padding: .15rem .1rem; }
+  table.heat th.code, table.heat tbody th { min-width: 6rem; }
   .filters { display: none !important; }
   a { text-decoration: none; }
   section.code { break-before: auto; }
