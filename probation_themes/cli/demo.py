@@ -19,6 +19,7 @@ from probation_themes.export import (
     write_text_atomic,
 )
 from probation_themes.store import Project
+from probation_themes.store.working import working_coding
 from probation_themes.workflows.demo import run_demo
 
 
@@ -35,8 +36,9 @@ def demo_command(
     with err.status("Ingesting and coding the inspectorate's quotes…"):
         result = run_demo(out_dir)
     with Project.open(result.project, create=False) as proj:
-        snapshot = proj.snapshot()
-    table = build_themed_table(snapshot, result.codebook)
+        working = working_coding(proj)
+        snapshot = proj.snapshot(working=working)
+    table = build_themed_table(snapshot, result.codebook).model_copy(update={"working": working})
     md_path = write_text_atomic(out_dir / "report.md", render_markdown(table))
     html_path = write_text_atomic(out_dir / "report.html", render_html(table))
     agreement = result.agreement
