@@ -155,7 +155,9 @@ def test_cli_exports_equal_the_snapshot_exports_byte_for_byte(project: Project, 
         result = runner.invoke(app, ["export", "codings", "--wide", "-p", str(project.path), "-o", str(wide_out),
                                      "--status", status])
         assert result.exit_code == 0, result.output
-        assert wide_out.read_bytes() == export_codings_wide(project.snapshot(status), BOOK).encode("utf-8-sig")
+        snapshot = project.snapshot(status)
+        columns = ("region", "org", *dict.fromkeys(k for q in snapshot.quotes for k in q.attributes))  # --attribute all
+        assert wide_out.read_bytes() == export_codings_wide(snapshot, BOOK, columns).encode("utf-8-sig")
 
 
 def test_report_quotes_option_and_memos_from_the_cli(project: Project, tmp_path: Path):

@@ -373,7 +373,9 @@ def test_stats_ci_shows_intervals_by_org_and_topics(small_survey, tmp_path):
 
     first = runner.invoke(app, ["stats", "--by", "org,region", "--ci", "--json", "-p", str(db)]).stdout
     assert first == runner.invoke(app, ["stats", "--by", "org,region", "--ci", "--json", "-p", str(db)]).stdout
-    tables = json.loads(first)
+    data = json.loads(first)
+    assert data["interval"] == "Wilson score 95% interval" and data["working_coding"]["methods"] == ["rules"]
+    tables = data["tables"]
     assert [t["by"] for t in tables] == ["org", "region"]
     kinds = {r["kind"] for r in tables[0]["rows"]}
     assert kinds == {"code", "topic"}

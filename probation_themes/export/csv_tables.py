@@ -222,18 +222,25 @@ def export_codings_long(
     return csv_text(LONG_HEADER, long_rows(_snapshot_batches(snapshot), codebook, memos))
 
 
-def export_codings_wide(snapshot: Snapshot, codebook: Codebook) -> str:
-    """One row per respondent with a 0/1 column per code, for crosstabs and regression.
+def export_codings_wide(
+    snapshot: Snapshot, codebook: Codebook, columns: Sequence[str] = (), *, per: str = "respondent",
+    min_cell: int = 0,
+) -> str:
+    """One row per respondent (or quote) with a 0/1 column per code, for crosstabs and regression.
 
-    Columns: response_id, then every code id in codebook order. A cell is 1 when any
-    quote of that respondent has a coding of that code that is not rejected. Respondents
-    appear in the order of their first quote, including those with no codes.
+    Columns: response_id (with quote_id and question per quote), then ``columns``
+    (``region``, ``org``, attribute names; none by default), then every code id in codebook order. A cell is 1 when any quote of that respondent has a
+    coding of that code that is not rejected. Respondents appear in the order of their
+    first quote, including those with no codes. See :func:`wide_rows` for ``min_cell``.
 
     Raises:
         ExportError: a coding names a quote or code that the snapshot or codebook lacks.
     """
     check_snapshot(snapshot, codebook)
-    return "".join(csv_chunks(wide_header(codebook), wide_rows(_snapshot_batches(snapshot), codebook), checked=True))
+    info = {q.quote_id: (q.question, q.attributes) for q in snapshot.quotes}
+    rows = wide_rows(_snapshot_batches(snapshot), codebook, columns=columns, per=per, min_cell=min_cell,
+                     details=lambda ids: {i: info[i] for i in ids})
+    return "".join(csv_chunks(wide_header(codebook, columns, per), rows, checked=True))
 
 
 def wide_header(codebook: Codebook, columns: Sequence[str] = (), per: str = "respondent") -> list[str]:

@@ -279,7 +279,9 @@ def quote_details(project: Project, quote_ids: Iterable[str]) -> dict[str, tuple
 def attribute_names(project: Project) -> list[str]:
     """Names of the --attr-col attributes stored with the project's quotes, in the order first met."""
     names: dict[str, None] = {}
-    for (attrs,) in project._db.execute("SELECT DISTINCT attributes FROM quotes"):
+    for attrs, _ in project._db.execute(
+        "SELECT attributes, MIN(seq) FROM quotes GROUP BY attributes ORDER BY MIN(seq)"
+    ):
         names.update(dict.fromkeys(json.loads(attrs)))
     return list(names)
 
