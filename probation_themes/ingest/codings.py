@@ -1,6 +1,6 @@
 """Read codings made elsewhere (another coder's spreadsheet, a gold standard) from a table.
 
-Two layouts are understood:
+Three layouts are understood:
 
 - **long**: one row per (unit, code), with an id column and a ``code`` column, and
   optionally a ``value`` or ``applied`` column whose 0/no/false marks the unit as
@@ -8,31 +8,44 @@ Two layouts are understood:
   read and given no code.
 - **wide**: one row per unit, the id column and then one column per code id holding
   1/0, yes/no, true/false or x/blank (blank means not applied).
+- **names**: one row per unit, the id column, perhaps the response text, and columns
+  such as ``Code 1`` … ``Code 8`` each holding a code's *name* (see
+  :mod:`probation_themes.ingest.coding_sheets`); a row with no names was read and
+  given no code.
+
+Codes are matched to the codebook by id, then by label, then by their path of
+labels (``Workload->Caseload``). With ``create_codes`` a name the codebook lacks
+becomes a code of the implied codebook (:mod:`probation_themes.codebook.implied`).
 
 A *unit* is a response or a quote, depending on which ids the file uses. Reading is
 all or nothing: every problem (unreadable rows, blank ids, values that are not yes
 or no, rows that contradict each other, codes not in the codebook, ids not in the
-project) is collected and reported in one error, and nothing is returned half-read.
+project that carry a code) is collected and reported in one error, and nothing is
+returned half-read. An id the project lacks whose row applies no code (a respondent
+dropped at ingest, listed blank or all zeros) is skipped and reported.
 Files are decoded exactly as ``ingest`` decodes them (byte-order marks, UTF-16,
 Windows-1252, delimiter sniffing, Excel workbooks).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from probation_themes.codebook import Code, Codebook
+from probation_themes.codebook.implied import CodeNames
 from probation_themes.errors import IngestError
 from probation_themes.ingest.clean import clean_cell, strip_controls
-from probation_themes.ingest.columns import find_column, unique_names
+from probation_themes.ingest.coding_sheets import choose_separator, name_columns, row_names, split_name
+from probation_themes.ingest.columns import DEFAULT_TEXT_NAMES, find_column, unique_names
 from probation_themes.ingest.decode import decode_bytes
 from probation_themes.ingest.tables import Record, looks_tabular, read_delimited
 from probation_themes.ingest.xlsx import read_xlsx
 
 Level = Literal["response", "quote"]
-Layout = Literal["long", "wide"]
+Layout = Literal["long", "wide", "names"]
 
 CODINGS_SUPPORTED = (".csv", ".tsv", ".txt", ".xlsx")
 ID_NAMES = ("response_id", "quote_id", "id")
@@ -57,6 +70,16 @@ class CodingsFile:
     units: tuple[str, ...]
     positives: tuple[tuple[str, str], ...]
     missing_codes: tuple[str, ...]
+    #: Ids the project lacks whose rows applied no code: skipped, not refused.
+    skipped_ids: tuple[str, ...] = ()
+    #: The codebook the codes were resolved against, with any codes the file created.
+    codebook: Codebook | None = None
+    #: Ids of the codes this file added to an implied codebook.
+    created_codes: tuple[str, ...] = ()
+    #: The sub-code separator read in code names (``->``, ``/`` …), if any.
+    separator: str | None = None
+    #: The columns that held code names (names layout).
+    name_columns: tuple[str, ...] = ()
 
 
 def _fold(name: str) -> str:
@@ -227,22 +250,70 @@ def _read_wide(
     return pairs
 
 
+def _read_names(
+    reader: _Reader, records: Iterator[Record], indexes: list[int]
+) -> tuple[list[tuple[int, str, list[str]]], dict[str, list[int]]]:
+    """Every row's code names, and each distinct name with the rows it is on."""
+    rows: list[tuple[int, str, list[str]]] = []
+    names: dict[str, list[int]] = {}
+    for row, cells, _raw, problem in records:
+        read = reader.cells(row, cells, problem)
+        if read is None:
+            continue
+        unit, cells = read
+        found = row_names(cells, indexes)
+        rows.append((row, unit, found))
+        for name in found:
+            names.setdefault(name, []).append(row)
+    return rows, names
+
+
+def _names_pairs(
+    reader: _Reader, rows: list[tuple[int, str, list[str]]], code_of: dict[str, str | None]
+) -> dict[tuple[str, str], tuple[int, bool]]:
+    """(unit, code) pairs of a names sheet; two rows of one unit must name the same codes."""
+    pairs: dict[tuple[str, str], tuple[int, bool]] = {}
+    first_row: dict[str, tuple[int, frozenset[str]]] = {}
+    for row, unit, names in rows:
+        codes = frozenset(c for c in (code_of.get(n) for n in names) if c is not None)
+        seen = first_row.setdefault(unit, (row, codes))
+        if seen[1] != codes:
+            differ = sorted(seen[1] ^ codes)
+            reader.problems.append(f"rows {seen[0]} and {row} both code '{unit}' but disagree on {', '.join(differ)}")
+            continue
+        for code in codes:
+            pairs.setdefault((unit, code), (row, True))
+    return pairs
+
+
 def _choose_level(units: Collection[str], response_ids: Collection[str], quote_ids: Collection[str]) -> Level:
     as_response = sum(1 for u in units if u in response_ids)
     as_quote = sum(1 for u in units if u in quote_ids)
     return "quote" if as_quote > as_response else "response"
 
 
+def _ids_only(code_ids: Collection[str]) -> Codebook | None:
+    """A stand-in codebook for callers that give code ids only (names then match ids)."""
+    ids = list(dict.fromkeys(code_ids))
+    if not ids:
+        return None
+    return Codebook(name="codes", version="1.0.0", codes=[Code(id=c, label=c, definition=c) for c in ids])
+
+
 def read_codings(
     path: str | Path,
     *,
-    code_ids: Collection[str],
+    code_ids: Collection[str] = (),
     response_ids: Collection[str],
     quote_ids: Collection[str],
+    codebook: Codebook | None = None,
+    create_codes: bool = False,
     fmt: Layout | None = None,
     level: Level | None = None,
     id_col: str | None = None,
     code_col: str | None = None,
+    name_cols: Sequence[str] = (),
+    subcode_sep: str | None = None,
     encoding: str | None = None,
     sheet: str | None = None,
     codebook_name: str = "the codebook",
@@ -251,23 +322,33 @@ def read_codings(
 
     Args:
         path: a ``.csv``, ``.tsv``, tab-separated ``.txt`` or ``.xlsx`` file.
-        code_ids: the codebook's code ids (codes are matched exactly, then ignoring case).
+        code_ids: the codebook's code ids, when no ``codebook`` is given (codes are
+            then matched exactly, then ignoring case).
         response_ids: every response id of the project.
         quote_ids: every quote id of the project.
-        fmt: ``long`` or ``wide``; by default long when the file has a ``code``
-            column (or ``code_col`` is given), else wide.
+        codebook: the codebook the codes belong to; codes are matched by id, label or
+            path of labels (``Workload->Caseload``).
+        create_codes: names the codebook lacks become new codes of an implied
+            codebook (returned as ``codebook``) instead of being refused.
+        fmt: ``long``, ``wide`` or ``names``; by default long when the file has a
+            ``code`` column (or ``code_col`` is given), names when it has columns
+            such as ``Code 1``, ``Code 2`` (or ``name_cols`` are given), else wide.
         level: ``response`` or ``quote``; by default the one whose ids match more
             of the file's ids (a tie means response).
         id_col: the id column; by default ``response_id``, ``quote_id`` or ``id``
-            (a wide file without one uses its first column).
+            (a wide or names file without one uses its first column).
         code_col: the code column of a long file; by default ``code``.
+        name_cols: the columns holding code names (names layout); by default every
+            column named like ``Code 1``.
+        subcode_sep: how a sub-code is written after its parent (``->``, ``/`` …;
+            ``none`` for no sub-codes); by default detected.
         encoding: an encoding that overrides detection (text files only).
         sheet: the sheet of a workbook (default: the first).
         codebook_name: how to name the codebook in messages.
 
     Returns:
-        The units the file covers (every id in it), the (unit, code) pairs it
-        applies, and what was detected.
+        The units the file covers (every id in it the project has), the (unit, code)
+        pairs it applies, the ids it skipped, and what was detected.
 
     Raises:
         IngestError: the file cannot be read, a column is missing or unknown, or
@@ -277,11 +358,14 @@ def read_codings(
     if not path.is_file():
         what = "is a folder" if path.is_dir() else "does not exist"
         raise IngestError(f"{path} {what}; give the codings file (CSV, TSV or XLSX).", path=path)
+    book = codebook if codebook is not None else _ids_only(code_ids)
+    names = CodeNames(book, create=create_codes)
     header, records, close, used = _open_table(path, encoding, sheet)
     try:
-        return _read(path, header, records, used, code_ids=code_ids, response_ids=response_ids,
+        return _read(path, header, records, used, names=names, response_ids=response_ids,
                      quote_ids=quote_ids, fmt=fmt, level=level, id_col=id_col, code_col=code_col,
-                     codebook_name=codebook_name)
+                     name_cols=name_cols, subcode_sep=subcode_sep, codebook_name=codebook_name,
+                     codebook_given=codebook is not None)
     except IngestError as exc:
         if exc.path is not None:
             raise
@@ -290,73 +374,115 @@ def read_codings(
         close()
 
 
+def _resolve(names: CodeNames, raw: Collection[str], separator: str | None) -> dict[str, str | None]:
+    return {name: names.resolve(name, split_name(name, separator)) for name in raw}
+
+
 def _read(
     path: Path,
     header: list[str],
     records: Iterator[Record],
     used: str | None,
     *,
-    code_ids: Collection[str],
+    names: CodeNames,
     response_ids: Collection[str],
     quote_ids: Collection[str],
     fmt: Layout | None,
     level: Level | None,
     id_col: str | None,
     code_col: str | None,
+    name_cols: Sequence[str],
+    subcode_sep: str | None,
     codebook_name: str,
+    codebook_given: bool,
 ) -> CodingsFile:
     blank_header = {i for i, name in enumerate(header) if not name.strip()}
     columns = unique_names([clean_cell(strip_controls(name))[0] for name in header])
     if not columns:
         raise IngestError(f"{path.name} has no header row and no codings. Check that this is the codings file.", path=path)
     code_index = find_column(columns, code_col, "--code-col", path) if code_col else _default_column(columns, ("code",))
+    name_indexes = [find_column(columns, c, "--code-col", path) for c in name_cols]
     if fmt is None:
-        fmt = "long" if code_index is not None else "wide"
+        if code_index is not None:
+            fmt = "long"
+        elif name_indexes or name_columns(columns):
+            fmt = "names"
+        else:
+            fmt = "wide"
     if fmt == "long" and code_index is None:
         raise IngestError(
             f"{path.name} has no 'code' column, so it cannot be read as long codings (one row per id and code). "
             f"Its columns are: {', '.join(repr(c) for c in columns)}. Name the code column with --code-col, "
-            "or use --format wide for one 0/1 column per code.",
+            "use --format wide for one 0/1 column per code, or --format names for columns of code names.",
             path=path,
         )
-    if fmt == "wide" and code_col:
+    if fmt == "wide" and (code_col or name_cols):
         raise IngestError(
-            "--code-col names the code column of a long file; a wide file has one column per code. "
-            "Leave out --code-col, or use --format long.",
+            "--code-col names the code column of a long file, or the code-name columns of a coding sheet; "
+            "a wide file has one 0/1 column per code. Leave out --code-col, or use --format long or --format names.",
             path=path,
         )
-    id_index = _id_column(columns, id_col, level, fmt, code_ids, path)
+    id_index = _id_column(columns, id_col, level, fmt, names, path)
+    if fmt == "names":
+        if code_index is not None and code_col and not name_indexes:
+            name_indexes = [code_index]
+        name_indexes = [i for i in (name_indexes or name_columns(columns)) if i != id_index]
+        if not name_indexes:
+            raise IngestError(
+                f"{path.name} has no columns of code names such as 'Code 1', 'Code 2'. Its columns are: "
+                f"{', '.join(repr(c) for c in columns)}. Name them with --code-col (once per column).",
+                path=path,
+            )
     reader = _Reader(len(columns), id_index, columns[id_index])
     unknown_codes: dict[str, list[int]] = {}
-    by_fold = {c.casefold(): c for c in code_ids}
     value_index = None
     missing: tuple[str, ...] = ()
+    separator: str | None = None
     if fmt == "long":
         assert code_index is not None
         value_index = _default_column(columns, VALUE_NAMES)
         pairs, codes = _read_long(reader, records, code_index, value_index, columns)
-        rename = {}
-        for code, rows in codes.items():
-            known = code if code in code_ids else by_fold.get(code.casefold())
+        separator = choose_separator(codes, subcode_sep)
+        rename = _resolve(names, codes, separator)
+        unknown_codes = {code: codes[code] for code, known in rename.items() if known is None}
+        resolved: dict[tuple[str, str], tuple[int, bool]] = {}
+        for (unit, code), value in pairs.items():
+            known = rename.get(code)
             if known is None:
-                unknown_codes[code] = rows
-            else:
-                rename[code] = known
-        pairs = {(unit, rename.get(code, code)): v for (unit, code), v in pairs.items()}
+                continue
+            earlier = resolved.setdefault((unit, known), value)
+            if earlier[1] != value[1]:
+                reader.problems.append(
+                    f"rows {earlier[0]} and {value[0]} disagree on whether '{unit}' has code '{known}'"
+                )
+        pairs = resolved
+    elif fmt == "names":
+        rows, found = _read_names(reader, records, name_indexes)
+        separator = choose_separator(found, subcode_sep)
+        code_of = _resolve(names, found, separator)
+        unknown_codes = {name: found[name] for name, known in code_of.items() if known is None}
+        pairs = _names_pairs(reader, rows, code_of)
     else:
-        code_of, unnamed = _code_columns(columns, id_index, blank_header, code_ids, by_fold, path, codebook_name)
+        code_of, unnamed = _code_columns(columns, id_index, blank_header, names, path, codebook_name, codebook_given)
         pairs = _read_wide(reader, records, code_of, unnamed, columns)
         present = set(code_of.values())
-        missing = tuple(c for c in code_ids if c not in present)
+        book = names.codebook()
+        missing = tuple(c for c in book.ids if c not in present) if codebook_given else ()
     if not reader.units and not reader.problems:
         raise IngestError(f"{path.name} has a header but no rows of codings; there is nothing to import.", path=path)
     if level is None:
         level = _choose_level(reader.units, response_ids, quote_ids)
     known_ids = response_ids if level == "response" else quote_ids
     unknown_ids = {u: rows for u, rows in reader.units.items() if u not in known_ids}
-    if reader.problems or unknown_codes or unknown_ids:
+    coded = {unit for (unit, _code), (_row, applied) in pairs.items() if applied}
+    refused = {u: rows for u, rows in unknown_ids.items() if u in coded}
+    if len(unknown_ids) == len(reader.units):
+        refused = unknown_ids  # nothing matches: the wrong project or the wrong level, not dropped respondents
+    skipped = tuple(u for u in unknown_ids if u not in refused)
+    if reader.problems or unknown_codes or refused:
         other = quote_ids if level == "response" else response_ids
-        raise _problems_error(path, reader.problems, unknown_codes, unknown_ids, level, other, codebook_name)
+        raise _problems_error(path, reader.problems, unknown_codes, refused, level, other, codebook_name)
+    book = names.codebook()
     return CodingsFile(
         source=path.name,
         format=fmt,
@@ -366,14 +492,19 @@ def _read(
         value_column=columns[value_index] if value_index is not None else None,
         encoding=used,
         rows_read=reader.rows_read,
-        units=tuple(reader.units),
-        positives=tuple(pair for pair, (_row, applied) in pairs.items() if applied),
+        units=tuple(u for u in reader.units if u not in unknown_ids),
+        positives=tuple(pair for pair, (_row, applied) in pairs.items() if applied and pair[0] not in unknown_ids),
         missing_codes=missing,
+        skipped_ids=skipped,
+        codebook=book if names.created or codebook_given else None,
+        created_codes=tuple(names.created),
+        separator=separator,
+        name_columns=tuple(columns[i] for i in name_indexes) if fmt == "names" else (),
     )
 
 
 def _id_column(
-    columns: list[str], id_col: str | None, level: Level | None, fmt: Layout, code_ids: Collection[str], path: Path
+    columns: list[str], id_col: str | None, level: Level | None, fmt: Layout, names: CodeNames, path: Path
 ) -> int:
     if id_col:
         return find_column(columns, id_col, "--id-col", path)
@@ -382,8 +513,8 @@ def _id_column(
     found = _default_column(columns, preferred)
     if found is not None:
         return found
-    folded_codes = {c.casefold() for c in code_ids}
-    if fmt == "wide" and _fold(columns[0]) not in folded_codes:
+    first_is_code = names.find(columns[0]) is not None or bool(name_columns(columns[:1]))
+    if fmt in ("wide", "names") and not first_is_code:
         return 0
     raise IngestError(
         f"Which column of {path.name} holds the response or quote ids? None is called "
@@ -397,21 +528,24 @@ def _code_columns(
     columns: list[str],
     id_index: int,
     blank_header: set[int],
-    code_ids: Collection[str],
-    by_fold: dict[str, str],
+    names: CodeNames,
     path: Path,
     codebook_name: str,
+    codebook_given: bool,
 ) -> tuple[dict[int, str], set[int]]:
     code_of: dict[int, str] = {}
     unnamed: set[int] = set()
     unknown: list[str] = []
+    separator = choose_separator([c for i, c in enumerate(columns) if i != id_index and i not in blank_header])
     for index, name in enumerate(columns):
         if index == id_index:
             continue
         if index in blank_header:
             unnamed.add(index)  # empty spreadsheet columns are harmless; values under no header are not
             continue
-        code = name if name in code_ids else by_fold.get(name.casefold())
+        if names.create and _fold(name) in (*DEFAULT_TEXT_NAMES, *ID_NAMES):
+            continue  # the response text (or the other id) beside the 0/1 columns is not a code
+        code = names.resolve(name, split_name(name, separator))
         if code is None:
             unknown.append(name)
         elif code in code_of.values():
@@ -422,19 +556,21 @@ def _code_columns(
             )
         else:
             code_of[index] = code
+    known = names.codebook().ids if codebook_given or names.created else []
     if unknown:
         listed = ", ".join(repr(c) for c in unknown[:_SHOWN]) + (f" and {len(unknown) - _SHOWN} more" if len(unknown) > _SHOWN else "")
         raise IngestError(
             f"{path.name} is read as wide codings (the id column '{columns[id_index]}', then one 0/1 column per code), "
             f"but {len(unknown)} column{'s are' if len(unknown) > 1 else ' is'} not a code of {codebook_name}: {listed}. "
-            f"The codebook's codes are: {', '.join(code_ids)}. Remove the other columns (or rename them to code ids) "
-            "and import again; a file with one row per id and code needs a 'code' column or --code-col.",
+            f"The codebook's codes are: {', '.join(known)}. Remove the other columns (or rename them to code ids) "
+            "and import again; a file with one row per id and code needs a 'code' column or --code-col, and a "
+            "sheet of code names (Code 1, Code 2, …) needs --format names.",
             path=path,
         )
     if not code_of:
         raise IngestError(
             f"{path.name} has no column named after a code of {codebook_name}, so there is nothing to import. "
-            f"Name the 0/1 columns after the codebook's codes ({', '.join(code_ids)}), or give a long file with a "
+            f"Name the 0/1 columns after the codebook's codes ({', '.join(known)}), or give a long file with a "
             "'code' column.",
             path=path,
         )

@@ -1,0 +1,73 @@
+"""Coding sheets as researchers keep them: one row per response, code *names* in ``Code 1``…``Code N``.
+
+A common layout has no 0/1 columns: the id, the response text, then columns such as
+``Code 1``, ``Code 2`` … ``Code 8`` each holding one code's name (or nothing). A
+sub-code is written with its parent, in one of the ways spreadsheets are seen to
+use: ``parent->child``, ``parent > child``, ``parent::child``, ``parent\\child`` or
+``parent/child``. One separator is used per file: the first of those that occurs
+(a bare ``/`` only when some part before it is shared by two names or used alone,
+so ``N/A`` or ``and/or`` stay whole names). ``subcode_sep`` overrides the choice.
+
+This module finds the name columns, reads every row's names and splits them into
+paths; :class:`probation_themes.codebook.implied.CodeNames` turns the paths into
+code ids.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from probation_themes.ingest.clean import clean_cell
+
+#: Header names taken as code-name columns: ``Code 1``, ``code_2``, ``Theme 3``, ``Codes #4``…
+NAME_COLUMN = re.compile(r"^(?:codes?|themes?|categor(?:y|ies)|tags?|labels?)[\s_#.-]*\d+$", re.IGNORECASE)
+#: Ways of writing ``parent`` then ``child``, in the order they are tried.
+SEPARATORS: tuple[str, ...] = ("->", "=>", "::", ">>", " > ", "\\", " / ", "/", ">")
+#: Separators taken only when the names show a hierarchy (a shared or stand-alone parent).
+_CAUTIOUS = frozenset({"/", ">"})
+#: What ``--subcode-sep`` takes to say that names have no sub-codes.
+NO_SEPARATOR = "none"
+
+
+def name_columns(columns: Sequence[str]) -> list[int]:
+    """The indexes of the columns whose header looks like ``Code 1``, ``Code 2`` …"""
+    return [i for i, name in enumerate(columns) if NAME_COLUMN.match(" ".join(name.split()))]
+
+
+def split_name(name: str, separator: str | None) -> tuple[str, ...]:
+    """A name as its path of labels from the top (``Workload->Caseload`` → ``("Workload", "Caseload")``)."""
+    if not separator:
+        return (name,)
+    parts = tuple(" ".join(part.split()) for part in name.split(separator))
+    return parts if all(parts) else (name,)
+
+
+def _shows_hierarchy(names: Sequence[str], separator: str) -> bool:
+    split = [split_name(n, separator) for n in names]
+    parents: dict[str, set[str]] = {}
+    for path in split:
+        if len(path) > 1:
+            parents.setdefault(path[0].casefold(), set()).add(path[1].casefold())
+    alone = {path[0].casefold() for path in split if len(path) == 1}
+    return any(len(children) > 1 or parent in alone for parent, children in parents.items())
+
+
+def choose_separator(names: Iterable[str], wanted: str | None = None) -> str | None:
+    """The sub-code separator the names use: ``wanted`` if given (``none`` for no sub-codes), else detected."""
+    if wanted is not None:
+        return None if wanted.strip().casefold() == NO_SEPARATOR else wanted
+    distinct = list(dict.fromkeys(names))
+    for separator in SEPARATORS:
+        used = [n for n in distinct if len(split_name(n, separator)) > 1]
+        if not used:
+            continue
+        if separator not in _CAUTIOUS or _shows_hierarchy(distinct, separator):
+            return separator
+    return None
+
+
+def row_names(cells: Sequence[str], indexes: Sequence[int]) -> list[str]:
+    """The code names of one row, in column order, blanks and repeats left out."""
+    names = (clean_cell(cells[i].strip())[0].strip() for i in indexes)
+    return list(dict.fromkeys(n for n in names if n))
