@@ -146,17 +146,24 @@ class CodeNames:
                 so a label such as ``IT/systems`` is not read as a path).
             path: the same name split into labels from the top of the hierarchy.
         """
+        if self.create:
+            # Names are matched as paths only: a bare "Other" is the top-level Other, never
+            # the "Other" under some parent (whose id may well be "other").
+            found = self._walk(path)
+            if found is None and len(path) > 1:
+                whole = self.find(raw)  # a label that itself holds the separator, e.g. "IT/systems"
+                found = whole if whole is not None and name_key(self._by_id[whole].label) == name_key(raw) else None
+            if found is not None:
+                return found
+            parent: str | None = None
+            for part in path:
+                parent = self._children.get(parent, {}).get(name_key(part)) or self._add(part, parent)
+            return parent
         if len(path) > 1:
             found = self._walk(path)
             if found is not None:
                 return found
-        found = self.find(raw)
-        if found is not None or not self.create:
-            return found
-        parent: str | None = None
-        for part in path:
-            parent = self._children.get(parent, {}).get(name_key(part)) or self._add(part, parent)
-        return parent
+        return self.find(raw)
 
     def codebook(self, counts: Mapping[str, Mapping[str, tuple[int, str]]] | None = None) -> Codebook:
         """The codebook with every code created so far; placeholder definitions carry ``counts``.

@@ -38,7 +38,7 @@ from probation_themes.codebook import Code, Codebook
 from probation_themes.codebook.implied import CodeNames
 from probation_themes.errors import IngestError
 from probation_themes.ingest.clean import clean_cell, strip_controls
-from probation_themes.ingest.coding_sheets import choose_separator, name_columns, row_names, split_name
+from probation_themes.ingest.coding_sheets import SEPARATORS, choose_separator, name_columns, row_names, split_name
 from probation_themes.ingest.columns import DEFAULT_TEXT_NAMES, find_column, unique_names
 from probation_themes.ingest.decode import decode_bytes
 from probation_themes.ingest.tables import Record, looks_tabular, read_delimited
@@ -375,7 +375,19 @@ def read_codings(
 
 
 def _resolve(names: CodeNames, raw: Collection[str], separator: str | None) -> dict[str, str | None]:
-    return {name: names.resolve(name, split_name(name, separator)) for name in raw}
+    """Each name's code id. Against a real codebook a name the chosen separator does not
+    resolve is tried with the others, so ``High workloads/Caseloads`` finds its sub-code."""
+    found: dict[str, str | None] = {}
+    for name in raw:
+        code = names.resolve(name, split_name(name, separator))
+        if code is None and not names.create:
+            for other in SEPARATORS:
+                path = split_name(name, other)
+                code = names.resolve(name, path) if len(path) > 1 else None
+                if code is not None:
+                    break
+        found[name] = code
+    return found
 
 
 def _read(
