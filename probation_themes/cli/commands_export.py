@@ -20,6 +20,7 @@ from probation_themes.export.nvivo import nvivo_bundle
 from probation_themes.export.refiqda import render_qdc, render_qdpx
 from probation_themes.models import Snapshot
 from probation_themes.store import Project
+from probation_themes.store.review import memo_notes
 
 
 class CodebookFormat(str, Enum):
@@ -76,6 +77,12 @@ def _snapshot(
         snapshot = proj.snapshot(status.value, evidence=False)
         run_times = {r.run_id: r.started_at for r in proj.runs() if r.run_id is not None}
     return snapshot, book, run_times
+
+
+def _memos(project: Path) -> dict[tuple[str, str], tuple[str, str, datetime]]:
+    """Reviewers' memos in force, for the exports that carry them as notes."""
+    with Project.open(project, create=False) as proj:
+        return memo_notes(proj)
 
 
 @export_app.command("codebook")
@@ -136,11 +143,16 @@ def export_qdpx(
         raise ExportError(f"Name the output {output.stem}.qdpx: NVivo, ATLAS.ti, MAXQDA and QualCoder look for "
                           "that extension when they import a REFI-QDA project.")
     snapshot, book, run_times = _snapshot(project, codebook, status, allow_large)
-    write_bytes_atomic(output, render_qdpx(snapshot, book, run_times=run_times))
+    memos = _memos(project)
+    write_bytes_atomic(output, render_qdpx(snapshot, book, run_times=run_times, memos=memos))
     respondents = len({q.response_id for q in snapshot.quotes})
     codings = len({(c.quote_id, c.code) for c in snapshot.codings})
+    shown = {q.quote_id for q in snapshot.quotes}
+    exported = {(c.quote_id, c.code) for c in snapshot.codings}
+    noted = sum(1 for key in memos if key[0] in shown and (not key[1] or key in exported))
     err.print(f"Wrote {output}: {respondents:,} respondents, {len(snapshot.quotes):,} quotes, "
-              f"{codings:,} codings (status {status.value}), {len(book.codes)} codes.")
+              f"{codings:,} codings (status {status.value}), {len(book.codes)} codes"
+              + (f", {noted:,} memos as notes." if noted else "."))
 
 
 @export_app.command("nvivo")
@@ -155,7 +167,7 @@ def export_nvivo(
 ) -> None:
     """Write an NVivo bundle: codebook (.qdc), project (.qdpx), classification sheet, coded quotes, README.txt."""
     snapshot, book, run_times = _snapshot(project, codebook, status, allow_large)
-    files = nvivo_bundle(snapshot, book, status=status.value, run_times=run_times)
+    files = nvivo_bundle(snapshot, book, status=status.value, run_times=run_times, memos=_memos(project))
     if output.exists() and not output.is_dir():
         raise ExportError(f"{output} is a file; give a folder for the NVivo bundle with -o, e.g. -o nvivo_bundle.")
     try:

@@ -35,6 +35,8 @@ def render_import(report: ImportReport, labels: dict[str, str], project: Path | 
     out.print(f"  level: {report.level} ({report.format} format)")
     out.print(f"  {noun}s covered: {report.units:,}")
     out.print(f"  codings imported: {report.codings:,}")
+    if report.coder_in_file:
+        out.print(f"  only the codings of {report.coder_in_file}, one of the file's users (coders)")
     if report.separator:
         out.print(f"  sub-codes read as parent{report.separator}child")
     if report.rolled_up:
@@ -59,6 +61,9 @@ def render_import(report: ImportReport, labels: dict[str, str], project: Path | 
             f"in the file {'are' if len(report.skipped_ids) != 1 else 'is'} not in the project and "
             f"{'were' if len(report.skipped_ids) != 1 else 'was'} given no code ({shown}): skipped. They are usually "
             "respondents dropped at ingest (blank answers); `export rejects` lists those."
+            if report.format != "qdpx" else
+            f"  [yellow]note:[/] {len(report.skipped_ids):,} uncoded document{'s' if len(report.skipped_ids) != 1 else ''} "
+            f"of respondents the project does not have ({shown}): skipped."
         )
     if report.implied_codebook:
         where = "" if project is None or str(project) == DEFAULT_PROJECT else f" -p {project}"

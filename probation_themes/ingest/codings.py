@@ -80,6 +80,8 @@ class CodingsFile:
     separator: str | None = None
     #: The columns that held code names (names layout).
     name_columns: tuple[str, ...] = ()
+    #: When only one of a REFI-QDA project's users was read: that user's name.
+    coder_in_file: str | None = None
 
 
 def _fold(name: str) -> str:

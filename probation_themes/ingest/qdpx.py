@@ -19,6 +19,7 @@ can be imported in turn.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 import zipfile
 from collections import defaultdict
@@ -146,6 +147,28 @@ def _spans(text: str, quotes: Sequence[Quote]) -> list[tuple[int, int, str]]:
     return spans
 
 
+_PART = re.compile(r"^(?P<response>.+?) \((?:[^()]*)\)(?: #\d+)?$")
+
+
+def _response_of(
+    source: ET.Element, case: str | None, response_of_quote: dict[str, str], by_response: dict[str, list[Quote]]
+) -> str | None:
+    """The respondent of a source named after one of several cases of one respondent.
+
+    A report split into attributed quotations is exported as one document per
+    attribution, named ``report (Greater Manchester, CRC)``: its selections are named
+    by quote ids, and its name (or its case's) starts with the respondent's id.
+    """
+    named = {response_of_quote.get(s.get("name") or "") for s in _children(source, "PlainTextSelection")} - {None}
+    if len(named) == 1:
+        return named.pop()
+    for candidate in ((source.get("name") or "").strip(), case or ""):
+        match = _PART.match(candidate.split(": ", 1)[0] if candidate not in by_response else candidate)
+        if match and match.group("response") in by_response:
+            return match.group("response")
+    return None
+
+
 def read_qdpx_codings(
     path: str | Path,
     *,
@@ -196,6 +219,7 @@ def read_qdpx_codings(
         names = CodeNames(codebook, create=create_codes)
         codes, code_names = _code_map(root, names, codebook)
         users = _user_guids(root, coder)
+        response_of_quote = {q.quote_id: q.response_id for q in quotes}
         case_of_source = {
             ref.get("targetGUID"): case.get("name")
             for case in root.iter() if _local(case.tag) == "Case"
@@ -209,12 +233,17 @@ def read_qdpx_codings(
             for ref in _children(coding, "CodeRef") if codes.get(ref.get("targetGUID") or "") is None
         }
         unknown_sources: list[str] = []
+        skipped: list[str] = []
         stray: list[str] = []
         for source in (e for e in root.iter() if _local(e.tag) == "TextSource"):
             name = (source.get("name") or "").strip()
             response = name if name in by_response else case_of_source.get(source.get("guid"))
             if response not in by_response:
-                unknown_sources.append(name or source.get("guid") or "?")
+                response = _response_of(source, case_of_source.get(source.get("guid")), response_of_quote, by_response)
+            if response not in by_response:
+                coded = any(_local(e.tag) == "Coding" for e in source.iter())
+                # A document of a respondent dropped at ingest, left uncoded, costs nothing to skip.
+                (unknown_sources if coded else skipped).append(name or source.get("guid") or "?")
                 continue
             own = by_response[response]
             units.update(dict.fromkeys(q.quote_id for q in own))
@@ -264,5 +293,6 @@ def read_qdpx_codings(
         value_column=None, encoding="utf-8", rows_read=len(positives), units=tuple(units),
         positives=tuple(positives), missing_codes=(),
         codebook=names.codebook() if names.created or codebook is not None else None,
-        created_codes=tuple(names.created),
+        created_codes=tuple(names.created), skipped_ids=tuple(skipped),
+        coder_in_file=coder.strip() if users is not None and coder else None,
     )

@@ -48,6 +48,8 @@ class ImportReport:
     #: Whether a sub-code also counted as coding its parent (``roll_up_subcodes``).
     rolled_up: bool = False
     rolled_up_codings: int = 0
+    #: When only one user's codings were read from a REFI-QDA project: that user.
+    coder_in_file: str | None = None
 
 
 def check_coder_name(name: str) -> str:
@@ -228,4 +230,5 @@ def import_codings(
         separator=table.separator,
         rolled_up=roll_up_subcodes,
         rolled_up_codings=rolled,
+        coder_in_file=table.coder_in_file,
     )
