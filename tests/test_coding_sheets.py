@@ -165,7 +165,9 @@ def test_a_slash_is_a_separator_only_when_the_names_show_a_hierarchy():
     assert choose_separator(["Workload->Caseload", "N/A"]) == "->"
     assert choose_separator(["a/b"], "none") is None
     assert split_name("Workload -> Caseload", "->") == ("Workload", "Caseload")
-    assert name_columns(["ID", "Response", "Code 1", "code_2", "Theme 3", "Codes", "Code book"]) == [2, 3, 4]
+    assert name_columns(["ID", "Response", "Code 1", "code_2", "Theme 3", "Code book"]) == [2, 3, 4]
+    assert name_columns(["ID", "Codes", "Code 2"]) == [1, 2]  # a bare Code column beside numbered ones
+    assert name_columns(["ID", "code"]) == []  # a long file's code column
 
 
 def test_a_sub_code_counts_as_its_parent_only_when_asked(project: Path, tmp_path: Path):
@@ -277,3 +279,36 @@ def test_filling_in_every_placeholder_makes_it_a_real_codebook(project: Path, tm
     book = codebook_of(project)
     defined = book.model_copy(update={"codes": [c.model_copy(update={"definition": "Pay."}) for c in book.codes]})
     assert is_implied(book) and not is_implied(defined)
+
+
+def test_a_bare_code_column_beside_numbered_ones_is_a_name_column(project: Path, tmp_path: Path):
+    path = write_csv(tmp_path / "s.csv", [["ID", "Response", "Code", "Code", "Code"],
+                                          ["r1", "t", "Pay", "ICT", ""], ["r3", "t", "Pay", "", ""]])
+    with Project.open(project, create=False) as proj:
+        report = import_codings(proj, path, coder="max")
+    assert report.format == "names"
+    assert coder(project, "max").positives == {("r1", "pay"), ("r1", "ict"), ("r3", "pay")}
+
+
+def test_rows_are_matched_by_their_text_when_no_id_is_the_projects(tmp_path: Path):
+    # The answers were ingested without --id-col (ids like answers:2), and the sheet numbers its rows.
+    answers = write_csv(tmp_path / "answers.csv", [["comment"], ["Too many cases."], ["Nothing."], ["Nothing."],
+                                                   ["Laptops crash."]])
+    project = tmp_path / "p.db"
+    assert invoke("ingest", answers, "-p", project).exit_code == 0
+    path = write_csv(tmp_path / "s.csv", [
+        ["#", "Comment", "Code 1"], ["1", "Too many  cases.", "Workload"], ["2", "Nothing.", "none"],
+        ["3", "Nothing.", "none"], ["4", "laptops crash.", "ICT"], ["5", "", ""],
+    ])
+    result = invoke("import-codings", path, "--coder", "ned", "-p", project)
+    assert result.exit_code == 0, result.output
+    assert "matched to answers by their text (column 'Comment')" in result.output
+    assert coder(project, "ned").positives == {
+        ("answers:2", "workload"), ("answers:3", "none"), ("answers:4", "none"), ("answers:5", "ict"),
+    }
+    # A coded row whose text is not in the project is refused, naming its row.
+    rows = list(csv.reader(path.open(encoding="utf-8")))
+    write_csv(path, [*rows, ["6", "A different answer.", "ICT"]])
+    result = invoke("import-codings", path, "--coder", "ned", "-p", project)
+    assert result.exit_code == 1
+    assert "(row 7: a text not in the project)" in result.output

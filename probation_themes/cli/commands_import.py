@@ -35,6 +35,8 @@ def render_import(report: ImportReport, labels: dict[str, str], project: Path | 
     out.print(f"  level: {report.level} ({report.format} format)")
     out.print(f"  {noun}s covered: {report.units:,}")
     out.print(f"  codings imported: {report.codings:,}")
+    if report.matched_by_text:
+        out.print(f"  matched to answers by their text (column '{report.id_column}'): no id in the file is the project's")
     if report.coder_in_file:
         out.print(f"  only the codings of {report.coder_in_file}, one of the file's users (coders)")
     if report.separator:

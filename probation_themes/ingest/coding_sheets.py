@@ -16,6 +16,7 @@ code ids.
 from __future__ import annotations
 
 import re
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
 from probation_themes.ingest.clean import clean_cell
@@ -30,9 +31,20 @@ _CAUTIOUS = frozenset({"/", ">"})
 NO_SEPARATOR = "none"
 
 
+_BARE = re.compile(r"^(?:codes?|themes?|categor(?:y|ies)|tags?|labels?)$", re.IGNORECASE)
+
+
 def name_columns(columns: Sequence[str]) -> list[int]:
-    """The indexes of the columns whose header looks like ``Code 1``, ``Code 2`` …"""
-    return [i for i, name in enumerate(columns) if NAME_COLUMN.match(" ".join(name.split()))]
+    """The indexes of the columns whose header looks like ``Code 1``, ``Code 2`` …
+
+    A bare ``Code`` counts too when numbered ones follow it (``Code``, ``Code 2``, or a
+    spreadsheet's repeated ``Code`` headers, read as ``Code``, ``Code.2``).
+    """
+    numbered = [i for i, name in enumerate(columns) if NAME_COLUMN.match(" ".join(name.split()))]
+    if not numbered:
+        return []
+    bare = [i for i, name in enumerate(columns) if _BARE.match(name.strip())]
+    return sorted(set(numbered) | set(bare))
 
 
 def split_name(name: str, separator: str | None) -> tuple[str, ...]:
@@ -71,3 +83,60 @@ def row_names(cells: Sequence[str], indexes: Sequence[int]) -> list[str]:
     """The code names of one row, in column order, blanks and repeats left out."""
     names = (clean_cell(cells[i].strip())[0].strip() for i in indexes)
     return list(dict.fromkeys(n for n in names if n))
+
+
+def text_key(text: str) -> str:
+    """How a sheet's response text is matched to an ingested answer: cleaned, spacing and case ignored."""
+    return " ".join(clean_cell(text)[0].split()).casefold()
+
+
+class TextIds:
+    """Places a sheet's rows by their response text, when its ids are not the project's.
+
+    A sheet whose first column is a row number, or a project ingested without
+    ``--id-col``, still matches: each row's text is looked up among the answers, and a
+    text given by several respondents (``Nothing.``) is matched in order, the first row
+    with it to the first such respondent. A row whose text is blank or not in the
+    project gets a stand-in id that names its row, so it is skipped when it gives no
+    code and refused when it does.
+
+    Args:
+        texts: (answer text, response id) for every quote of the project, in ingest order.
+    """
+
+    def __init__(self, texts: Iterable[tuple[str, str]]) -> None:
+        self._ids: dict[str, list[str]] = defaultdict(list)
+        for text, response_id in texts:
+            ids = self._ids[text_key(text)]
+            if response_id not in ids:
+                ids.append(response_id)
+        self._used: Counter[str] = Counter()
+
+    def __contains__(self, text: str) -> bool:
+        return text_key(text) in self._ids
+
+    def unit(self, text: str, row: int) -> str:
+        """The response id of the row with this text (or a stand-in naming the row)."""
+        key = text_key(text)
+        if not key:
+            return f"(row {row}: no response text)"
+        ids = self._ids.get(key, [])
+        seen = self._used[key]
+        self._used[key] += 1
+        return ids[seen] if seen < len(ids) else f"(row {row}: a text not in the project)"
+
+
+def best_text_column(rows: Iterable[Sequence[str]], columns: int, skip: set[int], texts: TextIds) -> int | None:
+    """The column whose cells are most often answers of the project (at least half of its filled cells)."""
+    filled, found = Counter[int](), Counter[int]()
+    for cells in rows:
+        for index in range(min(columns, len(cells))):
+            if index in skip or not cells[index].strip():
+                continue
+            filled[index] += 1
+            found[index] += cells[index] in texts
+    scored = [(found[i] / filled[i], found[i], -i) for i in filled if found[i]]
+    if not scored:
+        return None
+    share, _n, index = max(scored)
+    return -index if share >= 0.5 else None

@@ -29,7 +29,7 @@ Windows-1252, delimiter sniffing, Excel workbooks).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -38,7 +38,15 @@ from probation_themes.codebook import Code, Codebook
 from probation_themes.codebook.implied import CodeNames
 from probation_themes.errors import IngestError
 from probation_themes.ingest.clean import clean_cell, strip_controls
-from probation_themes.ingest.coding_sheets import SEPARATORS, choose_separator, name_columns, row_names, split_name
+from probation_themes.ingest.coding_sheets import (
+    SEPARATORS,
+    TextIds,
+    best_text_column,
+    choose_separator,
+    name_columns,
+    row_names,
+    split_name,
+)
 from probation_themes.ingest.columns import DEFAULT_TEXT_NAMES, find_column, unique_names
 from probation_themes.ingest.decode import decode_bytes
 from probation_themes.ingest.tables import Record, looks_tabular, read_delimited
@@ -82,6 +90,12 @@ class CodingsFile:
     name_columns: tuple[str, ...] = ()
     #: When only one of a REFI-QDA project's users was read: that user's name.
     coder_in_file: str | None = None
+    #: Whether rows were matched to answers by their response text (the ids matched none).
+    matched_by_text: bool = False
+
+
+class _NoIdMatches(IngestError):
+    """Not one id of the file is the project's (the file may be matched by its texts instead)."""
 
 
 def _fold(name: str) -> str:
@@ -148,10 +162,11 @@ def _listing(items: dict[str, list[int]]) -> str:
 class _Reader:
     """Walks the records once, collecting units, positives and every problem with its row."""
 
-    def __init__(self, width: int, id_index: int, id_name: str) -> None:
+    def __init__(self, width: int, id_index: int, id_name: str, text_ids: TextIds | None = None) -> None:
         self.width = width
         self.id_index = id_index
         self.id_name = id_name
+        self.text_ids = text_ids
         self.rows_read = 0
         self.units: dict[str, list[int]] = {}
         self.problems: list[str] = []
@@ -171,7 +186,9 @@ class _Reader:
             return None
         cells = cells[: self.width] + [""] * (self.width - len(cells))
         unit = cells[self.id_index].strip()
-        if not unit:
+        if self.text_ids is not None:
+            unit = self.text_ids.unit(cells[self.id_index], row)
+        elif not unit:
             self.problems.append(f"row {row} has no id in column '{self.id_name}'")
             return None
         self.units.setdefault(unit, []).append(row)
@@ -319,6 +336,7 @@ def read_codings(
     encoding: str | None = None,
     sheet: str | None = None,
     codebook_name: str = "the codebook",
+    texts: Callable[[], Iterable[tuple[str, str]]] | None = None,
 ) -> CodingsFile:
     """Read a codings file and check every code and id, all or nothing.
 
@@ -347,6 +365,10 @@ def read_codings(
         encoding: an encoding that overrides detection (text files only).
         sheet: the sheet of a workbook (default: the first).
         codebook_name: how to name the codebook in messages.
+        texts: gives (answer text, response id) for the project's quotes in ingest order;
+            when no id of the file is the project's and no ``id_col`` was named, rows are
+            matched to answers by the column that holds their text (see
+            :class:`~probation_themes.ingest.coding_sheets.TextIds`).
 
     Returns:
         The units the file covers (every id in it the project has), the (unit, code)
@@ -361,19 +383,43 @@ def read_codings(
         what = "is a folder" if path.is_dir() else "does not exist"
         raise IngestError(f"{path} {what}; give the codings file (CSV, TSV or XLSX).", path=path)
     book = codebook if codebook is not None else _ids_only(code_ids)
-    names = CodeNames(book, create=create_codes)
-    header, records, close, used = _open_table(path, encoding, sheet)
+    options = dict(response_ids=response_ids, quote_ids=quote_ids, fmt=fmt, level=level, code_col=code_col,
+                   name_cols=name_cols, subcode_sep=subcode_sep, codebook_name=codebook_name,
+                   codebook_given=codebook is not None)
+
+    def read(column: str | None, text_ids: TextIds | None) -> CodingsFile:
+        header, records, close, used = _open_table(path, encoding, sheet)
+        try:
+            return _read(path, header, records, used, names=CodeNames(book, create=create_codes),
+                         id_col=column, text_ids=text_ids, **options)
+        except IngestError as exc:
+            if exc.path is not None:
+                raise
+            raise type(exc)(f"{path.name}: {exc.message}", path=path, row=exc.row, column=exc.column) from None
+        finally:
+            close()
+
     try:
-        return _read(path, header, records, used, names=names, response_ids=response_ids,
-                     quote_ids=quote_ids, fmt=fmt, level=level, id_col=id_col, code_col=code_col,
-                     name_cols=name_cols, subcode_sep=subcode_sep, codebook_name=codebook_name,
-                     codebook_given=codebook is not None)
-    except IngestError as exc:
-        if exc.path is not None:
+        return read(id_col, None)
+    except _NoIdMatches:
+        if id_col or texts is None:
             raise
-        raise IngestError(f"{path.name}: {exc.message}", path=path, row=exc.row, column=exc.column) from None
+        text_ids = TextIds(texts())
+        column = _text_column(path, encoding, sheet, text_ids)
+        if column is None:
+            raise
+        return read(column, text_ids)
+
+
+def _text_column(path: Path, encoding: str | None, sheet: str | None, texts: TextIds) -> str | None:
+    header, records, close, _used = _open_table(path, encoding, sheet)
+    try:
+        columns = unique_names([clean_cell(strip_controls(name))[0] for name in header])
+        skip = set(name_columns(columns))
+        index = best_text_column((cells for _row, cells, _raw, _p in records if cells), len(columns), skip, texts)
     finally:
         close()
+    return columns[index] if index is not None else None
 
 
 def _resolve(names: CodeNames, raw: Collection[str], separator: str | None) -> dict[str, str | None]:
@@ -409,6 +455,7 @@ def _read(
     subcode_sep: str | None,
     codebook_name: str,
     codebook_given: bool,
+    text_ids: TextIds | None = None,
 ) -> CodingsFile:
     blank_header = {i for i, name in enumerate(header) if not name.strip()}
     columns = unique_names([clean_cell(strip_controls(name))[0] for name in header])
@@ -417,10 +464,12 @@ def _read(
     code_index = find_column(columns, code_col, "--code-col", path) if code_col else _default_column(columns, ("code",))
     name_indexes = [find_column(columns, c, "--code-col", path) for c in name_cols]
     if fmt is None:
-        if code_index is not None:
+        if code_col:
             fmt = "long"
         elif name_indexes or name_columns(columns):
-            fmt = "names"
+            fmt = "names"  # Code 1 … Code N (perhaps beside a bare Code column)
+        elif code_index is not None:
+            fmt = "long"
         else:
             fmt = "wide"
     if fmt == "long" and code_index is None:
@@ -447,7 +496,7 @@ def _read(
                 f"{', '.join(repr(c) for c in columns)}. Name them with --code-col (once per column).",
                 path=path,
             )
-    reader = _Reader(len(columns), id_index, columns[id_index])
+    reader = _Reader(len(columns), id_index, columns[id_index], text_ids)
     unknown_codes: dict[str, list[int]] = {}
     value_index = None
     missing: tuple[str, ...] = ()
@@ -484,7 +533,9 @@ def _read(
         missing = tuple(c for c in book.ids if c not in present) if codebook_given else ()
     if not reader.units and not reader.problems:
         raise IngestError(f"{path.name} has a header but no rows of codings; there is nothing to import.", path=path)
-    if level is None:
+    if text_ids is not None:
+        level = "response"
+    elif level is None:
         level = _choose_level(reader.units, response_ids, quote_ids)
     known_ids = response_ids if level == "response" else quote_ids
     unknown_ids = {u: rows for u, rows in reader.units.items() if u not in known_ids}
@@ -495,7 +546,10 @@ def _read(
     skipped = tuple(u for u in unknown_ids if u not in refused)
     if reader.problems or unknown_codes or refused:
         other = quote_ids if level == "response" else response_ids
-        raise _problems_error(path, reader.problems, unknown_codes, refused, level, other, codebook_name)
+        error = _problems_error(path, reader.problems, unknown_codes, refused, level, other, codebook_name)
+        if refused and len(refused) == len(reader.units) and text_ids is None:
+            raise _NoIdMatches(error.message, path=error.path)
+        raise error
     book = names.codebook()
     return CodingsFile(
         source=path.name,
@@ -514,6 +568,7 @@ def _read(
         created_codes=tuple(names.created),
         separator=separator,
         name_columns=tuple(columns[i] for i in name_indexes) if fmt == "names" else (),
+        matched_by_text=text_ids is not None,
     )
 
 

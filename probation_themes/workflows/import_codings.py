@@ -50,6 +50,10 @@ class ImportReport:
     rolled_up_codings: int = 0
     #: When only one user's codings were read from a REFI-QDA project: that user.
     coder_in_file: str | None = None
+    #: Whether rows were matched to answers by their text, because no id of the file was the project's.
+    matched_by_text: bool = False
+    #: The column the units were read from (ids, or the response text when matched by text).
+    id_column: str = ""
 
 
 def check_coder_name(name: str) -> str:
@@ -166,6 +170,7 @@ def import_codings(
             quote_ids=project.quote_ids(), fmt=fmt, level=level, id_col=id_col, code_col=code_col,
             name_cols=tuple(name_cols), subcode_sep=subcode_sep, encoding=encoding, sheet=sheet,
             codebook_name=f"the codebook '{book.name}'" if book else "the codebook",
+            texts=lambda: ((q.text, q.response_id) for q in project.quotes()),
         )
     used = table.codebook or book
     if used is None:
@@ -231,4 +236,6 @@ def import_codings(
         rolled_up=roll_up_subcodes,
         rolled_up_codings=rolled,
         coder_in_file=table.coder_in_file,
+        matched_by_text=table.matched_by_text,
+        id_column=table.id_column,
     )
