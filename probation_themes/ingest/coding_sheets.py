@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from typing import Any
 
+from probation_themes.codebook.implied import CodeNames
 from probation_themes.ingest.clean import clean_cell
+from probation_themes.ingest.tables import Record
 
 #: Header names taken as code-name columns: ``Code 1``, ``code_2``, ``Theme 3``, ``Codes #4``…
 NAME_COLUMN = re.compile(r"^(?:codes?|themes?|categor(?:y|ies)|tags?|labels?)[\s_#.-]*\d+$", re.IGNORECASE)
@@ -140,3 +143,55 @@ def best_text_column(rows: Iterable[Sequence[str]], columns: int, skip: set[int]
         return None
     share, _n, index = max(scored)
     return -index if share >= 0.5 else None
+
+
+def read_names(
+    reader: Any, records: Iterator[Record], indexes: list[int]
+) -> tuple[list[tuple[int, str, list[str]]], dict[str, list[int]]]:
+    """Every row's code names, and each distinct name with the rows it is on."""
+    rows: list[tuple[int, str, list[str]]] = []
+    names: dict[str, list[int]] = {}
+    for row, cells, _raw, problem in records:
+        read = reader.cells(row, cells, problem)
+        if read is None:
+            continue
+        unit, cells = read
+        found = row_names(cells, indexes)
+        rows.append((row, unit, found))
+        for name in found:
+            names.setdefault(name, []).append(row)
+    return rows, names
+
+
+def names_pairs(
+    reader: Any, rows: list[tuple[int, str, list[str]]], code_of: dict[str, str | None]
+) -> dict[tuple[str, str], tuple[int, bool]]:
+    """(unit, code) pairs of a names sheet; two rows of one unit must name the same codes."""
+    pairs: dict[tuple[str, str], tuple[int, bool]] = {}
+    first_row: dict[str, tuple[int, frozenset[str]]] = {}
+    for row, unit, names in rows:
+        codes = frozenset(c for c in (code_of.get(n) for n in names) if c is not None)
+        seen = first_row.setdefault(unit, (row, codes))
+        if seen[1] != codes:
+            differ = sorted(seen[1] ^ codes)
+            reader.problems.append(f"rows {seen[0]} and {row} both code '{unit}' but disagree on {', '.join(differ)}")
+            continue
+        for code in codes:
+            pairs.setdefault((unit, code), (row, True))
+    return pairs
+
+
+def resolve_names(names: CodeNames, raw: Collection[str], separator: str | None) -> dict[str, str | None]:
+    """Each name's code id. Against a real codebook a name the chosen separator does not
+    resolve is tried with the others, so ``High workloads/Caseloads`` finds its sub-code."""
+    found: dict[str, str | None] = {}
+    for name in raw:
+        code = names.resolve(name, split_name(name, separator))
+        if code is None and not names.create:
+            for other in SEPARATORS:
+                path = split_name(name, other)
+                code = names.resolve(name, path) if len(path) > 1 else None
+                if code is not None:
+                    break
+        found[name] = code
+    return found

@@ -39,14 +39,17 @@ from probation_themes.codebook.implied import CodeNames
 from probation_themes.errors import IngestError
 from probation_themes.ingest.clean import clean_cell, strip_controls
 from probation_themes.ingest.coding_sheets import (
-    SEPARATORS,
     TextIds,
     best_text_column,
     choose_separator,
     name_columns,
-    row_names,
+    names_pairs,
+    read_names,
+    resolve_names,
     split_name,
 )
+from probation_themes.ingest.codings_messages import SHOWN as _SHOWN
+from probation_themes.ingest.codings_messages import problems_error as _problems_error
 from probation_themes.ingest.columns import DEFAULT_TEXT_NAMES, find_column, unique_names
 from probation_themes.ingest.decode import decode_bytes
 from probation_themes.ingest.tables import Record, looks_tabular, read_delimited
@@ -60,7 +63,6 @@ ID_NAMES = ("response_id", "quote_id", "id")
 VALUE_NAMES = ("value", "applied")
 _YES = frozenset({"1", "yes", "y", "true", "t", "x", "✓", "✔"})
 _NO = frozenset({"", "0", "no", "n", "false", "f"})
-_SHOWN = 10
 
 
 @dataclass(frozen=True)
@@ -146,17 +148,6 @@ def _flag(value: str) -> bool | None:
     except ValueError:
         return None
     return {1.0: True, 0.0: False}.get(number)
-
-
-def _rows(rows: list[int]) -> str:
-    shown = ", ".join(str(r) for r in rows[:3])
-    return f"row {shown}" if len(rows) == 1 else f"rows {shown}" + (", …" if len(rows) > 3 else "")
-
-
-def _listing(items: dict[str, list[int]]) -> str:
-    shown = "; ".join(f"'{value}' ({_rows(rows)})" for value, rows in list(items.items())[:_SHOWN])
-    more = len(items) - _SHOWN
-    return shown + (f"; and {more:,} more" if more > 0 else "")
 
 
 class _Reader:
@@ -265,42 +256,6 @@ def _read_wide(
             )
             continue
         for code in applied:
-            pairs.setdefault((unit, code), (row, True))
-    return pairs
-
-
-def _read_names(
-    reader: _Reader, records: Iterator[Record], indexes: list[int]
-) -> tuple[list[tuple[int, str, list[str]]], dict[str, list[int]]]:
-    """Every row's code names, and each distinct name with the rows it is on."""
-    rows: list[tuple[int, str, list[str]]] = []
-    names: dict[str, list[int]] = {}
-    for row, cells, _raw, problem in records:
-        read = reader.cells(row, cells, problem)
-        if read is None:
-            continue
-        unit, cells = read
-        found = row_names(cells, indexes)
-        rows.append((row, unit, found))
-        for name in found:
-            names.setdefault(name, []).append(row)
-    return rows, names
-
-
-def _names_pairs(
-    reader: _Reader, rows: list[tuple[int, str, list[str]]], code_of: dict[str, str | None]
-) -> dict[tuple[str, str], tuple[int, bool]]:
-    """(unit, code) pairs of a names sheet; two rows of one unit must name the same codes."""
-    pairs: dict[tuple[str, str], tuple[int, bool]] = {}
-    first_row: dict[str, tuple[int, frozenset[str]]] = {}
-    for row, unit, names in rows:
-        codes = frozenset(c for c in (code_of.get(n) for n in names) if c is not None)
-        seen = first_row.setdefault(unit, (row, codes))
-        if seen[1] != codes:
-            differ = sorted(seen[1] ^ codes)
-            reader.problems.append(f"rows {seen[0]} and {row} both code '{unit}' but disagree on {', '.join(differ)}")
-            continue
-        for code in codes:
             pairs.setdefault((unit, code), (row, True))
     return pairs
 
@@ -422,22 +377,6 @@ def _text_column(path: Path, encoding: str | None, sheet: str | None, texts: Tex
     return columns[index] if index is not None else None
 
 
-def _resolve(names: CodeNames, raw: Collection[str], separator: str | None) -> dict[str, str | None]:
-    """Each name's code id. Against a real codebook a name the chosen separator does not
-    resolve is tried with the others, so ``High workloads/Caseloads`` finds its sub-code."""
-    found: dict[str, str | None] = {}
-    for name in raw:
-        code = names.resolve(name, split_name(name, separator))
-        if code is None and not names.create:
-            for other in SEPARATORS:
-                path = split_name(name, other)
-                code = names.resolve(name, path) if len(path) > 1 else None
-                if code is not None:
-                    break
-        found[name] = code
-    return found
-
-
 def _read(
     path: Path,
     header: list[str],
@@ -506,7 +445,7 @@ def _read(
         value_index = _default_column(columns, VALUE_NAMES)
         pairs, codes = _read_long(reader, records, code_index, value_index, columns)
         separator = choose_separator(codes, subcode_sep)
-        rename = _resolve(names, codes, separator)
+        rename = resolve_names(names, codes, separator)
         unknown_codes = {code: codes[code] for code, known in rename.items() if known is None}
         resolved: dict[tuple[str, str], tuple[int, bool]] = {}
         for (unit, code), value in pairs.items():
@@ -520,11 +459,11 @@ def _read(
                 )
         pairs = resolved
     elif fmt == "names":
-        rows, found = _read_names(reader, records, name_indexes)
+        rows, found = read_names(reader, records, name_indexes)
         separator = choose_separator(found, subcode_sep)
-        code_of = _resolve(names, found, separator)
+        code_of = resolve_names(names, found, separator)
         unknown_codes = {name: found[name] for name, known in code_of.items() if known is None}
-        pairs = _names_pairs(reader, rows, code_of)
+        pairs = names_pairs(reader, rows, code_of)
     else:
         code_of, unnamed = _code_columns(columns, id_index, blank_header, names, path, codebook_name, codebook_given)
         pairs = _read_wide(reader, records, code_of, unnamed, columns)
@@ -644,38 +583,3 @@ def _code_columns(
             path=path,
         )
     return code_of, unnamed
-
-
-def _problems_error(
-    path: Path,
-    problems: list[str],
-    unknown_codes: dict[str, list[int]],
-    unknown_ids: dict[str, list[int]],
-    level: Level,
-    other_ids: Collection[str],
-    codebook_name: str,
-) -> IngestError:
-    parts: list[str] = []
-    fixes: list[str] = []
-    if problems:
-        shown = "; ".join(problems[:_SHOWN]) + (f"; and {len(problems) - _SHOWN:,} more" if len(problems) > _SHOWN else "")
-        parts.append(f"{len(problems):,} row problem{'s' if len(problems) != 1 else ''} ({shown})")
-        fixes.append("correct those rows")
-    if unknown_codes:
-        n = len(unknown_codes)
-        parts.append(f"{n:,} code{'s' if n != 1 else ''} not in {codebook_name} ({_listing(unknown_codes)})")
-        fixes.append("correct the codes or pass the codebook they come from with --codebook")
-    if unknown_ids:
-        n = len(unknown_ids)
-        verb = "ids that match" if n != 1 else "id that matches"
-        parts.append(f"{n:,} {verb} no {level} in the project ({_listing(unknown_ids)})")
-        other = "quote" if level == "response" else "response"
-        if sum(1 for u in unknown_ids if u in other_ids) * 2 > n:
-            fixes.append(f"most of these are {other} ids, so add --level {other}")
-        else:
-            fixes.append("remove rows for answers that were not ingested, or check that --project is the right project")
-    return IngestError(
-        f"{path.name} was not imported, and nothing was stored, because it has " + "; ".join(parts)
-        + ". To fix it, " + ", and ".join(fixes) + ", then import the file again.",
-        path=path,
-    )
