@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -85,13 +87,23 @@ BOB = {
 }
 
 
-def test_two_coders_sheets_give_per_code_agreement_in_three_commands(project: Path, tmp_path: Path):
+def test_two_coders_sheets_give_per_code_agreement_in_three_commands(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.chdir(tmp_path)  # the hints write codebook.yaml where they are run
     ann, bob = sheet(tmp_path / "ann.csv", ANN), sheet(tmp_path / "bob.csv", BOB)
     first = invoke("import-codings", ann, "--coder", "ann", "-p", project)
     assert first.exit_code == 0, first.output
     assert "names format" in first.output and "parent->child" in first.output
     assert "PLACEHOLDER" in first.output and "export codebook -o codebook.yaml" in first.output
-    assert invoke("import-codings", bob, "--coder", "bob", "-p", project).exit_code == 0
+    second = invoke("import-codings", bob, "--coder", "bob", "-p", project)
+    assert second.exit_code == 0
+    # The hint names both coders and the project, and runs as printed.
+    hint = re.search(r"`probation-themes (agree [^`]+)`", " ".join(second.output.split())).group(1)
+    assert hint == f"agree --coder ann --coder bob -p {project}"
+    assert invoke(*shlex.split(hint)).exit_code == 0
+    exported = re.search(r"`probation-themes (export codebook [^`]+)`", " ".join(second.output.split())).group(1)
+    assert invoke(*shlex.split(exported)).exit_code == 0
     result = invoke("agree", "--coder", "ann", "--coder", "bob", "-p", project, "--json", "--bootstrap", "0")
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)

@@ -259,3 +259,22 @@ def test_taguette_imports_our_codebook_and_keeps_every_description_on_one_line(t
     )
     rows = list(csv.DictReader(io.StringIO(saved.getvalue())))
     assert [unfold_description(r["description"])["id"] for r in rows] == book.ids
+
+
+def test_every_selection_names_its_coder_and_date_and_every_coder_is_a_user(reviewed: Path, tmp_path: Path):
+    path = _export(reviewed, tmp_path / "p.qdpx")
+    with zipfile.ZipFile(path) as archive:
+        xml = archive.read("project.qde").decode("utf-8")
+    PROJECT_XSD.validate(xml)
+    root = PROJECT_XSD.to_dict(xml)
+    users = {u["@guid"]: u["@name"] for u in root["Users"]["User"]}
+    selections = [s for source in root["Sources"]["TextSource"] for s in source.get("PlainTextSelection", [])]
+    assert selections
+    for selection in selections:
+        assert selection["@creatingUser"] in users and selection["@creationDateTime"]
+        for coding in selection.get("Coding", []):
+            assert (coding["@creatingUser"], coding["@creationDateTime"]) == (
+                selection["@creatingUser"], selection["@creationDateTime"])
+    notes = {n["@guid"]: (users[n["@creatingUser"]], n["PlainTextContent"]) for n in root["Notes"]["Note"]}
+    assert sorted(notes.values()) == [("ann", "A non-answer."), ("ann", "Two complaints in one answer."),
+                                      ("bob", "Hardware, not software.")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import asdict
 from enum import Enum
 from pathlib import Path
@@ -68,14 +69,21 @@ def render_import(report: ImportReport, labels: dict[str, str], project: Path | 
             f"of respondents the project does not have ({shown}): skipped."
         )
     if report.implied_codebook:
-        where = "" if project is None or str(project) == DEFAULT_PROJECT else f" -p {project}"
+        where = "" if project is None or str(project) == DEFAULT_PROJECT else f" -p {shlex.quote(str(project))}"
         made = (f"{len(report.created_codes):,} new code{'s' if len(report.created_codes) != 1 else ''}"
                 if report.created_codes else "no new codes")
+        others = [c for c in report.other_coders if c != report.coder]
+        compare = (
+            f"Compare the coders with `probation-themes agree --coder {shlex.quote(others[0])} "
+            f"--coder {shlex.quote(report.coder)}{where}`"
+            if others else
+            "Import the other coder's sheet the same way (`probation-themes import-codings FILE --coder NAME"
+            f"{where}`), then compare them with `agree`"
+        )
         err.print(
             f"  [yellow]note:[/] the project has no codebook of its own, so the codes come from the coders' "
             f"code names ({made} this time; codebook '{report.codebook_name}' version {report.codebook_version}). "
-            "Every definition is a PLACEHOLDER. Compare coders with `probation-themes agree --coder A --coder B"
-            f"{where}`; write the codebook out to define the codes with "
+            f"Every definition is a PLACEHOLDER. {compare}; write the codebook out to define the codes with "
             f"`probation-themes export codebook -o codebook.yaml{where}`."
         )
     if report.missing_codes:

@@ -54,6 +54,8 @@ class ImportReport:
     matched_by_text: bool = False
     #: The column the units were read from (ids, or the response text when matched by text).
     id_column: str = ""
+    #: Every coder imported into the project, this one included, sorted.
+    other_coders: list[str] = field(default_factory=list)
 
 
 def check_coder_name(name: str) -> str:
@@ -238,4 +240,5 @@ def import_codings(
         coder_in_file=table.coder_in_file,
         matched_by_text=table.matched_by_text,
         id_column=table.id_column,
+        other_coders=project.coders(),
     )
