@@ -324,3 +324,13 @@ def test_rows_are_matched_by_their_text_when_no_id_is_the_projects(tmp_path: Pat
     result = invoke("import-codings", path, "--coder", "ned", "-p", project)
     assert result.exit_code == 1
     assert "(row 7: a text not in the project)" in result.output
+
+
+def test_several_names_in_one_cell(project: Path, tmp_path: Path):
+    path = write_csv(tmp_path / "s.csv", [["id", "text", "Codes"], ["r1", "t", "Workload->Caseload | ICT"],
+                                          ["r3", "t", "Pay;ICT"], ["r5", "t", ""]])
+    with Project.open(project, create=False) as proj:
+        report = import_codings(proj, path, coder="ola")
+    assert report.format == "names"
+    assert coder(project, "ola").positives == {("r1", "caseload"), ("r1", "ict"), ("r3", "pay"), ("r3", "ict")}
+    assert name_columns(["id", "Codes", "Themes"]) == []  # which one? --code-col says

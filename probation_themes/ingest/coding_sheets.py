@@ -41,12 +41,16 @@ def name_columns(columns: Sequence[str]) -> list[int]:
     """The indexes of the columns whose header looks like ``Code 1``, ``Code 2`` …
 
     A bare ``Code`` counts too when numbered ones follow it (``Code``, ``Code 2``, or a
-    spreadsheet's repeated ``Code`` headers, read as ``Code``, ``Code.2``).
+    spreadsheet's repeated ``Code`` headers, read as ``Code``, ``Code.2``), and a single
+    ``Codes`` (or ``Themes``, ``Tags``…) column holding several names a cell is one.
     """
     numbered = [i for i, name in enumerate(columns) if NAME_COLUMN.match(" ".join(name.split()))]
-    if not numbered:
-        return []
     bare = [i for i, name in enumerate(columns) if _BARE.match(name.strip())]
+    if not numbered:
+        # One column of names, several to a cell (``Codes: workload | ict``); a column
+        # called just ``code`` is a long file's, one code per row.
+        plural = [i for i in bare if columns[i].strip().casefold() not in ("code", "theme", "category", "tag", "label")]
+        return plural if len(plural) == 1 and not any(c.strip().casefold() == "code" for c in columns) else []
     return sorted(set(numbered) | set(bare))
 
 
@@ -82,9 +86,16 @@ def choose_separator(names: Iterable[str], wanted: str | None = None) -> str | N
     return None
 
 
+#: Several names in one cell are separated by these (``workload | ict``, ``c1|c5``, ``pay; ict``).
+_IN_CELL = re.compile(r"\s*[|;]\s*")
+
+
 def row_names(cells: Sequence[str], indexes: Sequence[int]) -> list[str]:
-    """The code names of one row, in column order, blanks and repeats left out."""
-    names = (clean_cell(cells[i].strip())[0].strip() for i in indexes)
+    """The code names of one row, in column order, blanks and repeats left out.
+
+    A cell may hold several names separated by ``|`` or ``;``.
+    """
+    names = (part.strip() for i in indexes for part in _IN_CELL.split(clean_cell(cells[i].strip())[0]))
     return list(dict.fromkeys(n for n in names if n))
 
 
