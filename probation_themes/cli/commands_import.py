@@ -57,19 +57,20 @@ def render_import(report: ImportReport, labels: dict[str, str], project: Path | 
             f"This replaced an earlier import of {report.coder} "
             f"({report.replaced_units:,} units, {report.replaced_codings:,} codings)."
         )
+    where = "" if project is None or str(project) == DEFAULT_PROJECT else f" -p {shlex.quote(str(project))}"
     if report.skipped_ids:
         shown = ", ".join(report.skipped_ids[:10]) + (", …" if len(report.skipped_ids) > 10 else "")
         err.print(
             f"  [yellow]note:[/] {len(report.skipped_ids):,} {noun} id{'s' if len(report.skipped_ids) != 1 else ''} "
             f"in the file {'are' if len(report.skipped_ids) != 1 else 'is'} not in the project and "
             f"{'were' if len(report.skipped_ids) != 1 else 'was'} given no code ({shown}): skipped. They are usually "
-            "respondents dropped at ingest (blank answers); `export rejects` lists those."
+            f"respondents dropped at ingest (blank answers); `probation-themes export rejects -o rejects.csv{where}` "
+            "lists those."
             if report.format != "qdpx" else
             f"  [yellow]note:[/] {len(report.skipped_ids):,} uncoded document{'s' if len(report.skipped_ids) != 1 else ''} "
             f"of respondents the project does not have ({shown}): skipped."
         )
     if report.implied_codebook:
-        where = "" if project is None or str(project) == DEFAULT_PROJECT else f" -p {shlex.quote(str(project))}"
         made = (f"{len(report.created_codes):,} new code{'s' if len(report.created_codes) != 1 else ''}"
                 if report.created_codes else "no new codes")
         others = [c for c in report.other_coders if c != report.coder]
