@@ -111,6 +111,7 @@ def test_round_trip_through_pyrefiqda_gives_back_each_coders_codings(reviewed: P
         result = invoke("import-codings", theirs, "--coder", coder, "-p", reviewed)
         assert result.exit_code == 0, result.output
         assert f"only the codings of {coder}" in result.output
+        assert f"coded on {'2024-03-01' if coder == 'ann' else '2024-03-02'}" in result.output
         with Project.open(reviewed, create=False) as proj:
             assert proj.coder_codings(coder).positives == expected
     # Agreement of the two reviewers, from the file that went through the other program.

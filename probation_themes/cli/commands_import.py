@@ -40,6 +40,9 @@ def render_import(report: ImportReport, labels: dict[str, str], project: Path | 
         out.print(f"  matched to answers by their text (column '{report.id_column}'): no id in the file is the project's")
     if report.coder_in_file:
         out.print(f"  only the codings of {report.coder_in_file}, one of the file's users (coders)")
+    if report.coded_between:
+        first, last = (when[:10] for when in report.coded_between)
+        out.print(f"  coded on {first}" if first == last else f"  coded between {first} and {last}")
     if report.separator:
         out.print(f"  sub-codes read as parent{report.separator}child")
     if report.rolled_up:

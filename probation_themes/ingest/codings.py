@@ -94,6 +94,8 @@ class CodingsFile:
     coder_in_file: str | None = None
     #: Whether rows were matched to answers by their response text (the ids matched none).
     matched_by_text: bool = False
+    #: The earliest and latest coding dates a REFI-QDA project gives (ISO 8601 as written), if any.
+    coded_between: tuple[str, str] | None = None
 
 
 class _NoIdMatches(IngestError):

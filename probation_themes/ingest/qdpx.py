@@ -234,6 +234,7 @@ def read_qdpx_codings(
         }
         unknown_sources: list[str] = []
         skipped: list[str] = []
+        dates: list[str] = []
         stray: list[str] = []
         for source in (e for e in root.iter() if _local(e.tag) == "TextSource"):
             name = (source.get("name") or "").strip()
@@ -257,6 +258,10 @@ def read_qdpx_codings(
                     who = coding.get("creatingUser") or (selection.get("creatingUser") if selection is not None else None)
                     if users is not None and who not in users:
                         continue
+                    when = coding.get("creationDateTime") or (
+                        selection.get("creationDateTime") if selection is not None else None)
+                    if when:
+                        dates.append(when.strip())
                     for ref in _children(coding, "CodeRef"):
                         code = codes.get(ref.get("targetGUID") or "")
                         if code is not None:
@@ -295,4 +300,5 @@ def read_qdpx_codings(
         codebook=names.codebook() if names.created or codebook is not None else None,
         created_codes=tuple(names.created), skipped_ids=tuple(skipped),
         coder_in_file=coder.strip() if users is not None and coder else None,
+        coded_between=(min(dates), max(dates)) if dates else None,
     )

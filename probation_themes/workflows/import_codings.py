@@ -56,6 +56,8 @@ class ImportReport:
     id_column: str = ""
     #: Every coder imported into the project, this one included, sorted.
     other_coders: list[str] = field(default_factory=list)
+    #: The earliest and latest date of the codings read, where the file dates them (REFI-QDA).
+    coded_between: tuple[str, str] | None = None
 
 
 def check_coder_name(name: str) -> str:
@@ -199,6 +201,7 @@ def import_codings(
                 "name_columns": list(table.name_columns), "subcode_separator": table.separator,
                 "roll_up_subcodes": roll_up_subcodes, "skipped_ids": len(table.skipped_ids),
                 "created_codes": list(table.created_codes), "codebook_hash": used.content_hash(),
+                "coded_between": list(table.coded_between) if table.coded_between else None,
             },
             # The codebook's hash stays in the parameters: a run carrying it would make
             # this codebook the one reports use, and importing must not change reports.
@@ -241,4 +244,5 @@ def import_codings(
         matched_by_text=table.matched_by_text,
         id_column=table.id_column,
         other_coders=project.coders(),
+        coded_between=table.coded_between,
     )
