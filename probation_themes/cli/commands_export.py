@@ -95,7 +95,14 @@ def export_codebook(
     ] = None,
     dialect: Annotated[
         Optional[Dialect],
-        typer.Option("--dialect", help="With --format csv: the code table of qualcoder, taguette or maxqda."),
+        typer.Option(
+            "--dialect",
+            help=(
+                "With --format csv: the code table another program imports: qualcoder (its plain-text codes "
+                "list: no header, Category>>Code, memo), taguette (tag, one-line description) or maxqda "
+                "(Code with Parent\\Child paths, Memo)."
+            ),
+        ),
     ] = None,
     codebook: CodebookOption = None,
     project: ProjectOption = Path(DEFAULT_PROJECT),
