@@ -467,7 +467,8 @@ def _read(
         unknown_codes = {name: found[name] for name, known in code_of.items() if known is None}
         pairs = names_pairs(reader, rows, code_of)
     else:
-        code_of, unnamed = _code_columns(columns, id_index, blank_header, names, path, codebook_name, codebook_given)
+        code_of, unnamed = _code_columns(columns, id_index, blank_header, names, path, codebook_name, codebook_given,
+                                         subcode_sep)
         pairs = _read_wide(reader, records, code_of, unnamed, columns)
         present = set(code_of.values())
         book = names.codebook()
@@ -542,11 +543,13 @@ def _code_columns(
     path: Path,
     codebook_name: str,
     codebook_given: bool,
+    subcode_sep: str | None = None,
 ) -> tuple[dict[int, str], set[int]]:
     code_of: dict[int, str] = {}
     unnamed: set[int] = set()
     unknown: list[str] = []
-    separator = choose_separator([c for i, c in enumerate(columns) if i != id_index and i not in blank_header])
+    separator = choose_separator([c for i, c in enumerate(columns) if i != id_index and i not in blank_header],
+                                 subcode_sep)
     for index, name in enumerate(columns):
         if index == id_index:
             continue
