@@ -257,13 +257,16 @@ def test_machine_coder_names_and_blank_names_are_refused(setup, tmp_path: Path):
 def test_without_a_codebook_the_last_one_coded_with_is_used(setup, tmp_path: Path):
     project, book = setup
     codings = write_csv(tmp_path / "c.csv", [["id", "code"], ["r1", "pay"]])
-    with Project.open(project, create=False) as proj:
-        with pytest.raises(CodebookError, match="--codebook"):
-            import_codings(proj, codings, coder="hal")
     assert invoke("code", "--codebook", book, "-p", project).exit_code == 0
     result = invoke("import-codings", codings, "--coder", "hal", "-p", project)
     assert result.exit_code == 0, result.output
     assert "Pay and grading" in result.output
+    # A real codebook is never extended by an import: a name it lacks is refused.
+    other = write_csv(tmp_path / "o.csv", [["id", "code"], ["r1", "Morale"]])
+    result = invoke("import-codings", other, "--coder", "hal", "-p", project)
+    assert result.exit_code == 1
+    assert "1 code not in the codebook 'mini' ('Morale' (row 2))" in " ".join(result.output.split())
+    assert stored(project, "hal").positives == {("r1", "pay")}
 
 
 def test_long_format_needs_a_code_column(setup, tmp_path: Path):

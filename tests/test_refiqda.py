@@ -200,9 +200,12 @@ def test_codebook_csv_dialects(tmp_path: Path):
     assert rows[0] == ["Code", "Memo"] and rows[3][0] == "ICT\\Laptops"
     assert rows[4][0] == "'=HYPERLINK(1)"
     rows = list(csv.reader(io.StringIO(codebook_to_dialect_csv(book, "qualcoder"))))
-    assert rows[0] == ["code", "category", "memo", "color"] and rows[3][:2] == ["Laptops", "ICT"]
+    # QualCoder's plain-text codes list: no header, Category>>Code paths, the memo second.
+    assert rows[0][0] == "High workloads" and rows[2][0] == "ICT>>Laptops" and len(rows) == len(book.codes)
+    assert rows[2][1].endswith("Code id: laptops")
     rows = list(csv.reader(io.StringIO(codebook_to_dialect_csv(book, "taguette"))))
     assert rows[0] == ["tag", "description"] and rows[3][0] == "ICT / Laptops"
+    assert not any("\n" in row[1] or "\r" in row[1] for row in rows)
 
 
 # -- project (.qdpx) -----------------------------------------------------------------------------
@@ -235,9 +238,10 @@ def test_qdpx_validates_is_deterministic_and_offsets_cover_each_quote():
     first = root["Sources"]["TextSource"][0]
     text = sources["sources/" + first["@plainTextPath"].removeprefix("internal://")]
     spans = [(s["@startPosition"], s["@endPosition"]) for s in first["PlainTextSelection"]]
-    assert [text[a:b] for a, b in spans] == ["Caseloads 😩 are\r\nhigh.", "IT is slow."]
+    # One selection per coding (as NVivo and QualCoder write them): the second quote has two codes.
+    assert [text[a:b] for a, b in spans] == ["Caseloads 😩 are\r\nhigh.", "IT is slow.", "IT is slow."]
     assert spans[0] == (0, 22)  # "Caseloads 😩 are" is 15 (the emoji one), \r\n two, "high." five
-    assert len(first["PlainTextSelection"][1]["Coding"]) == 2
+    assert [len(s["Coding"]) for s in first["PlainTextSelection"]] == [1, 1, 1]
     case = root["Cases"]["Case"][0]
     assert {v["TextValue"] for v in case["VariableValue"]} == {"Wales", "CRC", "PO"}
     assert root["Users"]["User"][0]["@name"] == "rules (machine suggestion)"

@@ -20,6 +20,7 @@ from probation_themes.export.nvivo import nvivo_bundle
 from probation_themes.export.refiqda import render_qdc, render_qdpx
 from probation_themes.models import Snapshot
 from probation_themes.store import Project
+from probation_themes.store.review import memo_notes
 from probation_themes.store.working import parse_methods, working_coding
 
 
@@ -80,6 +81,12 @@ def _snapshot(
     return snapshot, book, run_times
 
 
+def _memos(project: Path) -> dict[tuple[str, str], tuple[str, str, datetime]]:
+    """Reviewers' memos in force, for the exports that carry them as notes."""
+    with Project.open(project, create=False) as proj:
+        return memo_notes(proj)
+
+
 @export_app.command("codebook")
 @user_errors
 def export_codebook(
@@ -90,7 +97,14 @@ def export_codebook(
     ] = None,
     dialect: Annotated[
         Optional[Dialect],
-        typer.Option("--dialect", help="With --format csv: the code table of qualcoder, taguette or maxqda."),
+        typer.Option(
+            "--dialect",
+            help=(
+                "With --format csv: the code table another program imports: qualcoder (its plain-text codes "
+                "list: no header, Category>>Code, memo), taguette (tag, one-line description) or maxqda "
+                "(Code with Parent\\Child paths, Memo)."
+            ),
+        ),
     ] = None,
     codebook: CodebookOption = None,
     project: ProjectOption = Path(DEFAULT_PROJECT),
@@ -142,11 +156,16 @@ def export_qdpx(
         raise ExportError(f"Name the output {output.stem}.qdpx: NVivo, ATLAS.ti, MAXQDA and QualCoder look for "
                           "that extension when they import a REFI-QDA project.")
     snapshot, book, run_times = _snapshot(project, codebook, status, allow_large, method)
-    write_bytes_atomic(output, render_qdpx(snapshot, book, run_times=run_times))
+    memos = _memos(project)
+    write_bytes_atomic(output, render_qdpx(snapshot, book, run_times=run_times, memos=memos))
     respondents = len({q.response_id for q in snapshot.quotes})
     codings = len({(c.quote_id, c.code) for c in snapshot.codings})
+    shown = {q.quote_id for q in snapshot.quotes}
+    exported = {(c.quote_id, c.code) for c in snapshot.codings}
+    noted = sum(1 for key in memos if key[0] in shown and (not key[1] or key in exported))
     err.print(f"Wrote {output}: {respondents:,} respondents, {len(snapshot.quotes):,} quotes, "
-              f"{codings:,} codings (status {status.value}), {len(book.codes)} codes.")
+              f"{codings:,} codings (status {status.value}), {len(book.codes)} codes"
+              + (f", {noted:,} memos as notes." if noted else "."))
     print_working(snapshot.working)
 
 
@@ -166,7 +185,7 @@ def export_nvivo(
     README.txt says what the codings count (method, runs, codebook, status).
     """
     snapshot, book, run_times = _snapshot(project, codebook, status, allow_large, method)
-    files = nvivo_bundle(snapshot, book, status=status.value, run_times=run_times)
+    files = nvivo_bundle(snapshot, book, status=status.value, run_times=run_times, memos=_memos(project))
     if output.exists() and not output.is_dir():
         raise ExportError(f"{output} is a file; give a folder for the NVivo bundle with -o, e.g. -o nvivo_bundle.")
     try:

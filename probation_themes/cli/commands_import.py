@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import asdict
 from enum import Enum
 from pathlib import Path
@@ -20,6 +21,7 @@ from probation_themes.workflows.import_codings import ImportReport, import_codin
 class CodingsFormat(str, Enum):
     long = "long"
     wide = "wide"
+    names = "names"
 
 
 class UnitLevel(str, Enum):
@@ -27,14 +29,26 @@ class UnitLevel(str, Enum):
     quote = "quote"
 
 
-def render_import(report: ImportReport, labels: dict[str, str]) -> None:
+def render_import(report: ImportReport, labels: dict[str, str], project: Path | None = None) -> None:
     """Print who was imported, at which level, how many units, and the codings per code."""
     noun = "response" if report.level == "response" else "quote"
     out.print(f"Imported the codings of {report.coder} from {report.source} (run {report.run_id}).")
     out.print(f"  level: {report.level} ({report.format} format)")
     out.print(f"  {noun}s covered: {report.units:,}")
     out.print(f"  codings imported: {report.codings:,}")
-    table = Table(title=f"Codings per code ({report.codebook_name})", title_justify="left")
+    if report.matched_by_text:
+        out.print(f"  matched to answers by their text (column '{report.id_column}'): no id in the file is the project's")
+    if report.coder_in_file:
+        out.print(f"  only the codings of {report.coder_in_file}, one of the file's users (coders)")
+    if report.coded_between:
+        first, last = (when[:10] for when in report.coded_between)
+        out.print(f"  coded on {first}" if first == last else f"  coded between {first} and {last}")
+    if report.separator:
+        out.print(f"  sub-codes read as parent{report.separator}child")
+    if report.rolled_up:
+        out.print(f"  a sub-code also codes its parent (--roll-up-subcodes): {report.rolled_up_codings:,} codings added")
+    title = f"Codings per code ({report.codebook_name} {report.codebook_version})".replace(" )", ")")
+    table = Table(title=title, title_justify="left")
     table.add_column("code")
     table.add_column("label")
     table.add_column(f"{noun}s", justify="right")
@@ -45,6 +59,36 @@ def render_import(report: ImportReport, labels: dict[str, str]) -> None:
         out.print(
             f"This replaced an earlier import of {report.coder} "
             f"({report.replaced_units:,} units, {report.replaced_codings:,} codings)."
+        )
+    where = "" if project is None or str(project) == DEFAULT_PROJECT else f" -p {shlex.quote(str(project))}"
+    if report.skipped_ids:
+        shown = ", ".join(report.skipped_ids[:10]) + (", …" if len(report.skipped_ids) > 10 else "")
+        err.print(
+            f"  [yellow]note:[/] {len(report.skipped_ids):,} {noun} id{'s' if len(report.skipped_ids) != 1 else ''} "
+            f"in the file {'are' if len(report.skipped_ids) != 1 else 'is'} not in the project and "
+            f"{'were' if len(report.skipped_ids) != 1 else 'was'} given no code ({shown}): skipped. They are usually "
+            f"respondents dropped at ingest (blank answers); `probation-themes export rejects -o rejects.csv{where}` "
+            "lists those."
+            if report.format != "qdpx" else
+            f"  [yellow]note:[/] {len(report.skipped_ids):,} uncoded document{'s' if len(report.skipped_ids) != 1 else ''} "
+            f"of respondents the project does not have ({shown}): skipped."
+        )
+    if report.implied_codebook:
+        made = (f"{len(report.created_codes):,} new code{'s' if len(report.created_codes) != 1 else ''}"
+                if report.created_codes else "no new codes")
+        others = [c for c in report.other_coders if c != report.coder]
+        compare = (
+            f"Compare the coders with `probation-themes agree --coder {shlex.quote(others[0])} "
+            f"--coder {shlex.quote(report.coder)}{where}`"
+            if others else
+            "Import the other coder's sheet the same way (`probation-themes import-codings FILE --coder NAME"
+            f"{where}`), then compare them with `agree`"
+        )
+        err.print(
+            f"  [yellow]note:[/] the project has no codebook of its own, so the codes come from the coders' "
+            f"code names ({made} this time; codebook '{report.codebook_name}' version {report.codebook_version}). "
+            f"Every definition is a PLACEHOLDER. {compare}; write the codebook out to define the codes with "
+            f"`probation-themes export codebook -o codebook.yaml{where}`."
         )
     if report.missing_codes:
         err.print(
@@ -62,14 +106,41 @@ def import_codings_command(
     coder: Annotated[str, typer.Option("--coder", help="Who made these codings, e.g. alice or gold.", show_default=False)],
     fmt: Annotated[
         Optional[CodingsFormat],
-        typer.Option("--format", help="long: one row per id and code; wide: one 0/1 column per code (default: detected)."),
+        typer.Option("--format", help=(
+            "long: one row per id and code; wide: one 0/1 column per code; names: Code 1 ... Code N columns "
+            "holding code names (default: detected)."
+        )),
     ] = None,
     level: Annotated[
         Optional[UnitLevel],
         typer.Option("--level", help="Whether the ids are response or quote ids (default: detected)."),
     ] = None,
     id_col: Annotated[Optional[str], typer.Option("--id-col", help="Id column (default: response_id, quote_id or id).")] = None,
-    code_col: Annotated[Optional[str], typer.Option("--code-col", help="Code column of a long file (default: code).")] = None,
+    code_col: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--code-col",
+            help=(
+                "Code column of a long file (default: code); or, given once per column, the columns of a coding "
+                "sheet that hold code names (default: columns named like Code 1, Code 2)."
+            ),
+        ),
+    ] = None,
+    subcode_sep: Annotated[
+        Optional[str],
+        typer.Option(
+            "--subcode-sep",
+            help="How a sub-code follows its parent in code names, e.g. '->' or '/'; 'none' for no sub-codes "
+            "(default: detected).",
+        ),
+    ] = None,
+    roll_up_subcodes: Annotated[
+        bool,
+        typer.Option(
+            "--roll-up-subcodes",
+            help="Count a sub-code as coding its parent too (default: a sub-code counts only as itself).",
+        ),
+    ] = False,
     codebook: Annotated[
         Optional[Path],
         typer.Option("--codebook", "-c", help="Codebook the codes come from (default: the one last used to code)."),
@@ -81,18 +152,26 @@ def import_codings_command(
 ) -> None:
     """Load another coder's (or a gold standard's) codings, matched by response or quote id.
 
-    Re-importing the same coder replaces their earlier import. If any code or id is
-    unknown, nothing is stored.
+    Reads long tables (id, code), wide tables (one 0/1 column per code), coding sheets
+    with code names in Code 1 ... Code N columns (sub-codes as parent->child, parent/child ...),
+    and REFI-QDA projects. Re-importing the same coder replaces their earlier import. If any
+    code or id is unknown, nothing is stored; ids the project lacks whose rows give no code
+    (respondents dropped at ingest) are skipped and listed. A project without a codebook
+    gets the one the code names imply, with placeholder definitions.
     """
     book = load_codebook(codebook) if codebook is not None else None
+    columns = code_col or []
+    names_layout = len(columns) > 1 or (fmt is not None and fmt.value == "names")
     with Project.open(project, create=False) as proj:
         report = import_codings(
             proj, file, coder=coder, codebook=book, fmt=fmt.value if fmt else None,
-            level=level.value if level else None, id_col=id_col, code_col=code_col,
-            encoding=encoding, sheet=sheet,
+            level=level.value if level else None, id_col=id_col,
+            code_col=None if names_layout or not columns else columns[0],
+            name_cols=columns if names_layout else (), subcode_sep=subcode_sep,
+            roll_up_subcodes=roll_up_subcodes, encoding=encoding, sheet=sheet,
         )
         used = book or proj.latest_codebook()
     if as_json:
         print_json(asdict(report))
     else:
-        render_import(report, {c.id: c.label for c in used.codes} if used else {})
+        render_import(report, {c.id: c.label for c in used.codes} if used else {}, project)

