@@ -20,6 +20,7 @@ from probation_themes.coding.topics import TopicCoder
 from probation_themes.errors import CoderError, StoreError
 from probation_themes.models import Coding, Run
 from probation_themes.store import Project, QuoteRef, SuggestionRow, suggestion_row
+from probation_themes.store.redactions import text_redacted_after
 from probation_themes.store.topics import coverage_by_method
 from probation_themes.workflows.distributed import Engine
 from probation_themes.workflows.provenance import library_versions
@@ -387,13 +388,13 @@ def _fingerprint(*parts: object) -> str:
 def _reusable_run(project: Project, method: str, fingerprint: str) -> Run | None:
     """The method's last run, when it completed with the same fingerprint (its suggestions still stand).
 
-    A redaction since then changed quote texts, so every quote is coded again.
+    After a redaction that changed quote texts, every quote is coded again.
     """
     runs = project.runs()
     last = next((r for r in reversed(runs) if r.command == "code" and r.method == method), None)
     if last is None or last.status != "done" or last.parameters.get("fingerprint") != fingerprint:
         return None
-    if any(r.command == "redact" and r.run_id > last.run_id for r in runs):
+    if text_redacted_after(project, last.run_id) is not None:
         return None
     return last if "quotes_through" in last.parameters else None
 

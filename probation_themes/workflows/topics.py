@@ -27,6 +27,7 @@ from probation_themes.coding.topics import Topic, TopicCoder, search_k, shares_a
 from probation_themes.errors import CoderError, StoreError
 from probation_themes.models import Quote, Run
 from probation_themes.store import Project
+from probation_themes.store.redactions import text_redacted_after
 from probation_themes.store.topics import add_topic_shares, latest_topics_run, save_topics, topic_shares_for
 from probation_themes.workflows.provenance import library_versions
 
@@ -296,10 +297,11 @@ def topic_features(project: Project) -> tuple[TopicFeatures | None, str]:
             f"topics run {run.run_id} did not model the quotes ingested after it; run "
             "`probation-themes topics` again to use topics"
         )
-    if any(r.command == "redact" and r.run_id > run.run_id for r in project.runs()):
+    redacted = text_redacted_after(project, run.run_id)
+    if redacted is not None:
         return None, (
-            f"quotes were redacted after topics run {run.run_id}, so its topics describe texts that "
-            "changed; run `probation-themes topics` again to use topics"
+            f"redaction run {redacted} changed quotes after topics run {run.run_id}, so its topics describe "
+            "texts that changed; run `probation-themes topics` again to use topics"
         )
     if [s["topic_id"] for s in summaries] != list(range(len(summaries))):
         return None, f"topics run {run.run_id} has gaps in its topic numbers; run `probation-themes topics` again"
