@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import krippendorff
@@ -36,7 +36,17 @@ CoderKind = Literal["imported", "reviewer", "method"]
 #: Machine methods that can stand in for a coder.
 METHODS: tuple[str, ...] = ("rules", "topics", "model", "all")
 #: Prefixes that pick a kind of coder when a name is used for more than one.
-PREFIXES: dict[str, CoderKind] = {"import": "imported", "review": "reviewer", "method": "method"}
+PREFIXES: dict[str, CoderKind] = {
+    "import": "imported", "imported": "imported", "review": "reviewer", "reviewer": "reviewer", "method": "method",
+}
+#: The prefix that names each kind of coder, and how the kind is described.
+PREFIX_OF: dict[CoderKind, str] = {"imported": "import", "reviewer": "review", "method": "method"}
+KIND_NAMES: dict[CoderKind, str] = {
+    "imported": "an imported coder", "reviewer": "a reviewer", "method": "a coding method",
+}
+WHAT: dict[CoderKind, str] = {
+    "imported": "imported codings", "reviewer": "review decisions", "method": "machine suggestions",
+}
 
 _STATISTICS = ("percent_agreement", "kappa", "alpha", "precision", "recall", "f1")
 # Bound the resample × unit weight matrix built at once (about 32 MB of int64).
@@ -110,12 +120,27 @@ class CoderLabels:
     level: Level
     units: frozenset[str]
     positives: frozenset[tuple[str, str]]
+    #: Other kinds of coder the same name belongs to, when it was given without a prefix.
+    also: tuple[CoderKind, ...] = ()
 
     def describe(self, compared_at: Level | None = None) -> str:
         """How the coder is described in reports, saying whether quotes were rolled up."""
-        what = {"imported": "imported codings", "reviewer": "review decisions", "method": "machine suggestions"}
         rolled = ", rolled up to responses" if compared_at == "response" and self.level == "quote" else ""
-        return f"{self.name} ({what[self.kind]}, {self.level} level{rolled})"
+        return f"{self.name} ({WHAT[self.kind]}, {self.level} level{rolled})"
+
+    def choice_note(self, role: str) -> str | None:
+        """When the name belongs to several coders: which one was used, and how to pick another."""
+        if not self.also:
+            return None
+        kinds = [self.kind, *self.also]
+        listed = " and ".join(KIND_NAMES[k] for k in kinds)
+        others = " or ".join(f"--coder {PREFIX_OF[k]}:{self.name}" for k in self.also)
+        return (
+            f"{self.name!r} is both {listed} in this project; {role} is {self.name}'s {WHAT[self.kind]} "
+            f"(the first in the order imported, reviewer, method). Give {others} to compare the "
+            f"{' or '.join(WHAT[k] for k in self.also)} instead, or --coder {PREFIX_OF[self.kind]}:{self.name} "
+            "to say which you mean."
+        )
 
 
 @dataclass(frozen=True)
@@ -136,6 +161,8 @@ class AgreementReport:
     seed: int | None
     codes: list[CodeAgreement]
     overall: CodeAgreement
+    #: Which of several coders of one name was used, and how to choose another.
+    notes: list[str] = field(default_factory=list)
 
 
 # -- statistics from 2×2 counts (vectorised) -------------------------------------
@@ -384,14 +411,17 @@ def load_coder(project: Project, name: str) -> CoderLabels:
         StoreError: the name matches nothing; the message lists what does.
     """
     prefix, sep, rest = name.partition(":")
-    wanted = PREFIXES.get(prefix) if sep else None
-    bare = rest if wanted else name
+    wanted = PREFIXES.get(prefix.strip().lower()) if sep else None
+    bare = rest.strip() if wanted else name
     available = available_coders(project)
+    # Without a prefix, the first kind the name belongs to is used, and the others are said.
+    kinds: list[CoderKind] = [k for k in ("imported", "reviewer", "method") if bare in available[k]]
+    also = tuple(k for k in kinds[1:]) if wanted is None else ()
 
     if wanted in (None, "imported") and bare in available["imported"]:
         imported = project.coder_codings(bare)
         if imported is not None:
-            return CoderLabels(bare, "imported", imported.level, imported.units, imported.positives)
+            return CoderLabels(bare, "imported", imported.level, imported.units, imported.positives, also)
     if wanted in (None, "reviewer") and bare in available["reviewer"]:
         latest: dict[tuple[str, str], str] = {}
         for d in project.decisions():
@@ -399,7 +429,7 @@ def load_coder(project: Project, name: str) -> CoderLabels:
                 latest[(d.quote_id, d.code)] = d.decision
         units = frozenset(quote for quote, _ in latest)
         positives = frozenset(key for key, decision in latest.items() if decision == "accept")
-        return CoderLabels(bare, "reviewer", "quote", units, positives)
+        return CoderLabels(bare, "reviewer", "quote", units, positives, also)
     if wanted in (None, "method") and bare in available["method"]:
         positives = frozenset((c.quote_id, c.code) for c in project.codings("all", method=bare, evidence=False))
         return CoderLabels(bare, "method", "quote", frozenset(project.quote_ids()), positives)
@@ -523,6 +553,7 @@ def compare_labels(
         seed=seed,
         codes=per_code,
         overall=overall,
+        notes=[note for note in (a.choice_note("A"), b.choice_note("B")) if note],
     )
 
 
