@@ -26,6 +26,7 @@ from probation_themes.cli.common import (
     print_json,
     user_errors,
 )
+from probation_themes.cli.hints import carry
 from probation_themes.cli.main import _load_codebook_or_project, app
 from probation_themes.cli.prevalence import prevalence_tables
 from probation_themes.codebook import Codebook
@@ -127,7 +128,7 @@ def themed_table(
     if not any(c.n_quotes for c in table.codes):
         err.print(
             f"[yellow]warning:[/] no codings with status {status.value} in {project}; every theme will be "
-            "empty. Run `probation-themes code --codebook FILE` first, or choose another --status."
+            + carry("empty. Run `probation-themes code --codebook FILE` first, or choose another --status.")
         )
     return table, book
 

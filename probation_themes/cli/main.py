@@ -15,6 +15,7 @@ import typer
 from rich.table import Table
 
 from probation_themes import __version__
+from probation_themes.cli.hints import command
 from probation_themes.cli.common import (
     DEFAULT_PROJECT,
     EngineName,
@@ -130,7 +131,7 @@ def render_ingest(report: IngestReport, report_split: str = "response") -> None:
                 values = ", ".join(f"{v!r} ×{n}" for v, n in sorted(unknown.items(), key=lambda kv: -kv[1])[:8])
                 err.print(f"  [yellow]note:[/] {label} values kept as given (not in the alias table): {values}")
     if any(f.rejected for f in report.files):
-        err.print("  See every rejected row with: probation-themes export rejects -o rejects.csv")
+        err.print(f"  See every rejected row with: {command('export rejects -o rejects.csv')}")
     noun = "quote" if report.project_quotes == 1 else "quotes"
     out.print(f"Project now holds {report.project_quotes:,} {noun} (run {report.run_id}).")
     if any(f.skipped_because for f in report.files):
@@ -221,10 +222,29 @@ def _load_codebook_or_project(codebook: Path | None, proj: Project) -> "object":
     stored = proj.latest_codebook()
     if stored is None:
         raise CodebookError(
-            f"The project {proj.path} has not been coded yet, so there is nothing to report. "
-            "Run `probation-themes code --codebook FILE` first (for example with the bundled "
-            "codebooks/probation_unification.yaml)."
+            f"The project {proj.path} has not been coded yet, so there is nothing to report. Code it "
+            "first with your codebook: `probation-themes code --codebook FILE`. To start from the "
+            "bundled probation codebook, write a copy with `probation-themes codebook init -o codebook.yaml` "
+            "and code with `probation-themes code --codebook codebook.yaml`."
         )
+    return stored
+
+
+def _stored_codebook(proj: Project):
+    """The codebook the project was last coded with, for `code` without --codebook (and say so)."""
+    stored = proj.latest_codebook()
+    if stored is None:
+        raise CodebookError(
+            f"`code` needs a codebook, and the project {proj.path} has not been coded with one yet. Give "
+            "yours with --codebook FILE (YAML, CSV or .qdc). To start from the bundled probation codebook, "
+            "write a copy with `probation-themes codebook init -o codebook.yaml` and run "
+            "`probation-themes code --codebook codebook.yaml`; `probation-themes codebook init --template "
+            "-o codebook.yaml` writes a short commented template to fill in instead."
+        )
+    err.print(
+        f"Codebook: {stored.name} {stored.version}, the one this project was last coded with "
+        "(give --codebook FILE to code with an edited or another codebook)."
+    )
     return stored
 
 
@@ -285,7 +305,15 @@ def render_code(report: CodeReport, codebook) -> None:
 @app.command()
 @user_errors
 def code(
-    codebook: Annotated[Path, typer.Option("--codebook", "-c", help="Codebook YAML or CSV file.", show_default=False)],
+    codebook: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--codebook", "-c",
+            help="Codebook file (YAML, CSV or REFI-QDA .qdc). Default: the codebook this project was last "
+            "coded with. `probation-themes codebook init -o codebook.yaml` writes the bundled one to start from.",
+            show_default=False,
+        ),
+    ] = None,
     method: Annotated[Method, typer.Option("--method", help=METHOD_HELP)] = Method.rules,
     train_coder: Annotated[
         Optional[str],
@@ -322,8 +350,10 @@ def code(
     if train_coder is not None and method in (Method.rules, Method.topics):
         err.print("[bold red]Error:[/] --train-coder only applies to --method model or all (rules and topics do not learn from it).")
         raise typer.Exit(2)
-    book = load_codebook(codebook)
+    book = load_codebook(codebook) if codebook is not None else None
     with engine_for(engine, scheduler) as runner, Project.open(project, create=False) as proj:
+        if book is None:
+            book = _stored_codebook(proj)
         # A plain line, not a spinner: a spinner's thread would make the coders start their
         # worker processes by "spawn" (slow) instead of "fork" (see coding.engine._start_method).
         err.print(f"Coding with {method.value}…")
