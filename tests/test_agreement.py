@@ -246,7 +246,7 @@ ANSWERS = [
     ("r1", "My caseload is huge.", "The laptop is slow."),
     ("r2", "Workload is fine.", ""),
     ("r3", "The laptops crash daily.", ""),
-    ("r4", "Nothing to add.", ""),
+    ("r4", "The canteen is fine.", ""),
     ("r5", "Good team spirit.", "Caseloads keep growing."),
     ("r6", "I like my manager.", ""),
 ]

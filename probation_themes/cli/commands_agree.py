@@ -124,6 +124,12 @@ def render_agreement(report: AgreementReport) -> None:
             f"{'was' if excluded == 1 else 'were'} excluded, so uncoded text does not inflate agreement "
             "(--include-uncoded keeps them)."
         )
+    if report.non_answers_excluded:
+        out.print(
+            f"{_count(report.non_answers_excluded, unit)} that both coders covered "
+            f"{'is a non-answer' if report.non_answers_excluded == 1 else 'are non-answers'} (such as "
+            "'Nothing.' or 'n/a') and left out of the comparison; `probation-themes non-answers` lists them."
+        )
     if report.only_a or report.only_b:
         out.print(
             f"Not compared: {_count(report.only_a, unit)} covered only by A and "

@@ -36,6 +36,7 @@ from probation_themes.coding.model import MIN_POSITIVES, THRESHOLD
 from probation_themes.coding.topics import THRESHOLD as TOPIC_THRESHOLD
 from probation_themes.errors import CodebookError
 from probation_themes.ingest import IngestOptions
+from probation_themes.ingest.nonanswers import builtin_non_answers, read_non_answers
 from probation_themes.ingest.redact import Redactor, read_names
 from probation_themes.store import Project
 from probation_themes.workflows.code import CodeReport, code_project
@@ -115,7 +116,11 @@ def render_ingest(report: IngestReport, report_split: str = "response") -> None:
         table.add_column(justify="right")
         table.add_row("rows read", f"{f.rows_read:,}")
         table.add_row("rows that produced quotes", f"{f.responses:,}")
+        if f.non_answer_rows:
+            table.add_row("  of which only non-answers", f"{f.non_answer_rows:,}")
         table.add_row("quotes created", f"{f.quotes:,}")
+        if report.non_answer_list is not None:
+            table.add_row("  of which non-answers", f"{f.non_answers:,}")
         table.add_row("rows rejected", f"{f.rejected:,}")
         for reason, n in sorted(f.rejects_by_reason.items()):
             table.add_row(f"  {reason.replace('_', ' ')}", f"{n:,}")
@@ -123,7 +128,8 @@ def render_ingest(report: IngestReport, report_split: str = "response") -> None:
         if f.rows_read == 0:
             err.print("  [yellow]note:[/] the file has a header but no data rows; nothing was added.")
         check = "✓" if f.balanced else "✗"
-        out.print(f"  {check} {f.rows_read:,} rows read = {f.responses:,} with quotes + {f.rejected:,} rejected")
+        only = f" ({f.non_answer_rows:,} of them only non-answers)" if f.non_answer_rows else ""
+        out.print(f"  {check} {f.rows_read:,} rows read = {f.responses:,} with quotes{only} + {f.rejected:,} rejected")
         if f.encoding:
             out.print(f"  encoding: {f.encoding}" + (f"; mojibake repaired in {f.repaired:,} cells" if f.repaired else ""))
         for label, unknown in (("region", f.unknown_regions), ("organisation", f.unknown_orgs)):
@@ -132,6 +138,15 @@ def render_ingest(report: IngestReport, report_split: str = "response") -> None:
                 err.print(f"  [yellow]note:[/] {label} values kept as given (not in the alias table): {values}")
     if any(f.rejected for f in report.files):
         err.print(f"  See every rejected row with: {command('export rejects -o rejects.csv')}")
+    flagged = sum(f.non_answers for f in report.files)
+    if flagged and report.non_answer_list is not None:
+        which = "the built-in list" if report.non_answer_list["list"] == "built-in" else report.non_answer_list["list"]
+        err.print(
+            f"  {flagged:,} {'quote is a non-answer' if flagged == 1 else 'quotes are non-answers'} (such as "
+            f"'Nothing.', 'n/a' or 'No comment', by {which}): kept in the project, but not coded and left out "
+            f"of every count. See them with: {command('non-answers')}"
+        )
+        err.print(f"  To code and count them as answers: {command('non-answers judge --keep-non-answers')}")
     noun = "quote" if report.project_quotes == 1 else "quotes"
     out.print(f"Project now holds {report.project_quotes:,} {noun} (run {report.run_id}).")
     if any(f.skipped_because for f in report.files):
@@ -174,15 +189,42 @@ def ingest(
         bool,
         typer.Option("--keep-originals", help="With --redact: keep the replaced words in the project. Default: not kept."),
     ] = False,
+    non_answers: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--non-answers",
+            help="Your own list of non-answers, one phrase per line, used instead of the built-in one "
+            "(write that out to edit with `probation-themes non-answers list -o FILE`).",
+            show_default=False,
+        ),
+    ] = None,
+    keep_non_answers: Annotated[
+        bool,
+        typer.Option(
+            "--keep-non-answers",
+            help="Code and count answers such as 'Nothing.', 'n/a' or 'No comment' like any other. By default "
+            "they are flagged as non-answers: kept, but not coded and left out of every count.",
+        ),
+    ] = False,
     engine: EngineOption = EngineName.local,
     scheduler: SchedulerOption = None,
     project: ProjectOption = Path(DEFAULT_PROJECT),
     as_json: JsonOption = False,
 ) -> None:
-    """Read survey answers or report text into the project, and account for every row."""
+    """Read survey answers or report text into the project, and account for every row.
+
+    Answers that say nothing, such as 'Nothing.', 'n/a', 'No comment' or 'Not sure', are
+    flagged as non-answers: they stay in the project and in the row count, but are not
+    coded and count in no denominator (--keep-non-answers keeps them as answers).
+    """
     if (names is not None or keep_originals) and not redact:
         err.print("[bold red]Error:[/] --names and --keep-originals only apply with --redact.")
         raise typer.Exit(2)
+    if non_answers is not None and keep_non_answers:
+        err.print("[bold red]Error:[/] --non-answers gives a list of non-answers to flag, and --keep-non-answers "
+                  "flags none: give one or the other.")
+        raise typer.Exit(2)
+    judge = None if keep_non_answers else (read_non_answers(non_answers) if non_answers else builtin_non_answers())
     options = IngestOptions(
         text_cols=text_col or [], id_col=id_col, region_col=region_col, org_col=org_col,
         attr_cols=attr_col or [], split=split.value, encoding=encoding, sheet=sheet,
@@ -194,7 +236,7 @@ def ingest(
             with err.status("Reading…") as status:
                 report = ingest_files(
                     proj, files, options, on_file=lambda name: status.update(f"Reading {name}…"), redactor=redactor,
-                    engine=runner,
+                    engine=runner, non_answers=judge,
                 )
     except BaseException:
         if fresh:  # a failed first ingest leaves no empty project behind
@@ -204,6 +246,7 @@ def ingest(
     if as_json:
         print_json({"run_id": report.run_id, "project_quotes": report.project_quotes,
                     "files": [{**asdict(f), "rejected": f.rejected} for f in report.files],
+                    "non_answer_list": report.non_answer_list,
                     **({"redacted": report.redacted} if report.redacted is not None else {})})
     else:
         render_ingest(report, split.value)
@@ -280,6 +323,11 @@ def render_code(report: CodeReport, codebook) -> None:
         f"{report.responses:,} respondents ({percent(report.coverage)}) have at least one code; "
         f"{report.codings:,} suggestions written."
     )
+    if report.non_answers:
+        out.print(
+            f"{report.non_answers:,} {'quote is a non-answer' if report.non_answers == 1 else 'quotes are non-answers'} "
+            "(such as 'Nothing.' or 'n/a'): not coded, and not among the respondents counted."
+        )
     others = {m: share for m, share in report.coverage_by_method.items() if m != report.method}
     if others:
         out.print("Coverage of the other methods' suggestions in this project: "

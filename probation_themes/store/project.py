@@ -30,6 +30,7 @@ from probation_themes.models import (
     evidence_json,
 )
 from probation_themes.store.migrations import apply_migrations
+from probation_themes.store.nonanswers import SUBSTANTIVE
 
 #: Which codings count: ``default`` is suggested ∪ accepted, minus rejected.
 StatusFilter = Literal["default", "suggested", "accepted", "rejected", "all"]
@@ -489,11 +490,18 @@ class Project:
 
     # -- quotes ----------------------------------------------------------------
 
-    def count_quotes(self, *, after: int = 0, until: int | None = None) -> int:
-        """Number of quotes in the project (between places ``after`` and ``until``, if given)."""
+    def count_quotes(self, *, after: int = 0, until: int | None = None, substantive: bool = False) -> int:
+        """Number of quotes in the project (between places ``after`` and ``until``, if given).
+
+        ``substantive`` leaves out the quotes flagged as non-answers (see
+        :mod:`probation_themes.store.nonanswers`).
+        """
         upto = until if until is not None else 2**62
+        only = f" AND {SUBSTANTIVE}" if substantive else ""
         return int(
-            self._db.execute("SELECT COUNT(*) FROM quotes WHERE seq > ? AND seq <= ?", (after, upto)).fetchone()[0]
+            self._db.execute(
+                f"SELECT COUNT(*) FROM quotes q WHERE q.seq > ? AND q.seq <= ?{only}", (after, upto)
+            ).fetchone()[0]
         )
 
     def last_quote_seq(self) -> int:
@@ -509,12 +517,14 @@ class Project:
             attributes=json.loads(row[11]),
         )
 
-    def iter_quotes(self, batch_size: int = 10_000) -> Iterator[list[Quote]]:
-        """Quotes in ingest order, in batches of at most ``batch_size``."""
+    def iter_quotes(self, batch_size: int = 10_000, *, substantive: bool = False) -> Iterator[list[Quote]]:
+        """Quotes in ingest order, in batches of at most ``batch_size`` (``substantive``: no non-answers)."""
         last = 0
+        only = f" AND {SUBSTANTIVE}" if substantive else ""
+        columns = ", ".join(f"q.{c.strip()}" for c in _QUOTE_COLUMNS.split(","))
         while True:
             rows = self._db.execute(
-                f"SELECT {_QUOTE_COLUMNS}, seq FROM quotes WHERE seq > ? ORDER BY seq LIMIT ?",
+                f"SELECT {columns}, q.seq FROM quotes q WHERE q.seq > ?{only} ORDER BY q.seq LIMIT ?",
                 (last, batch_size),
             ).fetchall()
             if not rows:
@@ -523,18 +533,21 @@ class Project:
             yield [self._quote(r) for r in rows]
 
     def iter_quote_refs(
-        self, batch_size: int = 20_000, *, after: int = 0, until: int | None = None
+        self, batch_size: int = 20_000, *, after: int = 0, until: int | None = None, substantive: bool = False
     ) -> Iterator[list[QuoteRef]]:
         """(quote_id, response_id, text) in ingest order, in batches: what coders read.
 
         ``after`` and ``until`` limit the quotes to those places in ingest order
         (see :meth:`last_quote_seq`): after ``after``, up to and including ``until``.
+        ``substantive`` leaves out the quotes flagged as non-answers, which are not coded.
         """
         last = after
         upto = until if until is not None else 2**62
+        only = f" AND {SUBSTANTIVE}" if substantive else ""
         while True:
             rows = self._db.execute(
-                "SELECT seq, quote_id, response_id, text FROM quotes WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+                "SELECT q.seq, q.quote_id, q.response_id, q.text FROM quotes q WHERE q.seq > ? AND q.seq <= ?"
+                f"{only} ORDER BY q.seq LIMIT ?",
                 (last, upto, batch_size),
             ).fetchall()
             if not rows:
@@ -542,9 +555,13 @@ class Project:
             last = rows[-1][0]
             yield [QuoteRef(r[1], r[2], r[3]) for r in rows]
 
-    def quote_refs_for(self, quote_ids: Iterable[str]) -> list[QuoteRef]:
-        """The (quote_id, response_id, text) of the given quotes that exist, in ingest order."""
-        sql = "SELECT seq, quote_id, response_id, text FROM quotes WHERE quote_id IN ({marks})"
+    def quote_refs_for(self, quote_ids: Iterable[str], *, substantive: bool = False) -> list[QuoteRef]:
+        """The (quote_id, response_id, text) of the given quotes that exist, in ingest order.
+
+        ``substantive`` leaves out the quotes flagged as non-answers.
+        """
+        only = f" AND {SUBSTANTIVE}" if substantive else ""
+        sql = "SELECT q.seq, q.quote_id, q.response_id, q.text FROM quotes q WHERE q.quote_id IN ({marks})" + only
         rows = sorted(rows_for_ids(self._db, sql, quote_ids))
         return [QuoteRef(q, r, t) for _, q, r, t in rows]
 
@@ -691,11 +708,17 @@ class Project:
         return [c for _, c in out if c.status in keep]
 
     def snapshot(
-        self, status: StatusFilter = "default", *, method: str | None = None, evidence: bool = True
+        self, status: StatusFilter = "default", *, method: str | None = None, evidence: bool = True,
+        non_answers: bool = False,
     ) -> Snapshot:
-        """Everything an exporter needs, read in one go (evidence only if asked for)."""
-        return Snapshot.model_construct(
-            project=self.path.stem,
-            quotes=self.quotes(),
-            codings=self.codings(status, method=method, evidence=evidence),
-        )
+        """Everything an exporter needs, read in one go (evidence only if asked for).
+
+        Quotes flagged as non-answers, and any coding of them, are left out unless
+        ``non_answers``, as :class:`~probation_themes.store.stream.ProjectReader` leaves them out.
+        """
+        quotes = [q for batch in self.iter_quotes(substantive=not non_answers) for q in batch]
+        codings = self.codings(status, method=method, evidence=evidence)
+        if not non_answers:
+            kept = {q.quote_id for q in quotes}
+            codings = [c for c in codings if c.quote_id in kept]
+        return Snapshot.model_construct(project=self.path.stem, quotes=quotes, codings=codings)

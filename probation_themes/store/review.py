@@ -13,6 +13,7 @@ from datetime import datetime
 
 from probation_themes.errors import StoreError
 from probation_themes.models import Evidence, Quote
+from probation_themes.store.nonanswers import SUBSTANTIVE
 from probation_themes.store.project import _EVIDENCE_DEFAULTS, _QUOTE_COLUMNS, Project, rows_for_ids
 
 #: Where-filters that name a quote column; any other key is looked up in the quote's attributes.
@@ -129,6 +130,7 @@ def review_candidates(
         threshold: the confidence at which a suggestion is least certain.
     """
     clauses, params = _where_sql(project, where or {})
+    clauses.append(SUBSTANTIVE)  # non-answers are not coded, so there is nothing to review in them
     scope, scope_params = _scope_sql(code)
     join = "JOIN" if with_suggestions else "LEFT JOIN"
     on = " AND s.code = ?" if code else ""

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from probation_themes.models import Reject
+from probation_themes.store.nonanswers import SUBSTANTIVE
 from probation_themes.store.project import Project, StatusFilter
 
 #: Quotes read per batch: a few tens of megabytes whatever the size of the project.
@@ -115,12 +116,18 @@ class ProjectReader:
         project: an open project.
         status: which codings count (see :meth:`Project.codings`).
         evidence: read each coding's evidence (slower; only the long export needs it).
+        non_answers: also read the quotes flagged as non-answers. They are left out by
+            default, so no count or denominator includes them (see
+            :mod:`probation_themes.store.nonanswers`).
     """
 
-    def __init__(self, project: Project, status: StatusFilter = "default", *, evidence: bool = False) -> None:
+    def __init__(
+        self, project: Project, status: StatusFilter = "default", *, evidence: bool = False, non_answers: bool = False
+    ) -> None:
         self.project = project
         self.status = status
         self.evidence = evidence
+        self.non_answers = non_answers
         self._keep = _KEEP[status]
         self._latest = latest_decisions(project)
         self._added = _added_by_people(project, self._latest)
@@ -201,7 +208,8 @@ class ProjectReader:
         rows = self.project._db.execute(
             f"SELECT q.seq, q.quote_id, q.response_id, {text_sql}, q.region, q.org, s.code, s.method, {confidence},"
             f" {evidence} FROM quotes q LEFT JOIN suggestions s ON s.quote_id = q.quote_id WHERE {where}"
-            " ORDER BY q.seq, s.code, s.method",
+            + ("" if self.non_answers else f" AND {SUBSTANTIVE}")
+            + " ORDER BY q.seq, s.code, s.method",
             params,
         )
         quotes: list[QuoteFacts] = []

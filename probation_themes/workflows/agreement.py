@@ -29,6 +29,7 @@ from sklearn.metrics import cohen_kappa_score
 from probation_themes.codebook import Codebook
 from probation_themes.errors import CodebookError, StoreError
 from probation_themes.store import Project
+from probation_themes.store.nonanswers import non_answer_ids
 
 Level = Literal["response", "quote"]
 CoderKind = Literal["imported", "reviewer", "method"]
@@ -163,6 +164,9 @@ class AgreementReport:
     overall: CodeAgreement
     #: Which of several coders of one name was used, and how to choose another.
     notes: list[str] = field(default_factory=list)
+    #: Units left out because they are non-answers ("Nothing.", "n/a"): quotes flagged as
+    #: such, or responses whose every quote is one.
+    non_answers_excluded: int = 0
 
 
 # -- statistics from 2×2 counts (vectorised) -------------------------------------
@@ -557,6 +561,29 @@ def compare_labels(
     )
 
 
+def _non_answer_units(project: Project) -> dict[str, set[str]]:
+    """Quotes flagged as non-answers, and responses whose every quote is one."""
+    quotes = non_answer_ids(project)
+    if not quotes:
+        return {"quote": set(), "response": set()}
+    answered: set[str] = set()
+    flagged_in: set[str] = set()
+    for batch in project.iter_quote_refs():
+        for ref in batch:
+            (flagged_in if ref.quote_id in quotes else answered).add(ref.response_id)
+    return {"quote": quotes, "response": flagged_in - answered}
+
+
+def _without(labels: CoderLabels, skipped: dict[str, set[str]]) -> CoderLabels:
+    """A coder's judgements without the units that are non-answers."""
+    gone = skipped[labels.level]
+    if not gone & labels.units:
+        return labels
+    return replace(
+        labels, units=labels.units - gone, positives=frozenset(p for p in labels.positives if p[0] not in gone)
+    )
+
+
 def _choose_codes(a: CoderLabels, b: CoderLabels, codebook: Codebook | None, selected: Sequence[str]) -> list[str]:
     seen = {code for _, code in a.positives} | {code for _, code in b.positives}
     ordered = list(codebook.ids) if codebook is not None else []
@@ -614,7 +641,21 @@ def compare_coders(
     response_of = None
     if chosen_level == "response" and "quote" in (a.level, b.level):
         response_of = {q.quote_id: q.response_id for batch in project.iter_quote_refs() for q in batch}
-    return compare_labels(
+    # Non-answers are in no denominator: whether two coders both left "n/a" uncoded says
+    # nothing about how far they agree.
+    skipped = _non_answer_units(project)
+    left_out = 0
+    if skipped["quote"]:
+
+        def covered(coder: CoderLabels) -> set[str]:
+            if coder.level == chosen_level or response_of is None:
+                return set(coder.units)
+            return {response_of[q] for q in coder.units if q in response_of}
+
+        left_out = len(covered(a) & covered(b) & skipped[chosen_level])
+        a, b = _without(a, skipped), _without(b, skipped)
+    report = compare_labels(
         a, b, codes=chosen, level=level, response_of=response_of,
         include_uncoded=include_uncoded, resamples=resamples, seed=seed,
     )
+    return replace(report, non_answers_excluded=left_out)

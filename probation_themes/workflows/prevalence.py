@@ -137,7 +137,7 @@ def group_prevalence(
     Raises:
         StoreError: the project has no quotes.
     """
-    quotes = [q for batch in project.iter_quotes() for q in batch]
+    quotes = [q for batch in project.iter_quotes(substantive=True) for q in batch]  # no non-answers
     if not quotes:
         raise StoreError(f"The project {project.path} has no quotes yet; ingest a file first.", path=project.path)
     respondents = sorted({q.response_id for q in quotes})
@@ -147,7 +147,7 @@ def group_prevalence(
     matrix = np.zeros((len(respondents), len(columns)), dtype=np.uint8)
     position = {c.id: j for j, c in enumerate(codebook.codes)}
     for coding in project.codings(status, evidence=False):
-        if coding.code in position:
+        if coding.code in position and coding.quote_id in response_of:
             matrix[index[response_of[coding.quote_id]], position[coding.code]] = 1
     found = latest_topics_run(project)
     if found is not None:

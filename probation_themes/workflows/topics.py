@@ -27,6 +27,7 @@ from probation_themes.coding.topics import Topic, TopicCoder, search_k, shares_a
 from probation_themes.errors import CoderError, StoreError
 from probation_themes.models import Quote, Run
 from probation_themes.store import Project
+from probation_themes.store.nonanswers import count_non_answers, non_answers_changed_after
 from probation_themes.store.redactions import text_redacted_after
 from probation_themes.store.topics import add_topic_shares, latest_topics_run, save_topics, topic_shares_for
 from probation_themes.workflows.provenance import library_versions
@@ -123,10 +124,11 @@ def coder_for(engine: str, **params: Any) -> TopicCoder:
 def fitting_sample(project: Project, batches: Iterable[Sequence[Q]], seed: int | None) -> list[Q]:
     """The quotes to fit a topic model on: every one, or a seeded sample of ``TOPIC_SAMPLE``.
 
-    ``batches`` are the project's quotes in ingest order (as ``iter_quotes`` or
-    ``iter_quote_refs`` give them); the same project and seed give the same sample.
+    ``batches`` are the project's quotes that are not non-answers, in ingest order (as
+    ``iter_quotes`` or ``iter_quote_refs`` give them with ``substantive=True``); the
+    same project and seed give the same sample.
     """
-    total = project.count_quotes()
+    total = project.count_quotes(substantive=True)
     if total <= TOPIC_SAMPLE:
         return [q for batch in batches for q in batch]
     rng = np.random.default_rng(0 if seed is None else seed)
@@ -148,7 +150,13 @@ def project_quotes(project: Project, seed: int | None = 0) -> list[Quote]:
     Raises:
         StoreError: the project has no quotes (saying to ingest first).
     """
-    quotes = fitting_sample(project, project.iter_quotes(), seed)
+    quotes = fitting_sample(project, project.iter_quotes(substantive=True), seed)
+    if not quotes and count_non_answers(project):
+        raise StoreError(
+            f"Every quote in the project {project.path} is a non-answer (such as 'Nothing.' or 'n/a'), "
+            "so there is nothing to find topics in. List them with `probation-themes non-answers`.",
+            path=project.path,
+        )
     if not quotes:
         raise StoreError(
             f"The project {project.path} has no quotes to model. Ingest a file first "
@@ -203,7 +211,7 @@ def fit_topics(
         CoderError: an unknown engine, a bad k, or nothing to model.
     """
     quotes = project_quotes(project, seed)
-    total = project.count_quotes()
+    total = project.count_quotes(substantive=True)  # non-answers are not modelled
     through = project.last_quote_seq()
     search: list[dict[str, float]] = []
     tried: dict[int, TopicCoder] = {}
@@ -243,7 +251,7 @@ def fit_topics(
             # project meanwhile is not kept waiting for minutes. Until the run is finished
             # (below) nothing reads its shares.
             save_topics(project, run_id, [asdict(t) for t in topics], [])
-            for batch in project.iter_quote_refs():
+            for batch in project.iter_quote_refs(substantive=True):
                 add_topic_shares(project, run_id, shares_above(_ids(batch), coder.transform(batch), coder.threshold))
     except BaseException:
         project.finish_run(run_id, status="failed")
@@ -296,6 +304,12 @@ def topic_features(project: Project) -> tuple[TopicFeatures | None, str]:
         return None, (
             f"topics run {run.run_id} did not model the quotes ingested after it; run "
             "`probation-themes topics` again to use topics"
+        )
+    judged = non_answers_changed_after(project, run.run_id)
+    if judged is not None:
+        return None, (
+            f"non-answers were judged again (run {judged}) after topics run {run.run_id}, so it did not model "
+            "the quotes coded now; run `probation-themes topics` again to use topics"
         )
     redacted = text_redacted_after(project, run.run_id)
     if redacted is not None:
