@@ -88,7 +88,7 @@ def _codebook(path: Path | None, proj: Project) -> Codebook:
 
 
 def render_topics(report: TopicsReport) -> None:
-    """Print the topics as a table, then each topic's representative quotes."""
+    """Print the topics as a table, then each topic's representative quotes, then any warning."""
     if report.search:
         render_search(report.search, title="--k auto tried")
         out.print(f"Chose k={report.parameters['k']} (best mean c_v coherence).")
@@ -129,6 +129,8 @@ def render_topics(report: TopicsReport) -> None:
             "[yellow]note:[/] seed words too rare in these quotes to model (fewer quotes than the "
             "vocabulary's minimum): " + "; ".join(f"{c}: {', '.join(m)}" for c, m in missing.items()) + "."
         )
+    for warning in report.warnings:  # below the topics, where the reader ends up
+        err.print(f"[yellow]warning:[/] {escape(warning)}")
     free = [t.topic_id for t in report.topics if not t.code]
     if free:
         hint = command(f'topics promote {free[0]} --id new_code --label "New code"')

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from probation_themes import __version__
@@ -338,6 +339,8 @@ def render_code(report: CodeReport, codebook) -> None:
         t = report.topics
         err.print(f"Topics: {t['coder']} with {t['k']} free topics, seed {t['random_state']}, "
                   f"threshold {t['threshold']}, vocabulary {t['vocabulary_size']:,} terms.")
+    if report.topics_warning:
+        err.print(f"[yellow]warning:[/] {escape(report.topics_warning)}")
     if report.unmatched:
         per_code = Counter(code_id for code_id, _, _ in report.unmatched)
         shown = ", ".join(f"{code_id} {n}" for code_id, n in list(per_code.items())[:12])

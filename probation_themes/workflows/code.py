@@ -25,7 +25,9 @@ from probation_themes.store.redactions import text_redacted_after
 from probation_themes.store.topics import coverage_by_method
 from probation_themes.workflows.distributed import Engine
 from probation_themes.workflows.provenance import library_versions
-from probation_themes.workflows.topics import coder_for, fitting_sample, latest_topic_params, topic_features
+from probation_themes.workflows.topics import (
+    coder_for, fitting_sample, latest_topic_params, size_warning, topic_features,
+)
 from probation_themes.workflows.train import Labels, training_labels
 
 #: A batch's stored topic shares: ``{quote id: [(topic, share), ...]}``.
@@ -60,6 +62,8 @@ class CodeReport:
     topics: dict[str, object] = field(default_factory=dict)
     #: all: why topics could not be fitted (too little text), when they were left out.
     topics_skipped: str = ""
+    #: topics and all: a warning that there is too little text for the topics asked for.
+    topics_warning: str = ""
     #: Share of respondents with at least one suggestion, for every method stored in the project.
     coverage_by_method: dict[str, float] = field(default_factory=dict)
     #: Quotes coded by this run: all of them, or only those ingested since an earlier
@@ -270,6 +274,8 @@ def code_project(
         train_coder=train_coder,
         topics={"coder": topics.registry_name, **_topic_params(topics)} if topics else {},
         topics_skipped=topics_skipped,
+        topics_warning=(size_warning(topics.n_quotes_, topics.vocabulary_size_, len(topics.seed_topics_), int(topics.k))
+                        or "") if topics else "",
         coverage_by_method=coverage_by_method(project),
         coded_quotes=coded_quotes,
         kept_from_run=earlier.run_id if earlier else None,
