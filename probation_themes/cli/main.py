@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from probation_themes import __version__
+from probation_themes.cli.helpformat import ResearcherGroup
 from probation_themes.cli.hints import command
 from probation_themes.cli.common import (
     DEFAULT_PROJECT,
@@ -54,6 +55,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    cls=ResearcherGroup,  # plain placeholders, summaries and usage errors (cli/helpformat.py)
 )
 
 
