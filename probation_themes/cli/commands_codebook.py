@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from probation_themes.cli.common import JsonOption, err, out, print_json, user_errors
-from probation_themes.cli.hints import command
+from probation_themes.cli.hints import command, project_command
 from probation_themes.cli.main import app
 from probation_themes.codebook import codebook_summary, convert_codebook, read_codebook
 from probation_themes.workflows.starter import write_starter_codebook
@@ -48,7 +48,7 @@ def init(
     what = "a commented template" if template else "the bundled probation codebook"
     out.print(f"Wrote {output}: {what} ({book.name} {book.version}, {len(book.codes)} codes).")
     err.print(f"  Edit it, check it with: {command(f'codebook validate {shlex.quote(str(output))}')}")
-    err.print(f"  Then code with: {command(f'code --codebook {shlex.quote(str(output))}')}")
+    err.print(f"  Then code your project with: {project_command(f'code --codebook {shlex.quote(str(output))}')}")
 
 
 @codebook_app.command("validate")

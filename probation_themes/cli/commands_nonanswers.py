@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from itertools import islice
 from pathlib import Path
 from typing import Annotated, Optional
@@ -11,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from probation_themes.cli.common import DEFAULT_PROJECT, JsonOption, ProjectOption, err, out, print_json, user_errors
-from probation_themes.cli.hints import command
+from probation_themes.cli.hints import command, project_command
 from probation_themes.cli.main import app
 from probation_themes.errors import IngestError
 from probation_themes.ingest.nonanswers import builtin_list_text, builtin_non_answers, read_non_answers
@@ -75,8 +76,9 @@ def non_answers(
         out.print(table)
     if flagged:
         err.print(f"  To code and count them as answers: {command('non-answers judge --keep-non-answers')}")
-        err.print(f"  To judge with your own list: {command('non-answers list -o non_answers.txt')}, edit it, then "
-                  f"{command('non-answers judge --list non_answers.txt')}")
+        err.print(f"  To judge with your own list, write the built-in one out with "
+                  f"`{command('non-answers list -o non_answers.txt')}`, edit it, then run "
+                  f"`{command('non-answers judge --list non_answers.txt')}`")
 
 
 @non_answers_app.command("judge")
@@ -137,5 +139,5 @@ def write_list(
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise IngestError(f"Cannot write {output}: {exc.strerror or exc}.", path=output) from None
-    err.print(f"Wrote {output}. Edit it, then use it with `ingest --non-answers {output}` or: "
-              f"{command(f'non-answers judge --list {output}')}")
+    err.print(f"Wrote {output}. Edit it, then use it at ingest (--non-answers {output}) or with: "
+              f"{project_command(f'non-answers judge --list {shlex.quote(str(output))}')}")

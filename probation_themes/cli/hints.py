@@ -10,6 +10,7 @@ the suggested command takes that option and does not name it already.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 from collections.abc import Iterator, Mapping
@@ -54,6 +55,19 @@ def command(words: str) -> str:
         words: the subcommand and its arguments, e.g. ``"export rejects -o rejects.csv"``.
     """
     return _with_options(f"{PROGRAM} {words}")
+
+
+def project_command(words: str) -> str:
+    """Like :func:`command`, for a hint printed by a command that has no project of its own.
+
+    When no project is in use and the default one (./themes.db, or
+    $PROBATION_THEMES_PROJECT) does not exist, the hint ends with ``--project FILE``:
+    the researcher must say which project they mean.
+    """
+    hint = command(words)
+    if "--project" not in hint and not Path(os.environ.get("PROBATION_THEMES_PROJECT") or DEFAULT_PROJECT).exists():
+        hint += " --project FILE"
+    return hint
 
 
 def carry(message: str) -> str:
