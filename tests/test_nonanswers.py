@@ -160,8 +160,10 @@ def test_non_answers_are_not_coded_nor_counted_in_stats_or_reports(survey: Path,
     with Project.open(project) as proj:
         flagged = non_answer_ids(proj)
         assert not {c.quote_id for c in proj.codings("all")} & flagged
-    stats = json.loads(invoke("stats", "-p", project, "--json").stdout)
+    shown = invoke("stats", "-p", project, "--json")
+    stats = json.loads(shown.stdout)
     assert stats["total_respondents"] == 4 and stats["total_quotes"] == 4
+    assert "7 quotes are non-answers" in shown.stderr and "left out of every count" in shown.stderr
     ci = json.loads(invoke("stats", "-p", project, "--ci", "--json", "--by", "org").stdout)
     assert ci[0]["respondents"] == 4
     out = tmp_path / "report.md"

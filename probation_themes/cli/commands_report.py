@@ -26,7 +26,7 @@ from probation_themes.cli.common import (
     print_json,
     user_errors,
 )
-from probation_themes.cli.hints import carry
+from probation_themes.cli.hints import carry, command
 from probation_themes.cli.main import _load_codebook_or_project, app
 from probation_themes.cli.prevalence import prevalence_tables
 from probation_themes.codebook import Codebook
@@ -55,6 +55,7 @@ from probation_themes.export.docx_report import render_docx
 from probation_themes.export.table import MAX_QUOTES, check_coded, digest_batch, themed_table_from_batches
 from probation_themes.export.xlsx_report import render_xlsx
 from probation_themes.store import Project, StatusFilter
+from probation_themes.store.nonanswers import count_non_answers
 from probation_themes.store.stream import ProjectReader, iter_rejects
 from probation_themes.store.review import latest_memos
 from probation_themes.workflows.distributed import Engine
@@ -124,6 +125,12 @@ def themed_table(
         table = themed_table_from_batches(
             proj.path.stem, book, reader.batches(details=False), reader.batch_of, min_cell=min_cell, max_quotes=max_quotes,
             memos=latest_memos(proj) if memos else None, digests=digests,
+        )
+        left_out = count_non_answers(proj)
+    if left_out:
+        err.print(
+            f"{left_out:,} {'quote is a non-answer' if left_out == 1 else 'quotes are non-answers'} (such as "
+            f"'Nothing.' or 'n/a') and left out of every count here; see them with: {command('non-answers')}"
         )
     if not any(c.n_quotes for c in table.codes):
         err.print(
