@@ -84,6 +84,17 @@ def only_non_answer_responses(project: Project) -> int:
     ).fetchone()[0])
 
 
+def non_answer_units(project: Project) -> dict[str, set[str]]:
+    """The units that are non-answers: ``quote`` ids flagged, and ``response`` ids whose every quote is."""
+    quotes = non_answer_ids(project)
+    if not quotes:
+        return {"quote": set(), "response": set()}
+    responses = {r[0] for r in project._db.execute(
+        f"SELECT q.response_id FROM quotes q GROUP BY q.response_id HAVING SUM({SUBSTANTIVE}) = 0"
+    )}
+    return {"quote": quotes, "response": responses}
+
+
 def replace_non_answers(project: Project, flags: Iterable[tuple[str, str]], *, run_id: int) -> tuple[int, int]:
     """Flag exactly these (quote id, phrase) pairs as the project's non-answers, all or nothing.
 

@@ -29,7 +29,7 @@ from sklearn.metrics import cohen_kappa_score
 from probation_themes.codebook import Codebook
 from probation_themes.errors import CodebookError, StoreError
 from probation_themes.store import Project
-from probation_themes.store.nonanswers import non_answer_ids
+from probation_themes.store.nonanswers import non_answer_units
 
 Level = Literal["response", "quote"]
 CoderKind = Literal["imported", "reviewer", "method"]
@@ -561,19 +561,6 @@ def compare_labels(
     )
 
 
-def _non_answer_units(project: Project) -> dict[str, set[str]]:
-    """Quotes flagged as non-answers, and responses whose every quote is one."""
-    quotes = non_answer_ids(project)
-    if not quotes:
-        return {"quote": set(), "response": set()}
-    answered: set[str] = set()
-    flagged_in: set[str] = set()
-    for batch in project.iter_quote_refs():
-        for ref in batch:
-            (flagged_in if ref.quote_id in quotes else answered).add(ref.response_id)
-    return {"quote": quotes, "response": flagged_in - answered}
-
-
 def _without(labels: CoderLabels, skipped: dict[str, set[str]]) -> CoderLabels:
     """A coder's judgements without the units that are non-answers."""
     gone = skipped[labels.level]
@@ -643,7 +630,7 @@ def compare_coders(
         response_of = {q.quote_id: q.response_id for batch in project.iter_quote_refs() for q in batch}
     # Non-answers are in no denominator: whether two coders both left "n/a" uncoded says
     # nothing about how far they agree.
-    skipped = _non_answer_units(project)
+    skipped = non_answer_units(project)
     left_out = 0
     if skipped["quote"]:
 
