@@ -246,7 +246,7 @@ ANSWERS = [
     ("r1", "My caseload is huge.", "The laptop is slow."),
     ("r2", "Workload is fine.", ""),
     ("r3", "The laptops crash daily.", ""),
-    ("r4", "Nothing to add.", ""),
+    ("r4", "The canteen is fine.", ""),
     ("r5", "Good team spirit.", "Caseloads keep growing."),
     ("r6", "I like my manager.", ""),
 ]
@@ -323,6 +323,29 @@ def test_unknown_coders_codes_and_unrun_methods_are_explained(project: Project):
 # -- the command -------------------------------------------------------------------
 
 runner = CliRunner()
+
+
+def test_a_name_that_is_both_an_import_and_a_reviewer_says_which_was_used_and_how_to_choose(project: Project):
+    when = datetime(2024, 5, 1, tzinfo=timezone.utc)
+    project.record_decision(Decision(quote_id="r1:1.1", code="workload", decision="accept", coder="alice",
+                                     decided_at=when))
+    args = ["agree", "--coder", "alice", "--coder", "rules", "-p", str(project.path), "--bootstrap", "0"]
+    result = runner.invoke(app, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stderr.split())
+    assert "'alice' is both an imported coder and a reviewer" in said
+    assert "A is alice's imported codings" in said and "--coder review:alice" in said
+    assert "alice (imported codings, response level)" in result.stdout
+    for prefix, described in (("review:", "alice (review decisions, quote level)"),
+                              ("reviewer:", "alice (review decisions, quote level)"),
+                              ("import:", "alice (imported codings, response level)")):
+        chosen = runner.invoke(app, [*args[:2], prefix + "alice", *args[3:], "--json"], catch_exceptions=False)
+        assert chosen.exit_code == 0, chosen.output
+        data = json.loads(chosen.stdout)
+        assert data["description_a"] == described and data["notes"] == []
+        assert "is both" not in chosen.stderr
+    ambiguous = json.loads(runner.invoke(app, [*args, "--json"], catch_exceptions=False).stdout)
+    assert len(ambiguous["notes"]) == 1 and "import:alice" in ambiguous["notes"][0]
 
 
 def test_agree_json_has_every_number_and_interval(project: Project):

@@ -170,7 +170,7 @@ def _answers(path: Path, rows: list[tuple[str, str]]) -> Path:
     return path
 
 
-FIRST = [("a1", "My caseload is far too high"), ("a2", "The laptop is slow"), ("a3", "Nothing to add")]
+FIRST = [("a1", "My caseload is far too high"), ("a2", "The laptop is slow"), ("a3", "Fine as it is")]
 LATER = [("b1", "Workload keeps rising and IT support never answers"), ("b2", "Pay was wrong again")]
 PLAIN = IngestOptions(text_cols=["comment"], id_col="id")
 
@@ -201,7 +201,10 @@ def test_a_changed_codebook_new_training_labels_or_a_redaction_code_everything_a
         changed = book.model_copy(update={"version": "9.9.9"})
         assert code_project(project, changed).kept_from_run is None
         assert code_project(project, changed).kept_from_run is not None
-        redact_project(project, Redactor())
+        redact_project(project, Redactor())  # finds nothing to replace: the suggestions still stand
+        assert code_project(project, changed).kept_from_run is not None
+        project._db.execute("UPDATE quotes SET text = text || ', ring 07700 900123' WHERE quote_id = 'a3:1.1'")
+        assert redact_project(project, Redactor()).quotes_changed == 1
         assert code_project(project, changed).kept_from_run is None
     local, _ = twins
     book = load_codebook(BOOK)

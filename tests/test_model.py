@@ -472,11 +472,19 @@ def test_topics_changed_since_their_run_are_not_read_and_the_reason_says_what_to
         project._db.commit()
         assert topic_features(project)[0] is None and "earlier version" in topic_features(project)[1]
         run = fit_topics(project, load_codebook(book), k=2).run_id
-        redact_project(project, Redactor())
+        # A redaction that finds nothing to replace changes no text: the topics still stand.
+        assert redact_project(project, Redactor()).quotes_changed == 0
+        assert topic_features(project)[0] is not None
+        first = project.quotes()[0].quote_id
+        project._db.execute("UPDATE quotes SET text = text || ' Write to jo.bloggs@example.org' WHERE quote_id = ?",
+                            (first,))
+        project._db.commit()
+        redaction = redact_project(project, Redactor())
+        assert redaction.quotes_changed == 1
         features, about = topic_features(project)
     assert features is None
-    assert about == (f"quotes were redacted after topics run {run}, so its topics describe texts that changed; "
-                     "run `probation-themes topics` again to use topics")
+    assert about == (f"redaction run {redaction.run_id} changed quotes after topics run {run}, so its topics "
+                     "describe texts that changed; run `probation-themes topics` again to use topics")
 
 
 def test_code_method_all_combines_and_warns_about_skipped_codes(coded_project):

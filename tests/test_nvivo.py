@@ -26,7 +26,7 @@ def _project(tmp_path: Path) -> Path:
     return coded_survey(tmp_path, [
         ["a1", "London", "CRC", "=1+1", "My caseload is far too high."],
         ["a2", "Wales", "NPS", "PSO", "The new laptops keep crashing."],
-        ["a3", "", "NPS", "PO", "Nothing to add."],
+        ["a3", "", "NPS", "PO", "Fine as it is."],
     ])[0]
 
 

@@ -52,7 +52,7 @@ def reviewed(tmp_path: Path) -> Path:
         ["a1", "London", "CRC", "PO", "My caseload is far too high and my laptop is slow."],
         ["a2", "Wales", "NPS", "PSO", "The new laptops keep crashing."],
         ["a3", "Wales", "NPS", "PO", "Caseloads are fine."],
-        ["a4", "London", "NPS", "PO", "Nothing to add."],
+        ["a4", "London", "NPS", "PO", "Fine as it is."],
     ])
     with Project.open(project, create=False) as proj:
         for quote_id, code, coder, at in [
@@ -62,7 +62,7 @@ def reviewed(tmp_path: Path) -> Path:
                                           decided_at=at, suggestion_method="rules"))
         write_memo(proj, "a1:1.1", "", "Two complaints in one answer.", coder="ann", at=ANN_AT)
         write_memo(proj, "a2:1.1", "ict", "Hardware, not software.", coder="bob", at=BOB_AT)
-        write_memo(proj, "a4:1.1", "", "A non-answer.", coder="ann", at=ANN_AT)
+        write_memo(proj, "a4:1.1", "", "Nothing to code here.", coder="ann", at=ANN_AT)
     return project
 
 
@@ -94,7 +94,7 @@ def test_pyrefiqda_reads_coder_date_and_memo_on_every_selection(reviewed: Path, 
         ("a1:1.1", "ann", "2024-03-01T09:30", ["Two complaints in one answer."], []),
         ("a1:1.1", "bob", "2024-03-02T14:00", [], []),
         ("a2:1.1", "bob", "2024-03-02T14:00", [], ["Hardware, not software."]),
-        ("a4:1.1", "ann", "2024-03-01T09:30", ["A non-answer."], []),  # a memo on an uncoded quote
+        ("a4:1.1", "ann", "2024-03-01T09:30", ["Nothing to code here."], []),  # a memo on an uncoded quote
     ]
 
 
@@ -185,7 +185,7 @@ def test_nvivo_coded_quotes_carry_the_memos(reviewed: Path, tmp_path: Path):
     with (out / "coded_quotes.csv").open(encoding="utf-8-sig", newline="") as fh:
         memos = {row["quote_id"]: row["memo"] for row in csv.DictReader(fh)}
     assert memos == {"a1:1.1": "Two complaints in one answer.", "a2:1.1": "ICT: Hardware, not software.",
-                     "a3:1.1": "", "a4:1.1": "A non-answer."}
+                     "a3:1.1": "", "a4:1.1": "Nothing to code here."}
 
 
 # -- codebook tables ------------------------------------------------------------------------------
@@ -277,5 +277,5 @@ def test_every_selection_names_its_coder_and_date_and_every_coder_is_a_user(revi
             assert (coding["@creatingUser"], coding["@creationDateTime"]) == (
                 selection["@creatingUser"], selection["@creationDateTime"])
     notes = {n["@guid"]: (users[n["@creatingUser"]], n["PlainTextContent"]) for n in root["Notes"]["Note"]}
-    assert sorted(notes.values()) == [("ann", "A non-answer."), ("ann", "Two complaints in one answer."),
+    assert sorted(notes.values()) == [("ann", "Nothing to code here."), ("ann", "Two complaints in one answer."),
                                       ("bob", "Hardware, not software.")]

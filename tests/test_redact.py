@@ -264,6 +264,24 @@ def test_redacting_a_coded_project_keeps_evidence_in_line_and_decisions(tmp_path
     assert again["quotes_changed"] == 0  # placeholders are not redacted again
 
 
+def test_only_a_redaction_that_changed_text_makes_code_start_again(tmp_path, survey):
+    project = tmp_path / "p.db"
+    assert invoke("ingest", survey, "-p", project, "--id-col", "id", "--text-col", "answer").exit_code == 0
+    assert invoke("redact", "-p", project).exit_code == 0  # replaces the survey's details
+    assert invoke("code", "-c", CODEBOOK, "-p", project, "-j", "1").exit_code == 0
+    nothing = invoke("redact", "-p", project)
+    assert "0 changed" in nothing.stdout
+    again = json.loads(invoke("code", "-c", CODEBOOK, "-p", project, "-j", "1", "--json").stdout)
+    assert again["kept_from_run"] is not None and again["coded_quotes"] == 0  # nothing changed: kept
+    with Project.open(project) as proj:
+        quote_id = proj.quotes()[0].quote_id
+        proj._db.execute("UPDATE quotes SET text = text || ' Ring 07700 900123.' WHERE quote_id = ?", (quote_id,))
+    changed = json.loads(invoke("redact", "-p", project, "--json").stdout)
+    assert changed["quotes_changed"] == 1
+    renewed = json.loads(invoke("code", "-c", CODEBOOK, "-p", project, "-j", "1", "--json").stdout)
+    assert renewed["kept_from_run"] is None and renewed["coded_quotes"] == renewed["quotes"]
+
+
 def test_reports_attribute_quotes_only_by_the_attributes_chosen(tmp_path, survey):
     project = tmp_path / "p.db"
     assert invoke("ingest", survey, "-p", project, "--id-col", "id", "--region-col", "region", "--org-col", "org",

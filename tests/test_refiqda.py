@@ -374,7 +374,7 @@ def coded_project(tmp_path: Path) -> tuple[Path, Path]:
     return coded_survey(tmp_path, [
         ["a1", "London", "CRC", "PO", "My caseload is far too high 😩.\r\nI work late every night."],
         ["a2", "Wales", "NPS", "PSO", "The new laptops keep crashing."],
-        ["a3", "Wales", "NPS", "PO", "Nothing to add."],
+        ["a3", "Wales", "NPS", "PO", "Fine as it is."],
     ])
 
 

@@ -133,3 +133,27 @@ def test_killing_the_process_between_keystrokes_loses_nothing(project: Path):
     child.close()
     assert child.signalstatus == signal.SIGKILL
     _check_intact(project, 5)
+
+
+def test_q_and_ctrl_d_in_a_prompt_are_typed_or_cancel_and_never_quit(project: Path):
+    """Typing a memo with a q in it keeps the session; the memo is stored; q quits only outside prompts."""
+    child = spawn(project)
+    child.expect_exact("done 0 · left")
+    press(child, "m", "Memo on the quote")
+    press(child, "question quality", "question quality")
+    press(child, "\r", "Memo saved")
+    press(child, "+", "Add code")
+    press(child, "q", "Add code: q")  # a letter of the code's name, not quit
+    press(child, "\x04", "Cancelled: no code added")  # Ctrl-D cancels the prompt ...
+    press(child, "m", "Memo on the quote")
+    press(child, "\x03", "Cancelled: memo not saved")  # ... and so does Ctrl-C
+    press(child, "m", "Memo on the quote")
+    press(child, "\x1b", "Cancelled")  # Esc, as ever
+    press(child, "a", "done 1 · left")
+    child.send("q")  # no prompt open: quit
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert "1 quotes finished this session by ann" in child.before
+    memos = [e for e in audit(project) if e["event"] == "memo"]
+    assert [m["memo"] for m in memos] == ["question quality"]

@@ -52,7 +52,8 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with Project.open(path) as project:
         options = IngestOptions(text_cols=["comment"], id_col="id", region_col="region", org_col="organisation",
                                 split="sentence")
-        ingest_files(project, [survey], options)
+        # Every quote kept as an answer: streaming must give the whole project (non-answers: below).
+        ingest_files(project, [survey], options, non_answers=None)
         code_project(project, BOOK, n_jobs=1)
         coded = project.codings("all", evidence=False)
         quotes = project.quotes()
@@ -119,6 +120,27 @@ def test_the_streamed_themed_table_equals_the_snapshot_table(project: Project, s
     assert plain == snapshot
     assert all(len(c.quotes) == (c.n_quotes if max_quotes is None else min(c.n_quotes, max_quotes))
                for c in streamed.codes)
+
+
+def test_non_answers_are_left_out_of_the_streamed_and_the_snapshot_table_alike(project: Project):
+    from probation_themes.ingest.nonanswers import builtin_non_answers
+    from probation_themes.workflows.nonanswers import judge_non_answers
+
+    before = build_themed_table(project.snapshot(), BOOK, min_cell=0)
+    judged = judge_non_answers(project, builtin_non_answers())
+    assert judged.non_answers > 0 and sum(judged.phrases.values()) == judged.non_answers
+    flagged = {q.quote_id for q in project.quotes()} - {q.quote_id for q in project.snapshot().quotes}
+    assert len(flagged) == judged.non_answers
+    reader = ProjectReader(project)
+    streamed = themed_table_from_batches(project.path.stem, BOOK, reader.batches(batch_size=5), reader.batch_of,
+                                         min_cell=0, max_quotes=None)
+    snapshot = build_themed_table(project.snapshot(), BOOK, min_cell=0, max_quotes=None)
+    assert streamed.total_quotes == snapshot.total_quotes == before.total_quotes - len(flagged)
+    assert [(c.code_id, c.n_quotes, c.n_respondents) for c in streamed.codes] == [
+        (c.code_id, c.n_quotes, c.n_respondents) for c in snapshot.codes]
+    assert not {q.quote_id for c in streamed.codes for q in c.quotes} & flagged
+    everything = ProjectReader(project, non_answers=True)
+    assert sum(len(b.quotes) for b in everything.batches()) == before.total_quotes
 
 
 def test_a_capped_theme_shows_quotes_spread_evenly_and_says_so(project: Project):

@@ -122,7 +122,7 @@ def test_recoding_keeps_human_decisions_and_records_the_run(project: Project, tm
     path = write_survey(
         tmp_path / "s.csv",
         [("1", "London", "CRC", "Caseloads overwhelming"), ("2", "Wales", "NPS", "New laptop broken"),
-         ("3", "Wales", "NPS", "Nothing to add")],
+         ("3", "Wales", "NPS", "Fine as it is")],
     )
     ingest_files(project, [path], OPTIONS)
     report = code_project(project, BOOK, n_jobs=1)

@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich import box
+from rich.markup import escape
 from rich.table import Table
 
 from probation_themes.cli.common import DEFAULT_PROJECT, JsonOption, ProjectOption, err, out, print_json, user_errors
@@ -106,6 +107,8 @@ def render_agreement(report: AgreementReport) -> None:
     """Print who was compared, the per-code table, what was excluded and why some cells are empty."""
     out.print(f"A (reference): {report.description_a}")
     out.print(f"B (scored):    {report.description_b}")
+    for note in report.notes:
+        err.print(f"[yellow]note:[/] {escape(note)}")
     out.print(agreement_table(report))
     unit = report.level
     compared = _count(report.units_compared, unit)
@@ -120,6 +123,12 @@ def render_agreement(report: AgreementReport) -> None:
             f"{compared} compared; {_count(excluded, unit)} that neither coder applied any code to "
             f"{'was' if excluded == 1 else 'were'} excluded, so uncoded text does not inflate agreement "
             "(--include-uncoded keeps them)."
+        )
+    if report.non_answers_excluded:
+        out.print(
+            f"{_count(report.non_answers_excluded, unit)} that both coders covered "
+            f"{'is a non-answer' if report.non_answers_excluded == 1 else 'are non-answers'} (such as "
+            "'Nothing.' or 'n/a') and left out of the comparison; `probation-themes non-answers` lists them."
         )
     if report.only_a or report.only_b:
         out.print(
@@ -151,7 +160,8 @@ def agree(
             help=(
                 "A coder, given twice: first the reference (A), then the one scored against it (B). "
                 "An imported coder, a person who reviewed, or a method: rules, topics, model, all. "
-                "Prefix import:, review: or method: when a name is used twice."
+                "When a name is used twice (say ann imported and ann who reviewed), the import is "
+                "used and a note says so; choose with import:ann, review:ann or method:NAME."
             ),
             show_default=False,
         ),

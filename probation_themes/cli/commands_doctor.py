@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from probation_themes.cli.common import DEFAULT_PROJECT, JsonOption, ProjectOption, err, out, print_json, user_errors
+from probation_themes.cli.hints import carry, command
 from probation_themes.cli.main import app
 from probation_themes.store import Project
 from probation_themes.store.doctor import check_project
@@ -28,14 +29,14 @@ def doctor(project: ProjectOption = Path(DEFAULT_PROJECT), as_json: JsonOption =
     else:
         figures = ", ".join(f"{n:,} {name}" for name, n in health.figures.items())
         for note in health.notes:
-            err.print(f"[yellow]note:[/] {note}.")
+            err.print(f"[yellow]note:[/] {carry(note)}.")
         if health.ok:
             out.print(f"{project}: no problems found ({figures}).")
     if not health.ok:
         err.print(
-            f"[bold red]Error:[/] the project {project} is damaged: " + "; ".join(health.problems) + ". "
+            f"[bold red]Error:[/] the project {project} is damaged: " + "; ".join(map(carry, health.problems)) + ". "
             "Nothing was changed. Keep a copy of the file (with its -wal file, if there is one) and restore "
             "the latest backup, or re-create the project by ingesting and coding again; review decisions "
-            "can be kept by exporting them first with `probation-themes export codings`."
+            f"can be kept by exporting them first with `{command('export audit -o decisions.csv')}`."
         )
         raise typer.Exit(1)

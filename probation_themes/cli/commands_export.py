@@ -11,6 +11,7 @@ import typer
 
 from probation_themes.cli.commands_report import CodebookOption, MethodOption, export_app, print_working
 from probation_themes.cli.common import DEFAULT_PROJECT, ProjectOption, err, out, user_errors
+from probation_themes.cli.hints import command
 from probation_themes.cli.main import _load_codebook_or_project
 from probation_themes.codebook import Codebook, codebook_to_csv, dump_codebook_yaml, load_codebook
 from probation_themes.codebook.dialects import codebook_to_dialect_csv
@@ -20,6 +21,7 @@ from probation_themes.export.nvivo import nvivo_bundle
 from probation_themes.export.refiqda import render_qdc, render_qdpx
 from probation_themes.models import Snapshot
 from probation_themes.store import Project
+from probation_themes.store.nonanswers import count_non_answers
 from probation_themes.store.review import memo_notes
 from probation_themes.store.working import parse_methods, working_coding
 
@@ -78,6 +80,12 @@ def _snapshot(
         working = working_coding(proj, parse_methods(method), status=status.value)
         snapshot = proj.snapshot(status.value, working=working, evidence=False)
         run_times = {r.run_id: r.started_at for r in proj.runs() if r.run_id is not None}
+        left_out = count_non_answers(proj)
+    if left_out:
+        err.print(
+            f"note: {left_out:,} {'quote is a non-answer' if left_out == 1 else 'quotes are non-answers'} (such "
+            f"as 'Nothing.' or 'n/a') and left out, as from every count; see them with: {command('non-answers')}"
+        )
     return snapshot, book, run_times
 
 

@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from probation_themes.cli.common import DEFAULT_PROJECT, JsonOption, ProjectOption, err, out, print_json, user_errors
+from probation_themes.cli.hints import command
 from probation_themes.cli.main import app
 from probation_themes.ingest.redact import PLACEHOLDERS, Redactor, read_names
 from probation_themes.store import Project
@@ -70,5 +71,5 @@ def redact(
     if report.suggestions_dropped:
         err.print(
             f"  [yellow]note:[/] {report.suggestions_dropped:,} suggestions rested only on words that were "
-            "replaced and were dropped; run `probation-themes code` again to renew them."
+            f"replaced and were dropped; run `{command('code')}` again to renew them."
         )

@@ -27,6 +27,7 @@ from probation_themes.cli.common import (
     print_json,
     user_errors,
 )
+from probation_themes.cli.hints import carry, command
 from probation_themes.cli.main import _load_codebook_or_project, app
 from probation_themes.cli.prevalence import prevalence_tables
 from probation_themes.codebook import Codebook
@@ -61,6 +62,7 @@ from probation_themes.export.table import MAX_QUOTES, check_coded, digest_batch,
 from probation_themes.export.xlsx_report import render_xlsx
 from probation_themes.models import WorkingCoding
 from probation_themes.store import Project, StatusFilter
+from probation_themes.store.nonanswers import count_non_answers
 from probation_themes.store.stream import ProjectReader, attribute_names, iter_rejects, quote_details
 from probation_themes.store.review import latest_memos
 from probation_themes.store.working import parse_methods, working_coding
@@ -155,13 +157,19 @@ def themed_table(
             proj.path.stem, book, reader.batches(details=False), reader.batch_of, min_cell=min_cell, max_quotes=max_quotes,
             memos=latest_memos(proj) if memos else None, digests=digests,
         ).model_copy(update={"working": reader.working})
+        left_out = count_non_answers(proj)
+    if left_out:
+        err.print(
+            f"{left_out:,} {'quote is a non-answer' if left_out == 1 else 'quotes are non-answers'} (such as "
+            f"'Nothing.' or 'n/a') and left out of every count here; see them with: {command('non-answers')}"
+        )
     if not any(c.n_quotes for c in table.codes):
         working = table.working
         methods = ", ".join(working.methods) if working and working.methods else "no"
         err.print(
             f"[yellow]warning:[/] no codings with status {status.value} from the {methods} suggestions (and "
-            f"human decisions) in {project}; every theme will be empty. Run `probation-themes code --codebook "
-            f"FILE --project {project}` first, or choose another --status or --method."
+            f"human decisions) in {project}; every theme will be empty. "
+            + carry("Run `probation-themes code --codebook FILE` first, or choose another --status or --method.")
         )
     return table, book
 

@@ -39,6 +39,9 @@ class ReviewStatus(str, Enum):
 
 
 QUIT_KEYS = {"q", "\x03", "\x04", "eof"}  # q, Ctrl-C, Ctrl-D, terminal closed
+#: While a memo or a code is being typed, only a closed terminal ends the session: q is a
+#: letter of the memo, and Ctrl-C or Ctrl-D cancel the prompt as Esc does (press again to quit).
+CANCEL_KEYS = {"\x1b", "\x03", "\x04"}
 BACKSPACE = {"\x7f", "\x08"}
 
 
@@ -50,8 +53,14 @@ class Keys:
         self.state = ScreenState()
 
     def press(self, key: str) -> bool:
-        """Act on one key; False means quit."""
-        if key in QUIT_KEYS:
+        """Act on one key; False means quit.
+
+        While a prompt is open (a memo, a code to add) every key goes to it: ``q``
+        is typed like any letter, and Esc, Ctrl-C or Ctrl-D cancel the prompt.
+        Only with no prompt open do ``q``, Ctrl-C and Ctrl-D quit. A closed
+        terminal always ends the session.
+        """
+        if key == "eof" or (key in QUIT_KEYS and not self.state.prompt):
             return False
         try:
             if self.state.prompt:
@@ -102,8 +111,9 @@ class Keys:
 
     def _typing(self, key: str) -> None:
         s, st = self.session, self.state
-        if key == "\x1b":
-            self.state = ScreenState(message="Cancelled.")
+        if key in CANCEL_KEYS:
+            what = {"add": "No code added", "choose-code": "No memo written"}.get(st.prompt, "Memo not saved")
+            self.state = ScreenState(message=f"Cancelled: {what.lower()}. Press q to quit, ? for the keys.")
         elif st.prompt == "choose-code":
             row = s.current.numbered(int(key)) if key.isdigit() else None
             if row is not None:

@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from probation_themes.cli.common import DEFAULT_PROJECT, JsonOption, ProjectOption, err, out, percent, print_json, user_errors
+from probation_themes.cli.hints import command
 from probation_themes.cli.main import _load_codebook_or_project, app
 from probation_themes.codebook import Codebook
 from probation_themes.errors import CodebookError, CoderError
@@ -77,14 +79,16 @@ def _k_range(value: str) -> list[int]:
 def _codebook(path: Path | None, proj: Project) -> Codebook:
     if path is None and proj.latest_codebook() is None:
         raise CodebookError(
-            "Seeded topics need a codebook, and this project has not used one yet. Pass --codebook FILE "
-            "(for example codebooks/probation_unification.yaml), or --no-seeded --codebook FILE for free topics only."
+            "Seeded topics need a codebook, and this project has not used one yet. Pass --codebook FILE, "
+            "or --no-seeded --codebook FILE for free topics only. To start from the bundled probation "
+            "codebook, write a copy with `probation-themes codebook init -o codebook.yaml` and run "
+            "`probation-themes topics --codebook codebook.yaml`."
         )
     return _load_codebook_or_project(path, proj)
 
 
 def render_topics(report: TopicsReport) -> None:
-    """Print the topics as a table, then each topic's representative quotes."""
+    """Print the topics as a table, then each topic's representative quotes, then any warning."""
     if report.search:
         render_search(report.search, title="--k auto tried")
         out.print(f"Chose k={report.parameters['k']} (best mean c_v coherence).")
@@ -125,9 +129,14 @@ def render_topics(report: TopicsReport) -> None:
             "[yellow]note:[/] seed words too rare in these quotes to model (fewer quotes than the "
             "vocabulary's minimum): " + "; ".join(f"{c}: {', '.join(m)}" for c, m in missing.items()) + "."
         )
+    for warning in report.warnings:  # below the topics, where the reader ends up
+        err.print(f"[yellow]warning:[/] {escape(warning)}")
     free = [t.topic_id for t in report.topics if not t.code]
     if free:
-        err.print(f"Turn a free topic into a code with: probation-themes topics promote {free[0]} --id new_code --label \"…\"")
+        hint = command(f'topics promote {free[0]} --id new_code --label "New code"')
+        if "--codebook" not in hint:  # promote adds the code to a YAML file, which must be named
+            hint += " --codebook codebook.yaml"
+        err.print(f"Turn a free topic into a code (choose its id and label) with: {escape(hint)}")
 
 
 def render_search(rows: list[dict[str, float]], *, title: str = "Topics by number of free topics") -> None:

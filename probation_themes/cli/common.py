@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import os
 import sys
@@ -15,6 +16,7 @@ from typing import Annotated, Any, Optional, TypeVar
 import typer
 from rich.console import Console
 
+from probation_themes.cli.hints import carry, options_in_use
 from probation_themes.errors import ProbationThemesError
 from probation_themes.workflows.distributed import Engine, open_engine
 
@@ -95,12 +97,21 @@ def user_errors(fn: F) -> F:
     the traceback only when PROBATION_THEMES_DEBUG=1.
     """
 
+    signature = inspect.signature(fn)
+
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return fn(*args, **kwargs)
-        except ProbationThemesError as exc:
-            raise fail(_escape(str(exc))) from None
+            bound = signature.bind_partial(*args, **kwargs).arguments
+        except TypeError:
+            bound = kwargs
+        try:
+            # The hints printed meanwhile, and in the error below, carry --project and --codebook.
+            with options_in_use(bound):
+                try:
+                    return fn(*args, **kwargs)
+                except ProbationThemesError as exc:
+                    raise fail(_escape(carry(str(exc)))) from None
         except KeyboardInterrupt:
             err.print("Interrupted; everything completed before the interruption is kept.")
             raise typer.Exit(130) from None

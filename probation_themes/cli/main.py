@@ -12,9 +12,12 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from probation_themes import __version__
+from probation_themes.cli.helpformat import ResearcherGroup
+from probation_themes.cli.hints import command
 from probation_themes.cli.common import (
     DEFAULT_PROJECT,
     EngineName,
@@ -35,6 +38,7 @@ from probation_themes.coding.model import MIN_POSITIVES, THRESHOLD
 from probation_themes.coding.topics import THRESHOLD as TOPIC_THRESHOLD
 from probation_themes.errors import CodebookError
 from probation_themes.ingest import IngestOptions
+from probation_themes.ingest.nonanswers import builtin_non_answers, read_non_answers
 from probation_themes.ingest.redact import Redactor, read_names
 from probation_themes.store import Project
 from probation_themes.workflows.code import CodeReport, code_project
@@ -51,6 +55,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    cls=ResearcherGroup,  # plain placeholders, summaries and usage errors (cli/helpformat.py)
 )
 
 
@@ -114,7 +119,11 @@ def render_ingest(report: IngestReport, report_split: str = "response") -> None:
         table.add_column(justify="right")
         table.add_row("rows read", f"{f.rows_read:,}")
         table.add_row("rows that produced quotes", f"{f.responses:,}")
+        if f.non_answer_rows:
+            table.add_row("  of which only non-answers", f"{f.non_answer_rows:,}")
         table.add_row("quotes created", f"{f.quotes:,}")
+        if report.non_answer_list is not None:
+            table.add_row("  of which non-answers", f"{f.non_answers:,}")
         table.add_row("rows rejected", f"{f.rejected:,}")
         for reason, n in sorted(f.rejects_by_reason.items()):
             table.add_row(f"  {reason.replace('_', ' ')}", f"{n:,}")
@@ -122,7 +131,8 @@ def render_ingest(report: IngestReport, report_split: str = "response") -> None:
         if f.rows_read == 0:
             err.print("  [yellow]note:[/] the file has a header but no data rows; nothing was added.")
         check = "✓" if f.balanced else "✗"
-        out.print(f"  {check} {f.rows_read:,} rows read = {f.responses:,} with quotes + {f.rejected:,} rejected")
+        only = f" ({f.non_answer_rows:,} of them only non-answers)" if f.non_answer_rows else ""
+        out.print(f"  {check} {f.rows_read:,} rows read = {f.responses:,} with quotes{only} + {f.rejected:,} rejected")
         if f.encoding:
             out.print(f"  encoding: {f.encoding}" + (f"; mojibake repaired in {f.repaired:,} cells" if f.repaired else ""))
         if f.survey_export:
@@ -132,7 +142,16 @@ def render_ingest(report: IngestReport, report_split: str = "response") -> None:
                 values = ", ".join(f"{v!r} ×{n}" for v, n in sorted(unknown.items(), key=lambda kv: -kv[1])[:8])
                 err.print(f"  [yellow]note:[/] {label} values kept as given (not in the alias table): {values}")
     if any(f.rejected for f in report.files):
-        err.print("  See every rejected row with: probation-themes export rejects -o rejects.csv")
+        err.print(f"  See every rejected row with: {command('export rejects -o rejects.csv')}")
+    flagged = sum(f.non_answers for f in report.files)
+    if flagged and report.non_answer_list is not None:
+        which = "the built-in list" if report.non_answer_list["list"] == "built-in" else report.non_answer_list["list"]
+        err.print(
+            f"  {flagged:,} {'quote is a non-answer' if flagged == 1 else 'quotes are non-answers'} (such as "
+            f"'Nothing.', 'n/a' or 'No comment', by {which}): kept in the project, but not coded and left out "
+            f"of every count. See them with: {command('non-answers')}"
+        )
+        err.print(f"  To code and count them as answers: {command('non-answers judge --keep-non-answers')}")
     noun = "quote" if report.project_quotes == 1 else "quotes"
     out.print(f"Project now holds {report.project_quotes:,} {noun} (run {report.run_id}).")
     if any(f.skipped_because for f in report.files):
@@ -175,15 +194,42 @@ def ingest(
         bool,
         typer.Option("--keep-originals", help="With --redact: keep the replaced words in the project. Default: not kept."),
     ] = False,
+    non_answers: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--non-answers",
+            help="Your own list of non-answers, one phrase per line, used instead of the built-in one "
+            "(write that out to edit with `probation-themes non-answers list -o FILE`).",
+            show_default=False,
+        ),
+    ] = None,
+    keep_non_answers: Annotated[
+        bool,
+        typer.Option(
+            "--keep-non-answers",
+            help="Code and count answers such as 'Nothing.', 'n/a' or 'No comment' like any other. By default "
+            "they are flagged as non-answers: kept, but not coded and left out of every count.",
+        ),
+    ] = False,
     engine: EngineOption = EngineName.local,
     scheduler: SchedulerOption = None,
     project: ProjectOption = Path(DEFAULT_PROJECT),
     as_json: JsonOption = False,
 ) -> None:
-    """Read survey answers or report text into the project, and account for every row."""
+    """Read survey answers or report text into the project, and account for every row.
+
+    Answers that say nothing, such as 'Nothing.', 'n/a', 'No comment' or 'Not sure', are
+    flagged as non-answers: they stay in the project and in the row count, but are not
+    coded and count in no denominator (--keep-non-answers keeps them as answers).
+    """
     if (names is not None or keep_originals) and not redact:
         err.print("[bold red]Error:[/] --names and --keep-originals only apply with --redact.")
         raise typer.Exit(2)
+    if non_answers is not None and keep_non_answers:
+        err.print("[bold red]Error:[/] --non-answers gives a list of non-answers to flag, and --keep-non-answers "
+                  "flags none: give one or the other.")
+        raise typer.Exit(2)
+    judge = None if keep_non_answers else (read_non_answers(non_answers) if non_answers else builtin_non_answers())
     options = IngestOptions(
         text_cols=text_col or [], id_col=id_col, region_col=region_col, org_col=org_col,
         attr_cols=attr_col or [], split=split.value, encoding=encoding, sheet=sheet,
@@ -195,7 +241,7 @@ def ingest(
             with err.status("Reading…") as status:
                 report = ingest_files(
                     proj, files, options, on_file=lambda name: status.update(f"Reading {name}…"), redactor=redactor,
-                    engine=runner,
+                    engine=runner, non_answers=judge,
                 )
     except BaseException:
         if fresh:  # a failed first ingest leaves no empty project behind
@@ -205,6 +251,7 @@ def ingest(
     if as_json:
         print_json({"run_id": report.run_id, "project_quotes": report.project_quotes,
                     "files": [{**asdict(f), "rejected": f.rejected} for f in report.files],
+                    "non_answer_list": report.non_answer_list,
                     **({"redacted": report.redacted} if report.redacted is not None else {})})
     else:
         render_ingest(report, split.value)
@@ -223,10 +270,29 @@ def _load_codebook_or_project(codebook: Path | None, proj: Project) -> "object":
     stored = proj.latest_codebook()
     if stored is None:
         raise CodebookError(
-            f"The project {proj.path} has not been coded yet, so there is nothing to report. "
-            "Run `probation-themes code --codebook FILE` first (for example with the bundled "
-            "codebooks/probation_unification.yaml)."
+            f"The project {proj.path} has not been coded yet, so there is nothing to report. Code it "
+            "first with your codebook: `probation-themes code --codebook FILE`. To start from the "
+            "bundled probation codebook, write a copy with `probation-themes codebook init -o codebook.yaml` "
+            "and code with `probation-themes code --codebook codebook.yaml`."
         )
+    return stored
+
+
+def _stored_codebook(proj: Project):
+    """The codebook the project was last coded with, for `code` without --codebook (and say so)."""
+    stored = proj.latest_codebook()
+    if stored is None:
+        raise CodebookError(
+            f"`code` needs a codebook, and the project {proj.path} has not been coded with one yet. Give "
+            "yours with --codebook FILE (YAML, CSV or .qdc). To start from the bundled probation codebook, "
+            "write a copy with `probation-themes codebook init -o codebook.yaml` and run "
+            "`probation-themes code --codebook codebook.yaml`; `probation-themes codebook init --template "
+            "-o codebook.yaml` writes a short commented template to fill in instead."
+        )
+    err.print(
+        f"Codebook: {stored.name} {stored.version}, the one this project was last coded with "
+        "(give --codebook FILE to code with an edited or another codebook)."
+    )
     return stored
 
 
@@ -262,6 +328,11 @@ def render_code(report: CodeReport, codebook) -> None:
         f"{report.responses:,} respondents ({percent(report.coverage)}) have at least one code; "
         f"{report.codings:,} suggestions written."
     )
+    if report.non_answers:
+        out.print(
+            f"{report.non_answers:,} {'quote is a non-answer' if report.non_answers == 1 else 'quotes are non-answers'} "
+            "(such as 'Nothing.' or 'n/a'): not coded, and not among the respondents counted."
+        )
     others = {m: share for m, share in report.coverage_by_method.items() if m != report.method}
     if others:
         out.print("Coverage of the other methods' suggestions in this project: "
@@ -272,6 +343,8 @@ def render_code(report: CodeReport, codebook) -> None:
         t = report.topics
         err.print(f"Topics: {t['coder']} with {t['k']} free topics, seed {t['random_state']}, "
                   f"threshold {t['threshold']}, vocabulary {t['vocabulary_size']:,} terms.")
+    if report.topics_warning:
+        err.print(f"[yellow]warning:[/] {escape(report.topics_warning)}")
     if report.unmatched:
         per_code = Counter(code_id for code_id, _, _ in report.unmatched)
         shown = ", ".join(f"{code_id} {n}" for code_id, n in list(per_code.items())[:12])
@@ -287,7 +360,15 @@ def render_code(report: CodeReport, codebook) -> None:
 @app.command()
 @user_errors
 def code(
-    codebook: Annotated[Path, typer.Option("--codebook", "-c", help="Codebook YAML or CSV file.", show_default=False)],
+    codebook: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--codebook", "-c",
+            help="Codebook file (YAML, CSV or REFI-QDA .qdc). Default: the codebook this project was last "
+            "coded with. `probation-themes codebook init -o codebook.yaml` writes the bundled one to start from.",
+            show_default=False,
+        ),
+    ] = None,
     method: Annotated[Method, typer.Option("--method", help=METHOD_HELP)] = Method.rules,
     train_coder: Annotated[
         Optional[str],
@@ -324,8 +405,10 @@ def code(
     if train_coder is not None and method in (Method.rules, Method.topics):
         err.print("[bold red]Error:[/] --train-coder only applies to --method model or all (rules and topics do not learn from it).")
         raise typer.Exit(2)
-    book = load_codebook(codebook)
+    book = load_codebook(codebook) if codebook is not None else None
     with engine_for(engine, scheduler) as runner, Project.open(project, create=False) as proj:
+        if book is None:
+            book = _stored_codebook(proj)
         # A plain line, not a spinner: a spinner's thread would make the coders start their
         # worker processes by "spawn" (slow) instead of "fork" (see coding.engine._start_method).
         err.print(f"Coding with {method.value}…")

@@ -35,7 +35,8 @@ KEYS = (
     ("b / ←", "back to the quote shown before"),
     ("u", "undo the last step (repeat to undo more)"),
     ("?", "show or hide this help"),
-    ("q / Ctrl-C", "quit; every decision is already saved"),
+    ("Esc", "cancel the memo or code being typed (Ctrl-C and Ctrl-D cancel it too)"),
+    ("q / Ctrl-C / Ctrl-D", "quit when nothing is being typed; every decision is already saved"),
 )
 KEY_LINE = "a accept all · r reject all · 1-9 toggle · + add · m memo · s skip · b back · u undo · ? help · q quit"
 MARKS = {"open": ("·", "dim"), "accept": ("✓", "bold green"), "reject": ("✗", "bold red")}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import tempfile
 from pathlib import Path
 
@@ -68,7 +69,8 @@ def validate_codebook(data: object, path: str | Path | None = None) -> Codebook:
     if data is None:
         raise CodebookError(
             f"The codebook{where_file} is empty. A codebook needs a name, a version and at least one "
-            "code; start from codebooks/probation_unification.yaml or see docs/codebook.md.",
+            "code; `probation-themes codebook init --template -o codebook.yaml` writes a commented "
+            "template to start from, and docs/codebook.md describes every field.",
             path=path,
         )
     if not isinstance(data, dict):
@@ -146,9 +148,12 @@ def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
+        target = shlex.quote(str(path)) if path.suffix.lower() in FORMATS else "codebook.yaml"
         raise CodebookError(
-            f"Codebook file {path} does not exist. Check the path, or start from the bundled "
-            "codebooks/probation_unification.yaml.",
+            f"Codebook file {path} does not exist. Check the path and its spelling. To start from the "
+            f"probation codebook that comes with probation-themes, write a copy of it there with "
+            f"`probation-themes codebook init -o {target}` (add --template for a short commented "
+            "template to fill in instead).",
             path=path,
         ) from None
     except IsADirectoryError:

@@ -69,6 +69,10 @@ LABEL_POOL = 20
 #: Representative quotes kept per topic.
 N_QUOTES = 5
 
+#: Fewest modelled words a representative quote should have: a quote of one or two modelled
+#: words ("Nothing comes to mind.") can be all one topic without showing what the topic is about.
+MIN_TYPICAL_TERMS = 3
+
 #: Quotes sampled (with the model's seed) to measure c_v coherence, which is slow on many texts.
 COHERENCE_SAMPLE = 2000
 
@@ -97,7 +101,8 @@ class Topic:
         c_v: c_v coherence (0 to 1; higher reads as one theme), on a sample of quotes.
         u_mass: UMass coherence (negative; closer to 0 is more coherent).
         quotes: positions (in the fitted quotes) of the most representative quotes: those the
-            topic makes up the largest share of (ties: the one with more modelled words first).
+            topic makes up the largest share of (ties: the one with more modelled words first),
+            quotes of fewer than ``MIN_TYPICAL_TERMS`` modelled words only after all the others.
     """
 
     topic_id: int
@@ -305,8 +310,9 @@ class TopicCoder(BaseCoder):
             reached = np.zeros(n_responses, dtype=bool)
             reached[response_index[present[:, t]]] = True
             code_id = code_of.get(t)
-            # Most representative: the largest share of the quote, then the most modelled words.
-            order = np.lexsort((-lengths, -shares[:, t]))
+            # Most representative: quotes with a few modelled words before shorter ones, then the
+            # largest share of the quote, then the most modelled words.
+            order = np.lexsort((-lengths, -shares[:, t], lengths < MIN_TYPICAL_TERMS))
             chosen: list[int] = []
             seen: set[str] = set()
             for i in order.tolist():

@@ -17,6 +17,7 @@ _QUOTE_CHILDREN = (
     ("suggestions", "of the suggestions"),
     ("decisions", "of the review decisions"),
     ("redactions", "of the redaction records"),
+    ("non_answers", "of the non-answer flags"),
 )
 
 

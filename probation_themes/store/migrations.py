@@ -203,12 +203,24 @@ _M005_TOPICS = """
         );
 """
 
+# Quotes judged non-answers ("Nothing.", "n/a", "No comment"): kept in the project, left out of
+# coding and of every denominator (see store/nonanswers.py). `phrase` is what matched; the run
+# that judged them records the list used.
+_M006_NON_ANSWERS = """
+        CREATE TABLE non_answers (
+            quote_id TEXT PRIMARY KEY REFERENCES quotes(quote_id),
+            phrase TEXT NOT NULL,
+            run_id INTEGER NOT NULL REFERENCES runs(run_id)
+        );
+"""
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", _M001_INITIAL),
     ("002_coder_codings", _M002_CODER_CODINGS),
     ("003_review", _M003_REVIEW),
     ("004_redactions", _M004_REDACTIONS),
     ("005_topics", _M005_TOPICS),
+    ("006_non_answers", _M006_NON_ANSWERS),
 ]
 
 

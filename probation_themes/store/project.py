@@ -31,6 +31,7 @@ from probation_themes.models import (
     evidence_json,
 )
 from probation_themes.store.migrations import apply_migrations
+from probation_themes.store.nonanswers import SUBSTANTIVE
 from probation_themes.store.working import quote_clause, suggestion_clause
 
 #: Which codings count: ``default`` is suggested ∪ accepted, minus rejected.
@@ -491,11 +492,18 @@ class Project:
 
     # -- quotes ----------------------------------------------------------------
 
-    def count_quotes(self, *, after: int = 0, until: int | None = None) -> int:
-        """Number of quotes in the project (between places ``after`` and ``until``, if given)."""
+    def count_quotes(self, *, after: int = 0, until: int | None = None, substantive: bool = False) -> int:
+        """Number of quotes in the project (between places ``after`` and ``until``, if given).
+
+        ``substantive`` leaves out the quotes flagged as non-answers (see
+        :mod:`probation_themes.store.nonanswers`).
+        """
         upto = until if until is not None else 2**62
+        only = f" AND {SUBSTANTIVE}" if substantive else ""
         return int(
-            self._db.execute("SELECT COUNT(*) FROM quotes WHERE seq > ? AND seq <= ?", (after, upto)).fetchone()[0]
+            self._db.execute(
+                f"SELECT COUNT(*) FROM quotes q WHERE q.seq > ? AND q.seq <= ?{only}", (after, upto)
+            ).fetchone()[0]
         )
 
     def last_quote_seq(self) -> int:
@@ -511,12 +519,14 @@ class Project:
             attributes=json.loads(row[11]),
         )
 
-    def iter_quotes(self, batch_size: int = 10_000) -> Iterator[list[Quote]]:
-        """Quotes in ingest order, in batches of at most ``batch_size``."""
+    def iter_quotes(self, batch_size: int = 10_000, *, substantive: bool = False) -> Iterator[list[Quote]]:
+        """Quotes in ingest order, in batches of at most ``batch_size`` (``substantive``: no non-answers)."""
         last = 0
+        only = f" AND {SUBSTANTIVE}" if substantive else ""
+        columns = ", ".join(f"q.{c.strip()}" for c in _QUOTE_COLUMNS.split(","))
         while True:
             rows = self._db.execute(
-                f"SELECT {_QUOTE_COLUMNS}, seq FROM quotes WHERE seq > ? ORDER BY seq LIMIT ?",
+                f"SELECT {columns}, q.seq FROM quotes q WHERE q.seq > ?{only} ORDER BY q.seq LIMIT ?",
                 (last, batch_size),
             ).fetchall()
             if not rows:
@@ -525,18 +535,21 @@ class Project:
             yield [self._quote(r) for r in rows]
 
     def iter_quote_refs(
-        self, batch_size: int = 20_000, *, after: int = 0, until: int | None = None
+        self, batch_size: int = 20_000, *, after: int = 0, until: int | None = None, substantive: bool = False
     ) -> Iterator[list[QuoteRef]]:
         """(quote_id, response_id, text) in ingest order, in batches: what coders read.
 
         ``after`` and ``until`` limit the quotes to those places in ingest order
         (see :meth:`last_quote_seq`): after ``after``, up to and including ``until``.
+        ``substantive`` leaves out the quotes flagged as non-answers, which are not coded.
         """
         last = after
         upto = until if until is not None else 2**62
+        only = f" AND {SUBSTANTIVE}" if substantive else ""
         while True:
             rows = self._db.execute(
-                "SELECT seq, quote_id, response_id, text FROM quotes WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+                "SELECT q.seq, q.quote_id, q.response_id, q.text FROM quotes q WHERE q.seq > ? AND q.seq <= ?"
+                f"{only} ORDER BY q.seq LIMIT ?",
                 (last, upto, batch_size),
             ).fetchall()
             if not rows:
@@ -544,9 +557,13 @@ class Project:
             last = rows[-1][0]
             yield [QuoteRef(r[1], r[2], r[3]) for r in rows]
 
-    def quote_refs_for(self, quote_ids: Iterable[str]) -> list[QuoteRef]:
-        """The (quote_id, response_id, text) of the given quotes that exist, in ingest order."""
-        sql = "SELECT seq, quote_id, response_id, text FROM quotes WHERE quote_id IN ({marks})"
+    def quote_refs_for(self, quote_ids: Iterable[str], *, substantive: bool = False) -> list[QuoteRef]:
+        """The (quote_id, response_id, text) of the given quotes that exist, in ingest order.
+
+        ``substantive`` leaves out the quotes flagged as non-answers.
+        """
+        only = f" AND {SUBSTANTIVE}" if substantive else ""
+        sql = "SELECT q.seq, q.quote_id, q.response_id, q.text FROM quotes q WHERE q.quote_id IN ({marks})" + only
         rows = sorted(rows_for_ids(self._db, sql, quote_ids))
         return [QuoteRef(q, r, t) for _, q, r, t in rows]
 
@@ -637,6 +654,7 @@ class Project:
         method: str | None = None,
         working: WorkingCoding | None = None,
         evidence: bool = True,
+        non_answers: bool = False,
     ) -> list[Coding]:
         """Effective codings: machine suggestions with the latest human decision applied.
 
@@ -648,7 +666,8 @@ class Project:
         gives that one method's suggestions and no human additions (for comparing a
         method with a coder); with neither, every method's suggestions count.
         Ordered by quote (ingest order), then code, then method. ``evidence=False``
-        skips reading the evidence (much faster for counts and tables).
+        skips reading the evidence (much faster for counts and tables). Codings of quotes
+        flagged as non-answers are left out unless ``non_answers``.
         """
         latest: dict[tuple[str, str], tuple[str, str, str]] = {}
         for quote_id, code, decision, coder, decided_at in self._db.execute(
@@ -658,7 +677,7 @@ class Project:
 
         methods = working.methods if working is not None else ((method,) if method is not None else None)
         chosen, chosen_params = suggestion_clause(methods, "s")
-        counted, counted_params = quote_clause("q")
+        counted, counted_params = quote_clause("q", non_answers=non_answers)
         sql = (
             "SELECT s.quote_id, s.code, s.method, s.confidence, "
             + ("s.evidence" if evidence else "'[]'")
@@ -688,8 +707,8 @@ class Project:
                 seqs = dict(self._db.execute(f"SELECT q.quote_id, q.seq FROM quotes q WHERE {counted}",
                                              counted_params).fetchall())
                 for quote_id, code in added:
-                    if working is not None and quote_id not in seqs:
-                        continue  # a quote that does not count
+                    if quote_id not in seqs:
+                        continue  # a quote that does not count (a non-answer, say)
                     decision, coder, decided_at = latest[(quote_id, code)]
                     out.append((seqs.get(quote_id, 0), Coding(
                         quote_id=quote_id, code=code, method="human",
@@ -713,19 +732,18 @@ class Project:
         method: str | None = None,
         working: WorkingCoding | None = None,
         evidence: bool = True,
+        non_answers: bool = False,
     ) -> Snapshot:
         """Everything an exporter needs, read in one go (evidence only if asked for).
 
-        With ``working``, the quotes and codings are those the working coding counts.
+        With ``working``, the codings are those the working coding counts. Quotes flagged
+        as non-answers, and any coding of them, are left out unless ``non_answers``, as
+        :class:`~probation_themes.store.stream.ProjectReader` leaves them out.
         """
-        quotes = self.quotes()
-        if working is not None:
-            counted, params = quote_clause("q")
-            keep = {r[0] for r in self._db.execute(f"SELECT q.quote_id FROM quotes q WHERE {counted}", params)}
-            quotes = [q for q in quotes if q.quote_id in keep]
+        quotes = [q for batch in self.iter_quotes(substantive=not non_answers) for q in batch]
         return Snapshot.model_construct(
             project=self.path.stem,
             quotes=quotes,
-            codings=self.codings(status, method=method, working=working, evidence=evidence),
+            codings=self.codings(status, method=method, working=working, evidence=evidence, non_answers=non_answers),
             working=working,
         )

@@ -108,3 +108,18 @@ def redaction_counts(project: Project) -> dict[str, int]:
 def originals_kept(project: Project) -> int:
     """How many replaced originals the project keeps (0 unless --keep-originals was used)."""
     return int(project._db.execute("SELECT COUNT(*) FROM redacted_originals_confidential").fetchone()[0])
+
+
+def text_redacted_after(project: Project, run_id: int) -> int | None:
+    """The first ``redact`` run after run ``run_id`` that changed the text of a quote, if any.
+
+    A redaction that found nothing to replace (it reported 0 quotes changed) leaves
+    every earlier suggestion and topic standing, so it is not counted. Redaction at
+    ingest is not counted either: it happens before the quotes are stored.
+    """
+    row = project._db.execute(
+        "SELECT MIN(r.run_id) FROM redactions r JOIN runs u ON u.run_id = r.run_id"
+        " WHERE u.command = 'redact' AND r.run_id > ?",
+        (run_id,),
+    ).fetchone()
+    return int(row[0]) if row and row[0] is not None else None

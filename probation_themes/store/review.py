@@ -133,7 +133,7 @@ def review_candidates(
             :mod:`probation_themes.store.working`); None for every method.
     """
     clauses, params = _where_sql(project, where or {})
-    counted, counted_params = quote_clause("q")
+    counted, counted_params = quote_clause("q")  # non-answers are not coded: nothing to review
     clauses.append(counted)
     params += list(counted_params)
     chosen, chosen_params = suggestion_clause(methods, "s")

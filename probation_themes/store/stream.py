@@ -96,7 +96,8 @@ def latest_decisions(project: Project) -> Decided:
 
 
 def _added_by_people(
-    project: Project, latest: Decided, methods: tuple[str, ...] | None, kinds: tuple[str, ...] = ("accept",)
+    project: Project, latest: Decided, methods: tuple[str, ...] | None, kinds: tuple[str, ...] = ("accept",),
+    *, non_answers: bool = False,
 ) -> list[tuple[int | None, str, str, str]]:
     """(seq or None, quote id, code, status) of decisions on codes that none of ``methods`` suggested.
 
@@ -106,7 +107,7 @@ def _added_by_people(
     """
     db = project._db
     chosen, chosen_params = suggestion_clause(methods, "s")
-    counted, counted_params = quote_clause("q")
+    counted, counted_params = quote_clause("q", non_answers=non_answers)
     added = []
     for (quote_id, code), (decision, _, _) in latest.items():
         if decision not in kinds:
@@ -132,21 +133,26 @@ class ProjectReader:
         working: the working coding to count (see :mod:`probation_themes.store.working`):
             only its methods' suggestions, and decisions on codes they did not suggest as
             method ``human``. None counts every method's suggestions.
+        non_answers: also read the quotes flagged as non-answers. They are left out by
+            default, so no count or denominator includes them (see
+            :mod:`probation_themes.store.nonanswers`).
     """
 
     def __init__(
         self, project: Project, status: StatusFilter = "default", *, evidence: bool = False,
-        working: WorkingCoding | None = None,
+        working: WorkingCoding | None = None, non_answers: bool = False,
     ) -> None:
         self.project = project
         self.status = status
         self.evidence = evidence
         self.working = working
+        self.non_answers = non_answers
         self._keep = _KEEP[status]
         self._methods = working.methods if working is not None else None
         self._latest = latest_decisions(project)
         kinds = ("accept", "reject") if working is not None else ("accept",)
-        self._added = [a for a in _added_by_people(project, self._latest, self._methods, kinds) if a[3] in self._keep]
+        added = _added_by_people(project, self._latest, self._methods, kinds, non_answers=non_answers)
+        self._added = [a for a in added if a[3] in self._keep]
 
     @property
     def orphan_quote_ids(self) -> list[str]:
@@ -160,7 +166,7 @@ class ProjectReader:
         db = self.project._db
         codes = {code for seq, _, code, _ in self._added if seq is not None}
         chosen, chosen_params = suggestion_clause(self._methods, "s")
-        counted, counted_params = quote_clause("q")
+        counted, counted_params = quote_clause("q", non_answers=self.non_answers)
         of_code = (
             "SELECT s.quote_id FROM suggestions s JOIN quotes q ON q.quote_id = s.quote_id"
             f" WHERE s.code = ? AND {chosen} AND {counted}"
@@ -230,7 +236,7 @@ class ProjectReader:
         confidence = "s.confidence" if details else "NULL"
         evidence = "s.evidence" if details and self.evidence else "NULL"
         chosen, chosen_params = suggestion_clause(self._methods, "s")
-        counted, counted_params = quote_clause("q")
+        counted, counted_params = quote_clause("q", non_answers=self.non_answers)
         # One pass: each quote once, with its suggestions, in the order the loops give (no sorting).
         rows = self.project._db.execute(
             f"SELECT q.seq, q.quote_id, q.response_id, {text_sql}, q.region, q.org, s.code, s.method, {confidence},"

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from probation_themes.models import Run
+from probation_themes.store.nonanswers import SUBSTANTIVE
 from probation_themes.store.project import Project, _json, rows_for_ids
 
 
@@ -77,7 +78,8 @@ def topic_shares_for(project: Project, run_id: int, quote_ids: Iterable[str]) ->
 
 def coverage_by_method(project: Project) -> dict[str, float]:
     """For every method with stored suggestions, the share of respondents with at least one."""
-    total = project._db.execute("SELECT COUNT(DISTINCT response_id) FROM quotes").fetchone()[0]
+    # Respondents who gave only non-answers are in no denominator.
+    total = project._db.execute(f"SELECT COUNT(DISTINCT q.response_id) FROM quotes q WHERE {SUBSTANTIVE}").fetchone()[0]
     if not total:
         return {}
     methods = [r[0] for r in project._db.execute("SELECT DISTINCT method FROM suggestions ORDER BY method")]
@@ -86,5 +88,6 @@ def coverage_by_method(project: Project) -> dict[str, float]:
     sql = (
         "SELECT COUNT(DISTINCT q.response_id) FROM quotes q WHERE EXISTS"
         " (SELECT 1 FROM suggestions s WHERE s.quote_id = q.quote_id AND +s.method = ?)"
+        f" AND {SUBSTANTIVE}"
     )
     return {method: round(project._db.execute(sql, (method,)).fetchone()[0] / total, 4) for method in methods}

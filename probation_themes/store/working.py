@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from probation_themes.errors import StoreError
 from probation_themes.models import Run, WorkingCoding
+from probation_themes.store.nonanswers import substantive
 
 if TYPE_CHECKING:  # project.py builds its queries from this module
     from probation_themes.store.project import Project, StatusFilter
@@ -42,14 +43,16 @@ def suggestion_clause(methods: Sequence[str] | None, alias: str = "s") -> tuple[
     return f"{alias}.method IN ({','.join('?' * len(methods))})", tuple(methods)
 
 
-def quote_clause(alias: str = "q") -> tuple[str, tuple]:
+def quote_clause(alias: str = "q", *, non_answers: bool = False) -> tuple[str, tuple]:
     """An SQL condition on the quotes table (as ``alias``) keeping the quotes that count.
 
-    Every quote counts today. A quote that should stay out of codings and denominators
-    (a non-answer flagged at ingest, say) is left out here, and so out of every report,
-    export, table and review at once.
+    A quote flagged as a non-answer at ingest (see :mod:`probation_themes.store.nonanswers`)
+    stays out of codings and denominators, and so out of every report, export, table and
+    review at once, unless ``non_answers`` asks for them.
     """
-    return "1", ()
+    if non_answers:
+        return "1", ()
+    return substantive(alias), ()
 
 
 def code_runs(project: Project) -> list[Run]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import krippendorff
@@ -29,6 +29,7 @@ from sklearn.metrics import cohen_kappa_score
 from probation_themes.codebook import Codebook
 from probation_themes.errors import CodebookError, StoreError
 from probation_themes.store import Project
+from probation_themes.store.nonanswers import non_answer_units
 
 Level = Literal["response", "quote"]
 CoderKind = Literal["imported", "reviewer", "method"]
@@ -36,7 +37,17 @@ CoderKind = Literal["imported", "reviewer", "method"]
 #: Machine methods that can stand in for a coder.
 METHODS: tuple[str, ...] = ("rules", "topics", "model", "all")
 #: Prefixes that pick a kind of coder when a name is used for more than one.
-PREFIXES: dict[str, CoderKind] = {"import": "imported", "review": "reviewer", "method": "method"}
+PREFIXES: dict[str, CoderKind] = {
+    "import": "imported", "imported": "imported", "review": "reviewer", "reviewer": "reviewer", "method": "method",
+}
+#: The prefix that names each kind of coder, and how the kind is described.
+PREFIX_OF: dict[CoderKind, str] = {"imported": "import", "reviewer": "review", "method": "method"}
+KIND_NAMES: dict[CoderKind, str] = {
+    "imported": "an imported coder", "reviewer": "a reviewer", "method": "a coding method",
+}
+WHAT: dict[CoderKind, str] = {
+    "imported": "imported codings", "reviewer": "review decisions", "method": "machine suggestions",
+}
 
 _STATISTICS = ("percent_agreement", "kappa", "alpha", "precision", "recall", "f1")
 # Bound the resample × unit weight matrix built at once (about 32 MB of int64).
@@ -110,12 +121,27 @@ class CoderLabels:
     level: Level
     units: frozenset[str]
     positives: frozenset[tuple[str, str]]
+    #: Other kinds of coder the same name belongs to, when it was given without a prefix.
+    also: tuple[CoderKind, ...] = ()
 
     def describe(self, compared_at: Level | None = None) -> str:
         """How the coder is described in reports, saying whether quotes were rolled up."""
-        what = {"imported": "imported codings", "reviewer": "review decisions", "method": "machine suggestions"}
         rolled = ", rolled up to responses" if compared_at == "response" and self.level == "quote" else ""
-        return f"{self.name} ({what[self.kind]}, {self.level} level{rolled})"
+        return f"{self.name} ({WHAT[self.kind]}, {self.level} level{rolled})"
+
+    def choice_note(self, role: str) -> str | None:
+        """When the name belongs to several coders: which one was used, and how to pick another."""
+        if not self.also:
+            return None
+        kinds = [self.kind, *self.also]
+        listed = " and ".join(KIND_NAMES[k] for k in kinds)
+        others = " or ".join(f"--coder {PREFIX_OF[k]}:{self.name}" for k in self.also)
+        return (
+            f"{self.name!r} is both {listed} in this project; {role} is {self.name}'s {WHAT[self.kind]} "
+            f"(the first in the order imported, reviewer, method). Give {others} to compare the "
+            f"{' or '.join(WHAT[k] for k in self.also)} instead, or --coder {PREFIX_OF[self.kind]}:{self.name} "
+            "to say which you mean."
+        )
 
 
 @dataclass(frozen=True)
@@ -136,6 +162,11 @@ class AgreementReport:
     seed: int | None
     codes: list[CodeAgreement]
     overall: CodeAgreement
+    #: Which of several coders of one name was used, and how to choose another.
+    notes: list[str] = field(default_factory=list)
+    #: Units left out because they are non-answers ("Nothing.", "n/a"): quotes flagged as
+    #: such, or responses whose every quote is one.
+    non_answers_excluded: int = 0
 
 
 # -- statistics from 2×2 counts (vectorised) -------------------------------------
@@ -384,14 +415,17 @@ def load_coder(project: Project, name: str) -> CoderLabels:
         StoreError: the name matches nothing; the message lists what does.
     """
     prefix, sep, rest = name.partition(":")
-    wanted = PREFIXES.get(prefix) if sep else None
-    bare = rest if wanted else name
+    wanted = PREFIXES.get(prefix.strip().lower()) if sep else None
+    bare = rest.strip() if wanted else name
     available = available_coders(project)
+    # Without a prefix, the first kind the name belongs to is used, and the others are said.
+    kinds: list[CoderKind] = [k for k in ("imported", "reviewer", "method") if bare in available[k]]
+    also = tuple(k for k in kinds[1:]) if wanted is None else ()
 
     if wanted in (None, "imported") and bare in available["imported"]:
         imported = project.coder_codings(bare)
         if imported is not None:
-            return CoderLabels(bare, "imported", imported.level, imported.units, imported.positives)
+            return CoderLabels(bare, "imported", imported.level, imported.units, imported.positives, also)
     if wanted in (None, "reviewer") and bare in available["reviewer"]:
         latest: dict[tuple[str, str], str] = {}
         for d in project.decisions():
@@ -399,7 +433,7 @@ def load_coder(project: Project, name: str) -> CoderLabels:
                 latest[(d.quote_id, d.code)] = d.decision
         units = frozenset(quote for quote, _ in latest)
         positives = frozenset(key for key, decision in latest.items() if decision == "accept")
-        return CoderLabels(bare, "reviewer", "quote", units, positives)
+        return CoderLabels(bare, "reviewer", "quote", units, positives, also)
     if wanted in (None, "method") and bare in available["method"]:
         positives = frozenset((c.quote_id, c.code) for c in project.codings("all", method=bare, evidence=False))
         return CoderLabels(bare, "method", "quote", frozenset(project.quote_ids()), positives)
@@ -523,6 +557,17 @@ def compare_labels(
         seed=seed,
         codes=per_code,
         overall=overall,
+        notes=[note for note in (a.choice_note("A"), b.choice_note("B")) if note],
+    )
+
+
+def _without(labels: CoderLabels, skipped: dict[str, set[str]]) -> CoderLabels:
+    """A coder's judgements without the units that are non-answers."""
+    gone = skipped[labels.level]
+    if not gone & labels.units:
+        return labels
+    return replace(
+        labels, units=labels.units - gone, positives=frozenset(p for p in labels.positives if p[0] not in gone)
     )
 
 
@@ -583,7 +628,26 @@ def compare_coders(
     response_of = None
     if chosen_level == "response" and "quote" in (a.level, b.level):
         response_of = {q.quote_id: q.response_id for batch in project.iter_quote_refs() for q in batch}
-    return compare_labels(
+    # Non-answers are in no denominator: whether two coders both left "n/a" uncoded says
+    # nothing about how far they agree. One that a coder did code (a "don't know" code in a
+    # human coding frame, say) stays: that coding is a judgement the other can agree with.
+    skipped = non_answer_units(project)
+    left_out = 0
+    if skipped["quote"]:
+        coded = {unit for coder in (a, b) for unit, _ in coder.positives}
+        if response_of is not None:
+            coded |= {response_of[u] for u in coded if u in response_of}
+        skipped = {level_: units - coded for level_, units in skipped.items()}
+
+        def covered(coder: CoderLabels) -> set[str]:
+            if coder.level == chosen_level or response_of is None:
+                return set(coder.units)
+            return {response_of[q] for q in coder.units if q in response_of}
+
+        left_out = len(covered(a) & covered(b) & skipped[chosen_level])
+        a, b = _without(a, skipped), _without(b, skipped)
+    report = compare_labels(
         a, b, codes=chosen, level=level, response_of=response_of,
         include_uncoded=include_uncoded, resamples=resamples, seed=seed,
     )
+    return replace(report, non_answers_excluded=left_out)

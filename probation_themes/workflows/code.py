@@ -20,10 +20,14 @@ from probation_themes.coding.topics import TopicCoder
 from probation_themes.errors import CoderError, StoreError
 from probation_themes.models import Coding, Run
 from probation_themes.store import Project, QuoteRef, SuggestionRow, suggestion_row
+from probation_themes.store.nonanswers import count_non_answers, non_answers_changed_after
+from probation_themes.store.redactions import text_redacted_after
 from probation_themes.store.topics import coverage_by_method
 from probation_themes.workflows.distributed import Engine
 from probation_themes.workflows.provenance import library_versions
-from probation_themes.workflows.topics import coder_for, fitting_sample, latest_topic_params, topic_features
+from probation_themes.workflows.topics import (
+    coder_for, fitting_sample, latest_topic_params, size_warning, topic_features,
+)
 from probation_themes.workflows.train import Labels, training_labels
 
 #: A batch's stored topic shares: ``{quote id: [(topic, share), ...]}``.
@@ -58,6 +62,8 @@ class CodeReport:
     topics: dict[str, object] = field(default_factory=dict)
     #: all: why topics could not be fitted (too little text), when they were left out.
     topics_skipped: str = ""
+    #: topics and all: a warning that there is too little text for the topics asked for.
+    topics_warning: str = ""
     #: Share of respondents with at least one suggestion, for every method stored in the project.
     coverage_by_method: dict[str, float] = field(default_factory=dict)
     #: Quotes coded by this run: all of them, or only those ingested since an earlier
@@ -71,6 +77,8 @@ class CodeReport:
     topic_features: str = ""
     #: model and all: whether the model read topic features.
     used_topics: bool = False
+    #: Quotes flagged as non-answers, which were not coded (and count in no figure).
+    non_answers: int = 0
 
     @property
     def coverage(self) -> float:
@@ -135,8 +143,17 @@ def code_project(
     """
     if method not in METHODS:
         raise CoderError(f"There is no coding method {method!r}; choose one of: {', '.join(METHODS)}.")
-    n_quotes = project.count_quotes()
+    n_quotes = project.count_quotes(substantive=True)
     if not n_quotes:
+        flagged = count_non_answers(project)
+        if flagged:
+            raise StoreError(
+                f"Every one of the {flagged:,} quotes in the project {project.path} is a non-answer (such as "
+                "'Nothing.' or 'n/a'), and non-answers are not coded. List them with "
+                "`probation-themes non-answers`; to code them anyway, keep them with "
+                "`probation-themes non-answers judge --keep-non-answers`.",
+                path=project.path,
+            )
         raise StoreError(
             f"The project {project.path} has no quotes to code. Ingest a file first "
             "(`probation-themes ingest FILE`).",
@@ -196,8 +213,9 @@ def code_project(
     earlier = None if full or method in ("topics", "all") else _reusable_run(project, method, fingerprint)
     after = int(earlier.parameters["quotes_through"]) if earlier else 0
     parameters = {**parameters, "fingerprint": fingerprint, "quotes_through": through, "coded_after": after}
-    coded_quotes = project.count_quotes(after=after, until=through)
-    batches = project.iter_quote_refs(batch_size, after=after, until=through)
+    # Non-answers are not coded: they stay in the project, out of every count.
+    coded_quotes = project.count_quotes(after=after, until=through, substantive=True)
+    batches = project.iter_quote_refs(batch_size, after=after, until=through, substantive=True)
     if engine is None:
         parts = scorer.local_parts(batches, coded_quotes)
     else:
@@ -256,12 +274,15 @@ def code_project(
         train_coder=train_coder,
         topics={"coder": topics.registry_name, **_topic_params(topics)} if topics else {},
         topics_skipped=topics_skipped,
+        topics_warning=(size_warning(topics.n_quotes_, topics.vocabulary_size_, len(topics.seed_topics_), int(topics.k))
+                        or "") if topics else "",
         coverage_by_method=coverage_by_method(project),
         coded_quotes=coded_quotes,
         kept_from_run=earlier.run_id if earlier else None,
         engine=engine.name if engine is not None else "local",
         topic_features=topics_note,
         used_topics=topic_input is not None,
+        non_answers=count_non_answers(project),
     )
 
 
@@ -387,13 +408,15 @@ def _fingerprint(*parts: object) -> str:
 def _reusable_run(project: Project, method: str, fingerprint: str) -> Run | None:
     """The method's last run, when it completed with the same fingerprint (its suggestions still stand).
 
-    A redaction since then changed quote texts, so every quote is coded again.
+    After a redaction that changed quote texts, every quote is coded again.
     """
     runs = project.runs()
     last = next((r for r in reversed(runs) if r.command == "code" and r.method == method), None)
     if last is None or last.status != "done" or last.parameters.get("fingerprint") != fingerprint:
         return None
-    if any(r.command == "redact" and r.run_id > last.run_id for r in runs):
+    if text_redacted_after(project, last.run_id) is not None:
+        return None
+    if non_answers_changed_after(project, last.run_id) is not None:  # other quotes are to be coded now
         return None
     return last if "quotes_through" in last.parameters else None
 
@@ -402,7 +425,7 @@ def _rules_stored(project: Project, codebook: Codebook, random_state: int | None
     """Whether the stored rule suggestions are what the codebook's rules find in every quote now.
 
     True when the last rules run used this codebook, its suggestions still stand
-    (no redaction since) and it covered every quote ingested so far.
+    (no redaction or judging of non-answers since) and it covered every quote ingested so far.
     """
     fingerprint = _fingerprint(registry.default_for("rules"), codebook.content_hash(), "", None, random_state)
     run = _reusable_run(project, "rules", fingerprint)
@@ -427,7 +450,9 @@ def _fit_topics(project: Project, codebook: Codebook, random_state: int | None) 
     if "random_state" not in params and random_state is not None:
         params["random_state"] = random_state
     # The sample is drawn with the seed the topics run used, so its topics come out again.
-    quotes = fitting_sample(project, project.iter_quote_refs(), params.get("random_state", random_state))
+    quotes = fitting_sample(
+        project, project.iter_quote_refs(substantive=True), params.get("random_state", random_state)
+    )
     return coder_for(engine, **params).fit(codebook, quotes)
 
 

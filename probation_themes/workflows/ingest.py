@@ -7,13 +7,16 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 from probation_themes.errors import IngestError
 from probation_themes.ingest import IngestOptions, open_file, read_file
 from probation_themes.ingest.build import BATCH_ROWS, FileSummary
+from probation_themes.ingest.nonanswers import BUILTIN, NonAnswers, builtin_non_answers
 from probation_themes.ingest.redact import Redactor, summarise
 from probation_themes.models import IngestResult, Quote, Reject, Run
 from probation_themes.store import IngestWriter, Project
+from probation_themes.store.nonanswers import non_answer_writer
 from probation_themes.store.redactions import redaction_writer
 from probation_themes.workflows.distributed import Engine, LocalEngine
 from probation_themes.workflows.provenance import file_sha256, library_versions
@@ -35,6 +38,10 @@ class FileReport:
     skipped_because: str | None = None
     #: What a survey platform's extra header rows were read as, if the file is such an export.
     survey_export: str | None = None
+    #: Quotes flagged as non-answers (kept, but not coded or counted), and the rows that
+    #: produced only non-answers. Both are among the quotes and rows above, not extra.
+    non_answers: int = 0
+    non_answer_rows: int = 0
 
     @property
     def rejected(self) -> int:
@@ -55,6 +62,8 @@ class IngestReport:
     files: list[FileReport]
     project_quotes: int
     redacted: dict[str, int] | None = None  # details replaced, by kind, when redacting
+    #: The list of non-answers used (see NonAnswers.parameters), or None with --keep-non-answers.
+    non_answer_list: dict[str, object] | None = None
 
 
 def _drop_known(
@@ -143,6 +152,7 @@ def ingest_files(
     redactor: Redactor | None = None,
     engine: Engine | None = None,
     batch_size: int = BATCH_ROWS,
+    non_answers: NonAnswers | None | Literal["built-in"] = BUILTIN,
 ) -> IngestReport:
     """Read every file and store its quotes and rejects, all in one transaction.
 
@@ -158,7 +168,15 @@ def ingest_files(
     (see docs/confidentiality.md). An ``engine`` other than the local one (see
     :mod:`probation_themes.workflows.distributed`) parses whole files elsewhere,
     e.g. on a Dask cluster; the project is the same whichever runs it.
+
+    Quotes that are non-answers ("Nothing.", "n/a", "No comment": see
+    :mod:`probation_themes.ingest.nonanswers`) by the ``non_answers`` list — the
+    built-in one unless another is given — are stored and flagged, so that they are
+    not coded and count in no denominator; ``non_answers=None`` flags none. A row
+    that produced only non-answers still counts among the rows with quotes.
     """
+    if non_answers == BUILTIN:
+        non_answers = builtin_non_answers()
     files: list[tuple[Path, str]] = []
     for path in paths:
         p = Path(path)
@@ -196,6 +214,7 @@ def ingest_files(
         parameters={
             "files": [str(Path(p).name) for p in paths], **options.model_dump(),
             **({"redact": redactor.parameters()} if redactor is not None else {}),
+            "non_answers": non_answers.parameters() if non_answers is not None else {"kept": True},
         },
         versions=library_versions(),
         started_at=datetime.now().astimezone(),
@@ -205,7 +224,7 @@ def ingest_files(
         for p, sha, (batches, summary_of) in readers:
             if on_file:
                 on_file(p.name)
-            report = _store_file(writer, p, sha, batches, summary_of, options, redacted)
+            report = _store_file(writer, p, sha, batches, summary_of, options, redacted, non_answers)
             read.append(report)
             reports.append(report)
         if read and all(r.rows_read == 0 for r in read):
@@ -221,28 +240,35 @@ def ingest_files(
     return IngestReport(
         run_id=writer.run_id, files=reports, project_quotes=project.count_quotes(),
         redacted=dict(redacted) if redactor is not None else None,
+        non_answer_list=non_answers.parameters() if non_answers is not None else None,
     )
 
 
 def _store_file(
     writer: IngestWriter, path: Path, sha: str, batches: _Batches, summary_of: Callable[[], FileSummary],
-    options: IngestOptions, redacted: Counter[str],
+    options: IngestOptions, redacted: Counter[str], non_answers: NonAnswers | None = None,
 ) -> FileReport:
     """Store one file's batches as they are read; returns its reconciliation."""
     source_id = writer.add_source(path.name, sha, options.model_dump())
     quotes_stored = 0
     turned_away = 0
     reasons: Counter[str] = Counter()
+    flagged = 0
+    rows = _RowsOfNonAnswers()
     for quotes, rejects, log in batches:
         known = writer.known_quote_ids(q.quote_id for q in quotes)
         if known:
             quotes, rejects, dropped = _drop_known(quotes, rejects, known)
             turned_away += dropped
             log = {quote_id: found for quote_id, found in log.items() if quote_id not in known}
-        # The quotes and the record of what was replaced in them land together.
-        writer.add(source_id, quotes, rejects, also=redaction_writer(log, run_id=writer.run_id) if log else None)
+        flags = _judge(quotes, non_answers, rows)
+        # The quotes, the record of what was replaced in them and their flags land together.
+        also = [w for w in (redaction_writer(log, run_id=writer.run_id) if log else None,
+                            non_answer_writer(flags, run_id=writer.run_id) if flags else None) if w]
+        writer.add(source_id, quotes, rejects, also=(lambda db: [w(db) for w in also]) if also else None)
         redacted.update(summarise(log))
         quotes_stored += len(quotes)
+        flagged += len(flags)
         reasons.update(r.reason for r in rejects)
     summary = summary_of()
     writer.finish_source(
@@ -260,4 +286,32 @@ def _store_file(
         unknown_regions=summary.unknown_regions,
         unknown_orgs=summary.unknown_orgs,
         survey_export=summary.survey_export,
+        non_answers=flagged,
+        non_answer_rows=rows.only_non_answers(),
     )
+
+
+class _RowsOfNonAnswers:
+    """Counts the rows of a file whose every quote is a non-answer, batch by batch."""
+
+    def __init__(self) -> None:
+        self._rows: dict[int, bool] = {}  # row -> every quote so far a non-answer
+
+    def add(self, row: int, non_answer: bool) -> None:
+        self._rows[row] = self._rows.get(row, True) and non_answer
+
+    def only_non_answers(self) -> int:
+        return sum(self._rows.values())
+
+
+def _judge(quotes: Sequence[Quote], non_answers: NonAnswers | None, rows: _RowsOfNonAnswers) -> list[tuple[str, str]]:
+    """(quote id, phrase) of the quotes that are non-answers, noting which rows held only those."""
+    if non_answers is None:
+        return []
+    flags = []
+    for q in quotes:
+        phrase = non_answers.match(q.text)
+        if phrase is not None:
+            flags.append((q.quote_id, phrase))
+        rows.add(q.row, phrase is not None)
+    return flags

@@ -25,8 +25,11 @@ from probation_themes.coding import registry
 from probation_themes.coding.model import TopicFeatures
 from probation_themes.coding.topics import Topic, TopicCoder, search_k, shares_above
 from probation_themes.errors import CoderError, StoreError
+from probation_themes.ingest.nonanswers import builtin_non_answers
 from probation_themes.models import Quote, Run
 from probation_themes.store import Project
+from probation_themes.store.nonanswers import count_non_answers, non_answers_changed_after
+from probation_themes.store.redactions import text_redacted_after
 from probation_themes.store.topics import add_topic_shares, latest_topics_run, save_topics, topic_shares_for
 from probation_themes.workflows.provenance import library_versions
 
@@ -41,8 +44,15 @@ TOPIC_SAMPLE = 200_000
 
 Q = TypeVar("Q")
 
+_NON_ANSWERS = builtin_non_answers()
+
 #: Numbers of free topics tried by ``--k auto``.
 AUTO_KS = (2, 4, 6, 8, 10, 12)
+
+#: What a topic model needs to find a topic that is more than noise: about this many quotes,
+#: and this many modelled words, for each topic (seeded and free) it is asked for.
+QUOTES_PER_TOPIC = 20
+TERMS_PER_TOPIC = 10
 
 #: Most terms of a promoted topic written as its seeds, and as suggested ``any`` terms.
 PROMOTE_SEEDS = 5
@@ -97,6 +107,8 @@ class TopicsReport:
     search: list[dict[str, float]] = field(default_factory=list)
     #: Quotes in the project (more than ``quotes`` when the model was fitted on a sample).
     project_quotes: int = 0
+    #: What the researcher should know before reading the topics (e.g. too little text).
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON output."""
@@ -122,10 +134,11 @@ def coder_for(engine: str, **params: Any) -> TopicCoder:
 def fitting_sample(project: Project, batches: Iterable[Sequence[Q]], seed: int | None) -> list[Q]:
     """The quotes to fit a topic model on: every one, or a seeded sample of ``TOPIC_SAMPLE``.
 
-    ``batches`` are the project's quotes in ingest order (as ``iter_quotes`` or
-    ``iter_quote_refs`` give them); the same project and seed give the same sample.
+    ``batches`` are the project's quotes that are not non-answers, in ingest order (as
+    ``iter_quotes`` or ``iter_quote_refs`` give them with ``substantive=True``); the
+    same project and seed give the same sample.
     """
-    total = project.count_quotes()
+    total = project.count_quotes(substantive=True)
     if total <= TOPIC_SAMPLE:
         return [q for batch in batches for q in batch]
     rng = np.random.default_rng(0 if seed is None else seed)
@@ -147,7 +160,13 @@ def project_quotes(project: Project, seed: int | None = 0) -> list[Quote]:
     Raises:
         StoreError: the project has no quotes (saying to ingest first).
     """
-    quotes = fitting_sample(project, project.iter_quotes(), seed)
+    quotes = fitting_sample(project, project.iter_quotes(substantive=True), seed)
+    if not quotes and count_non_answers(project):
+        raise StoreError(
+            f"Every quote in the project {project.path} is a non-answer (such as 'Nothing.' or 'n/a'), "
+            "so there is nothing to find topics in. List them with `probation-themes non-answers`.",
+            path=project.path,
+        )
     if not quotes:
         raise StoreError(
             f"The project {project.path} has no quotes to model. Ingest a file first "
@@ -155,6 +174,42 @@ def project_quotes(project: Project, seed: int | None = 0) -> list[Quote]:
             path=project.path,
         )
     return quotes
+
+
+def size_warning(n_quotes: int, vocabulary: int, n_seeded: int, k: int) -> str | None:
+    """Say so when there is too little text for the topics asked for, and what would do.
+
+    A topic wants about ``QUOTES_PER_TOPIC`` quotes and ``TERMS_PER_TOPIC`` modelled
+    words; below that, topics are mostly noise and their top terms and quotes chance.
+
+    Args:
+        n_quotes: quotes the model was fitted on.
+        vocabulary: words (and phrases) it modelled.
+        n_seeded: seeded topics (one per code with seed words found).
+        k: free topics asked for.
+    """
+    n_topics = n_seeded + k
+    if n_topics == 0 or (n_quotes >= QUOTES_PER_TOPIC * n_topics and vocabulary >= TERMS_PER_TOPIC * n_topics):
+        return None
+    supported = min(n_quotes // QUOTES_PER_TOPIC, vocabulary // TERMS_PER_TOPIC)
+    asked = f"{n_topics} topics ({n_seeded} seeded from the codebook + {k} free)" if n_seeded else f"{n_topics} topics"
+    message = (
+        f"{asked} from {n_quotes:,} quotes and {vocabulary:,} modelled words is too little text for that many "
+        f"topics: they will be mostly noise, and their terms and quotes chance. A topic needs about "
+        f"{QUOTES_PER_TOPIC} quotes and {TERMS_PER_TOPIC} modelled words, so {n_topics} topics need about "
+        f"{QUOTES_PER_TOPIC * n_topics:,} quotes and {TERMS_PER_TOPIC * n_topics:,} words."
+    )
+    if supported >= max(2, n_seeded + 1) and n_seeded:
+        return message + f" With these quotes try --k {supported - n_seeded} (at most {supported} topics in all)."
+    if supported >= 2:
+        return message + (
+            f" With these quotes try --no-seeded --k {supported}" + (", or fewer codes with seed words" if n_seeded else "")
+            + "."
+        )
+    return message + (
+        f" These {n_quotes:,} quotes are too few for a topic model at all; code them with the codebook's "
+        f"rules (`probation-themes code --method rules`) and read them in `probation-themes review`."
+    )
 
 
 def _view(topic: Topic, quotes: Sequence[Quote], shares) -> TopicView:
@@ -166,6 +221,9 @@ def _view(topic: Topic, quotes: Sequence[Quote], shares) -> TopicView:
             QuoteView(quotes[i].quote_id, quotes[i].text, quotes[i].region, quotes[i].org,
                       round(float(shares[i, topic.topic_id]), 4))
             for i in topic.quotes
+            # Even in a project that keeps non-answers as answers, "Nothing comes to mind." shows nothing
+            # of what a topic is about.
+            if _NON_ANSWERS.match(quotes[i].text) is None
         ],
     )
 
@@ -202,7 +260,7 @@ def fit_topics(
         CoderError: an unknown engine, a bad k, or nothing to model.
     """
     quotes = project_quotes(project, seed)
-    total = project.count_quotes()
+    total = project.count_quotes(substantive=True)  # non-answers are not modelled
     through = project.last_quote_seq()
     search: list[dict[str, float]] = []
     tried: dict[int, TopicCoder] = {}
@@ -242,16 +300,18 @@ def fit_topics(
             # project meanwhile is not kept waiting for minutes. Until the run is finished
             # (below) nothing reads its shares.
             save_topics(project, run_id, [asdict(t) for t in topics], [])
-            for batch in project.iter_quote_refs():
+            for batch in project.iter_quote_refs(substantive=True):
                 add_topic_shares(project, run_id, shares_above(_ids(batch), coder.transform(batch), coder.threshold))
     except BaseException:
         project.finish_run(run_id, status="failed")
         raise
     project.finish_run(run_id)
+    warning = size_warning(len(quotes), coder.vocabulary_size_, len(coder.seed_topics_), int(coder.k))
     return TopicsReport(
         run_id=run_id, coder=coder.registry_name, engine=engine, parameters=parameters,
         quotes=len(quotes), responses=len({q.response_id for q in quotes}), project_quotes=total,
         vocabulary_size=coder.vocabulary_size_, c_v=c_v, u_mass=u_mass, topics=topics, search=search,
+        warnings=[warning] if warning else [],
     )
 
 
@@ -296,10 +356,17 @@ def topic_features(project: Project) -> tuple[TopicFeatures | None, str]:
             f"topics run {run.run_id} did not model the quotes ingested after it; run "
             "`probation-themes topics` again to use topics"
         )
-    if any(r.command == "redact" and r.run_id > run.run_id for r in project.runs()):
+    judged = non_answers_changed_after(project, run.run_id)
+    if judged is not None:
         return None, (
-            f"quotes were redacted after topics run {run.run_id}, so its topics describe texts that "
-            "changed; run `probation-themes topics` again to use topics"
+            f"non-answers were judged again (run {judged}) after topics run {run.run_id}, so it did not model "
+            "the quotes coded now; run `probation-themes topics` again to use topics"
+        )
+    redacted = text_redacted_after(project, run.run_id)
+    if redacted is not None:
+        return None, (
+            f"redaction run {redacted} changed quotes after topics run {run.run_id}, so its topics describe "
+            "texts that changed; run `probation-themes topics` again to use topics"
         )
     if [s["topic_id"] for s in summaries] != list(range(len(summaries))):
         return None, f"topics run {run.run_id} has gaps in its topic numbers; run `probation-themes topics` again"

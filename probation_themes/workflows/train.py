@@ -5,6 +5,7 @@ from __future__ import annotations
 from probation_themes.codebook import Codebook
 from probation_themes.errors import StoreError
 from probation_themes.store import Project
+from probation_themes.store.nonanswers import non_answer_ids
 
 #: {quote_id: {code_id: 1 (applies) or 0 (does not)}} — what ModelCoder.fit learns from.
 Labels = dict[str, dict[str, int]]
@@ -56,8 +57,9 @@ def training_labels(project: Project, codebook: Codebook, *, coder: str | None =
             latest[(decision.quote_id, decision.code)] = 1 if decision.decision == "accept" else 0
     for (quote_id, code_id), value in latest.items():
         labels.setdefault(quote_id, {})[code_id] = value
-    # Decisions about quotes no longer in the project cannot be learned from.
-    present = project.existing_quote_ids(labels)
+    # Decisions about quotes no longer in the project cannot be learned from, and non-answers
+    # are never coded, so the model does not learn from them either.
+    present = project.existing_quote_ids(labels) - non_answer_ids(project)
     return {q: labels[q] for q in sorted(present)}
 
 
@@ -83,7 +85,8 @@ def _coder_labels(project: Project, coder: str, codes: list[str]) -> Labels:
             labels[unit] = {c: int(c in given) for c in codes}
         return labels
     quotes_of: dict[str, list[str]] = {}
-    for batch in project.iter_quote_refs():
+    # A response's non-answer quotes carry none of its codes: the codes belong to the others.
+    for batch in project.iter_quote_refs(substantive=True):
         for ref in batch:
             if ref.response_id in imported.units:
                 quotes_of.setdefault(ref.response_id, []).append(ref.quote_id)
