@@ -216,6 +216,7 @@ def review(
     if not name:
         raise StoreError("No coder name: give one with --coder NAME (it is recorded with every decision).")
     with Project.open(project, create=False) as proj:
+        proj.check_writable()  # before the session starts, not at the first key pressed
         book = _load_codebook_or_project(codebook, proj)
         codes = [CodeChoice(c.id, c.label, c.color) for c in book.codes]
         session = ReviewSession(proj, coder=name, codes=codes, code=code, order=order.value, scope=status.value,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import os
@@ -16,11 +17,21 @@ import typer
 from rich.console import Console
 
 from probation_themes.errors import ProbationThemesError
+from probation_themes.store.guard import sqlite_problem
 from probation_themes.workflows.distributed import Engine, open_engine
 
+class _Console(Console):
+    """A console for which a reader closing the pipe (``… | head -1``) ends the command normally."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        _silence_stdout()
+        raise SystemExit(0)
+
+
 #: Results go to stdout; progress and diagnostics to stderr.
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = _Console(highlight=False, soft_wrap=True)
+err = _Console(stderr=True, highlight=False, soft_wrap=True)
 
 DEFAULT_PROJECT = "themes.db"
 
@@ -101,12 +112,20 @@ def user_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except ProbationThemesError as exc:
             raise fail(_escape(str(exc))) from None
+        except BrokenPipeError:
+            # `… -o - | head -1`: the reader has all it wanted. Not an error; and nothing more
+            # may go to the closed pipe, not even Python's own flush at exit.
+            _silence_stdout()
+            raise typer.Exit(0) from None
         except KeyboardInterrupt:
             err.print("Interrupted; everything completed before the interruption is kept.")
             raise typer.Exit(130) from None
         except (typer.Exit, typer.Abort, SystemExit):
             raise
         except Exception as exc:  # a bug, not a user error: say so plainly
+            known = system_problem(exc)
+            if known is not None:
+                raise fail(_escape(known)) from None
             if os.environ.get("PROBATION_THEMES_DEBUG") == "1":
                 raise
             raise fail(
@@ -118,6 +137,41 @@ def user_errors(fn: F) -> F:
             ) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (a test runner's buffer)
+        pass
+
+
+#: Failures of the machine, not of the toolkit: said plainly, with what to do.
+_SYSTEM_ERRORS = {
+    errno.ENOSPC: "the disk is full; free some space (or write to another disk) and run the command again",
+    errno.EDQUOT: "your disk quota is used up; free some space and run the command again",
+    errno.EROFS: "that place is on read-only media; choose a folder you can write to",
+    errno.EACCES: "you do not have permission; check the file's and folder's permissions",
+    errno.EPERM: "the operation is not permitted (an immutable or protected file?)",
+    errno.EIO: "the disk reported an input/output error; check the disk, then run the command again",
+}
+
+
+def system_problem(exc: BaseException) -> str | None:
+    """A plain message for a failure of the disk or the database, or None for a real bug."""
+    problem = sqlite_problem(exc, None)
+    if problem is not None:
+        return str(problem)
+    if isinstance(exc, OSError) and exc.errno in _SYSTEM_ERRORS:
+        where = f" {exc.filename}" if exc.filename else ""
+        return f"Could not read or write{where} ({exc.strerror}): {_SYSTEM_ERRORS[exc.errno]}."
+    if isinstance(exc, MemoryError):
+        return (
+            "This machine ran out of memory for this step, which was rolled back; steps completed before it are "
+            "kept. Close other programs, or split the input into smaller files, and run the command again."
+        )
+    return None
 
 
 def _escape(text: str) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from probation_themes import __version__
@@ -140,6 +141,17 @@ def render_ingest(report: IngestReport, report_split: str = "response") -> None:
         err.print("  A whole document became one quote; use --split paragraph, sentence or quote to divide it.")
 
 
+def _repeated(names: list[str]) -> str | None:
+    """The first column named twice, if any (names that differ only in case are checked
+    against the file's header once it is read: a file may have both 'Answer' and 'answer')."""
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            return name
+        seen.add(name)
+    return None
+
+
 @app.command()
 @user_errors
 def ingest(
@@ -181,6 +193,13 @@ def ingest(
     """Read survey answers or report text into the project, and account for every row."""
     if (names is not None or keep_originals) and not redact:
         err.print("[bold red]Error:[/] --names and --keep-originals only apply with --redact.")
+        raise typer.Exit(2)
+    repeated = _repeated(text_col or [])
+    if repeated:
+        err.print(
+            f"[bold red]Error:[/] --text-col {escape(repr(repeated))} is given more than once, which would make every "
+            "answer in that column two quotes. Give each answer column once.", markup=True, highlight=False,
+        )
         raise typer.Exit(2)
     options = IngestOptions(
         text_cols=text_col or [], id_col=id_col, region_col=region_col, org_col=org_col,

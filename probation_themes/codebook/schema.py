@@ -238,6 +238,10 @@ class Code(BaseModel):
         return value
 
 
+#: Deepest nesting of codes (a code, its parent, its parent's parent … counted together).
+MAX_DEPTH = 100
+
+
 class Codebook(BaseModel):
     """A named, versioned list of codes."""
 
@@ -296,6 +300,7 @@ class Codebook(BaseModel):
                 )
             first_use.setdefault(code.id, index)
         parents = {c.id: c.parent for c in self.codes}
+        too_deep = False
         for index, code in enumerate(self.codes):
             if code.parent is not None and code.parent not in parents:
                 problem(index, "parent", f"parent {code.parent!r} is not the id of a code in this codebook")
@@ -307,6 +312,14 @@ class Codebook(BaseModel):
                     break
                 chain.add(node)
                 node = parents.get(node)
+            else:
+                if len(chain) > MAX_DEPTH and not too_deep:  # said once, at the first code too deep
+                    too_deep = True
+                    problem(
+                        index, "parent",
+                        f"code {code.id!r} sits {len(chain)} levels deep; codes may nest at most {MAX_DEPTH} "
+                        "levels (no QDA program shows deeper trees usefully): give it a parent nearer the top",
+                    )
         if problems:
             # Raising a ValidationError (rather than ValueError) keeps each problem's own location,
             # so the user is told which code to fix instead of "(top level)".

@@ -13,6 +13,7 @@ from probation_themes.ingest.normalise import normalise_org, normalise_region
 from probation_themes.ingest.options import IngestOptions
 from probation_themes.ingest.passages import split_passages
 from probation_themes.ingest.quotes import ExtractedQuote, extract_quotes, is_known_org, is_known_region
+from probation_themes.errors import IngestError
 from probation_themes.ingest.tables import Record
 from probation_themes.models import IngestResult, Quote, Reject
 
@@ -38,6 +39,16 @@ def _layout(columns: list[str], options: IngestOptions, path: Path) -> _Layout:
 
     if options.text_cols:
         text = [find_column(columns, name, "--text-col", path) for name in options.text_cols]
+        for later, index in enumerate(text):
+            if index in text[:later]:
+                first = options.text_cols[text.index(index)]
+                raise IngestError(
+                    f"--text-col names the column '{columns[index]}' twice ('{first}' and "
+                    f"'{options.text_cols[later]}'), which would make every answer in it two quotes. "
+                    "Give each answer column once.",
+                    path=path,
+                    column=columns[index],
+                )
     else:
         text = [default_text_column(columns, path)]
     return _Layout(
@@ -50,6 +61,14 @@ def _layout(columns: list[str], options: IngestOptions, path: Path) -> _Layout:
     )
 
 
+def _row_key(cells: list[str]) -> tuple[str, ...]:
+    """A row as compared with the header: each cell trimmed and case-folded, blank cells at the end dropped."""
+    key = [cell.replace("\ufeff", "").strip().casefold() for cell in cells]
+    while key and not key[-1]:
+        key.pop()
+    return tuple(key)
+
+
 class _Builder:
     def __init__(
         self,
@@ -60,8 +79,10 @@ class _Builder:
         document: bool,
         controls_stripped: bool,
         markdown: bool = False,
+        header: list[str] | None = None,
     ):
         self.source = source
+        self._header_key = _row_key(header) if header else None
         self._controls_stripped = controls_stripped
         self.stem = stem
         self.layout = layout
@@ -149,6 +170,11 @@ class _Builder:
         if not any(cell and not cell.isspace() for cell in cells):
             return  # a blank line or a row of empty cells holds no response
         self.rows_read += 1
+        if self._header_key is not None and _row_key(cells) == self._header_key:
+            # Files pasted together, or an export that repeats its header on each page:
+            # the header's words are not an answer.
+            self.reject(row, "repeated_header", f"row {row} repeats the header row (the column names)", raw)
+            return
         if len(cells) != self._width:
             problem = self._shape_problem(cells, row)
             if problem:
@@ -392,7 +418,7 @@ def stream_table(
             close()
         raise
     builder = _Builder(
-        path.name, path.stem, layout, options, document=False, controls_stripped=controls_stripped
+        path.name, path.stem, layout, options, document=False, controls_stripped=controls_stripped, header=header
     )
     return FileReading(builder, records, encoding, source=path.name, batch_size=batch_size, close=close)
 

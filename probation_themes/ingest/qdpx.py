@@ -80,7 +80,16 @@ def _source_text(source: ET.Element, archive: zipfile.ZipFile, path: Path) -> st
         return content[0].text or ""
     target = source.get("plainTextPath") or ""
     if target.startswith("internal://"):
-        return _read_entry(archive, f"sources/{target.removeprefix('internal://')}", path).decode("utf-8-sig")
+        entry = f"sources/{target.removeprefix('internal://')}"
+        try:
+            return _read_entry(archive, entry, path).decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise IngestError(
+                f"{path.name}: the text of the source {source.get('name') or entry!r} ({entry}) is not UTF-8 "
+                f"(an unreadable byte at offset {exc.start:,}), as REFI-QDA requires, so its selections cannot be "
+                "placed. Nothing was stored. Export the project again from the program that made it.",
+                path=path,
+            ) from None
     return None  # an external file: only selections named by quote id can be matched
 
 
@@ -99,6 +108,12 @@ def _code_map(root: ET.Element, codebook: Codebook) -> tuple[dict[str, str], dic
         if found:
             ids[code_guid] = found
     return ids, names
+
+
+def _position(selection: ET.Element, attribute: str) -> int | None:
+    """A selection's character position, or None when it is not a whole number of at most 12 digits."""
+    value = (selection.get(attribute) or "0").strip()
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 12 else None
 
 
 def _spans(text: str, quotes: Sequence[Quote]) -> list[tuple[int, int, str]]:
@@ -172,6 +187,7 @@ def read_qdpx_codings(path: str | Path, *, codebook: Codebook, quotes: Sequence[
         }
         unknown_sources: list[str] = []
         stray: list[str] = []
+        unplaced: list[str] = []
         for source in (e for e in root.iter() if _local(e.tag) == "TextSource"):
             name = (source.get("name") or "").strip()
             response = name if name in by_response else case_of_source.get(source.get("guid"))
@@ -198,7 +214,11 @@ def read_qdpx_codings(path: str | Path, *, codebook: Codebook, quotes: Sequence[
                 elif selection.get("name") in own_ids:
                     hit = [selection.get("name")]
                 else:
-                    start, end = int(selection.get("startPosition", 0)), int(selection.get("endPosition", 0))
+                    start, end = _position(selection, "startPosition"), _position(selection, "endPosition")
+                    if start is None or end is None:
+                        shown = f"{selection.get('startPosition')!r}:{selection.get('endPosition')!r}"
+                        unplaced.append(f"{name} [{shown[:60]}]")
+                        continue
                     hit = [qid for s, e, qid in spans if s < end and start < e]
                     if not hit:
                         stray.append(f"{name} [{start}:{end}]")
@@ -210,6 +230,9 @@ def read_qdpx_codings(path: str | Path, *, codebook: Codebook, quotes: Sequence[
     if unknown_sources:
         problems.append(f"sources that match no respondent of the project ({', '.join(unknown_sources[:_SHOWN])})"
                         " — name each document (or its case) by the respondent id it came from")
+    if unplaced:
+        problems.append(f"coded selections whose startPosition or endPosition is not a whole number "
+                        f"({', '.join(unplaced[:_SHOWN])}) — the file is damaged; export it again")
     if stray:
         problems.append(f"coded selections that cover no quote of the project ({', '.join(stray[:_SHOWN])})"
                         " — the document text was probably edited; code the unchanged text")

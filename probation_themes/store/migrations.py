@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime, timezone
 
+from probation_themes.store.guard import package_version
+
 #: (name, SQL script). Scripts must not contain BEGIN/COMMIT: apply_migrations wraps each.
 Migration = tuple[str, str]
 
@@ -203,12 +205,19 @@ _M005_TOPICS = """
         );
 """
 
+# Each migration applied from here on records the version of the toolkit that applied it, so
+# a version that meets a migration it does not know can say which version is needed.
+_M006_HOSTILE = """
+        ALTER TABLE _migrations ADD COLUMN version TEXT;
+"""
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", _M001_INITIAL),
     ("002_coder_codings", _M002_CODER_CODINGS),
     ("003_review", _M003_REVIEW),
     ("004_redactions", _M004_REDACTIONS),
     ("005_topics", _M005_TOPICS),
+    ("006_hostile", _M006_HOSTILE),
 ]
 
 
@@ -237,4 +246,7 @@ def apply_migrations(db: sqlite3.Connection) -> list[str]:
                 db.execute("ROLLBACK")
             raise
         applied.append(name)
+    columns = {row[1] for row in db.execute("PRAGMA table_info(_migrations)")}
+    if applied and "version" in columns:
+        db.executemany("UPDATE _migrations SET version = ? WHERE name = ?", [(package_version(), n) for n in applied])
     return applied

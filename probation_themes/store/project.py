@@ -8,6 +8,7 @@ it, never in between; the write-ahead log (WAL) keeps readers unblocked.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -29,7 +30,16 @@ from probation_themes.models import (
     Snapshot,
     evidence_json,
 )
-from probation_themes.store.migrations import apply_migrations
+from probation_themes.store.guard import (
+    connect_read_only,
+    newer_schema,
+    pending_migrations,
+    quick_damage,
+    recorded_damage,
+    sqlite_problem,
+    write_refusal,
+)
+from probation_themes.store.migrations import MIGRATIONS, apply_migrations
 
 #: Which codings count: ``default`` is suggested ∪ accepted, minus rejected.
 StatusFilter = Literal["default", "suggested", "accepted", "rejected", "all"]
@@ -220,6 +230,41 @@ class Project:
     def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
         self.path = path
         self._db = connection
+        self._refusal: str | None = None  # why the project may not be changed, when it may not
+        self._write_checked = False
+
+    @property
+    def writable(self) -> bool:
+        """False when the project can only be read (read-only file or media, newer schema)."""
+        return self._refusal is None
+
+    def check_writable(self, *, renewing: bool = False) -> None:
+        """Refuse, before anything is written, a project that must not be changed.
+
+        ``renewing`` says the command rewrites every suggestion (``code --full``), which
+        is allowed when the only damage ``doctor`` found is evidence out of line.
+
+        Raises:
+            StoreError: the file or its folder is read-only, a newer version wrote it,
+                or it is damaged (``doctor`` found damage, or its stored rows no longer
+                match what their ingests recorded).
+        """
+        if self._refusal is not None:
+            raise StoreError(self._refusal, path=self.path)
+        if self._write_checked:
+            return
+        damage = recorded_damage(self.path, renewing=renewing)
+        if damage is None:
+            found = quick_damage(self._db)
+            if found:
+                damage = (
+                    f"The project {self.path} is damaged ({'; '.join(found)}), so commands that change it are "
+                    f"refused until it is repaired. Run `probation-themes doctor -p {self.path}` to see every "
+                    "problem, then restore the latest backup (docs/errors.md says how to repair it)."
+                )
+        if damage is not None:
+            raise StoreError(damage, path=self.path)
+        self._write_checked = True
 
     # -- opening ---------------------------------------------------------------
 
@@ -248,9 +293,21 @@ class Project:
             raise StoreError(
                 f"Cannot create the project {path}: the folder {path.parent} does not exist.", path=path
             )
+        exists = path.exists()
+        if not exists and not os.access(path.parent, os.W_OK):
+            raise StoreError(
+                f"Cannot create the project {path}: the folder {path.parent} cannot be written (read-only media, "
+                "or no permission). Give --project a file in a folder you can write to.",
+                path=path,
+            )
+        refusal = write_refusal(path) if exists else None
+        known = [name for name, _ in MIGRATIONS]
         try:
-            db = sqlite3.connect(path, isolation_level=None, timeout=10.0, check_same_thread=False)
-            db.execute("PRAGMA busy_timeout = 10000")
+            if refusal is None:
+                db = sqlite3.connect(path, isolation_level=None, timeout=10.0, check_same_thread=False)
+                db.execute("PRAGMA busy_timeout = 10000")
+            else:
+                db = connect_read_only(path)
             tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             if tables and "_migrations" not in tables:
                 db.close()
@@ -259,21 +316,44 @@ class Project:
                     "Choose another --project file name; this file was left untouched.",
                     path=path,
                 )
-            db.execute("PRAGMA journal_mode = WAL")
-            db.execute("PRAGMA synchronous = NORMAL")
+            newer = newer_schema(db, known) if tables else None
+            if refusal is None:
+                db.execute("PRAGMA journal_mode = WAL")
+                db.execute("PRAGMA synchronous = NORMAL")
+                # Text replaced or deleted (redaction above all) is overwritten with zeros in the
+                # file, whatever the SQLite build's default (see docs/confidentiality.md).
+                db.execute("PRAGMA secure_delete = ON")
             db.execute("PRAGMA foreign_keys = ON")
-            apply_migrations(db)
+            if refusal is None and newer is None:
+                apply_migrations(db)
+            elif newer is None and pending_migrations(db, known):
+                db.close()
+                raise StoreError(
+                    f"The project {path} {refusal} and was made by an older version of probation-themes: its "
+                    "schema must be brought up to date, which changes the file. Copy it (with its -wal file, if "
+                    "there is one) to a folder you can write to and use the copy.",
+                    path=path,
+                )
         except sqlite3.OperationalError as exc:
             if "locked" in str(exc) or "busy" in str(exc):
                 raise _busy(path, exc) from None
-            raise StoreError(f"Cannot open the project {path}: {exc}.", path=path) from None
-        except sqlite3.DatabaseError as exc:
+            raise (sqlite_problem(exc, path) or StoreError(f"Cannot open the project {path}: {exc}.", path=path)) from None
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # text in damaged pages need not be UTF-8
             raise StoreError(
                 f"The project {path} cannot be read ({exc}). If it was copied while in use, "
                 "copy it again together with its -wal file.",
                 path=path,
             ) from None
-        return cls(path, db)
+        project = cls(path, db)
+        if refusal is not None:
+            project._refusal = (
+                f"The project {path} {refusal}, so it can only be read: doctor, stats, report and export work, "
+                "but commands that change it do not. Copy it (with its -wal file, if there is one) to a folder "
+                "you can write to, or make it writable, and run the command on that."
+            )
+        elif newer is not None:
+            project._refusal = f"The project {path} {newer}."
+        return project
 
     def close(self) -> None:
         """Close the project file."""
@@ -287,17 +367,28 @@ class Project:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self.check_writable()
         try:
             self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            raise _busy(self.path, exc) from None
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise _busy(self.path, exc) from None
+            raise (sqlite_problem(exc, self.path) or exc) from None
         try:
             yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        else:
             self._db.execute("COMMIT")
+        except BaseException as exc:
+            # SQLite has already rolled back after some failures (a full disk): rolling back
+            # again would hide the real error behind "no transaction is active".
+            if self._db.in_transaction:
+                try:
+                    self._db.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+            problem = sqlite_problem(exc, self.path)
+            if problem is not None:
+                raise problem from None
+            raise
 
     # -- runs ------------------------------------------------------------------
 

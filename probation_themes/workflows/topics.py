@@ -201,6 +201,7 @@ def fit_topics(
         StoreError: the project has no quotes.
         CoderError: an unknown engine, a bad k, or nothing to model.
     """
+    project.check_writable()  # refused before the model is fitted, not after
     quotes = project_quotes(project, seed)
     total = project.count_quotes()
     through = project.last_quote_seq()
