@@ -320,9 +320,10 @@ class Project:
             if refusal is None:
                 db.execute("PRAGMA journal_mode = WAL")
                 db.execute("PRAGMA synchronous = NORMAL")
-                # Text replaced or deleted (redaction above all) is overwritten with zeros in the
-                # file, whatever the SQLite build's default (see docs/confidentiality.md).
-                db.execute("PRAGMA secure_delete = ON")
+                # Deleted text is overwritten with zeros where that costs no extra writes, whatever
+                # the SQLite build's default; `redact` turns it fully on and rebuilds the file
+                # (see docs/confidentiality.md).
+                db.execute("PRAGMA secure_delete = FAST")
             db.execute("PRAGMA foreign_keys = ON")
             if refusal is None and newer is None:
                 apply_migrations(db)
