@@ -14,7 +14,6 @@ quotes take minutes instead of seconds.
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -35,16 +34,15 @@ from probation_themes.export.format import (
     plural,
     suppression_note,
 )
+from probation_themes.export.safety import xml_safe
 from probation_themes.export.table import Split, ThemedTable
 from probation_themes.export.xlsx_report import stable_zip
 
-# Characters XML 1.0 cannot hold; survey exports sometimes carry them.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _FIXED_DATE = datetime(2000, 1, 1)
 
 
 def _clean(text: str) -> str:
-    return _CONTROL.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
+    return xml_safe(text).replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _table(document: Document, header: Sequence[str], rows: Sequence[Sequence[str]], numeric_from: int) -> None:
@@ -94,13 +92,13 @@ def render_docx(
     props.author = props.last_modified_by = "probation_themes"
     props.created = props.modified = _FIXED_DATE
     props.revision = 1
-    props.title = f"{table.project}: themed quotes"
+    props.title = _clean(f"{table.project}: themed quotes")
 
     document.add_heading(_clean(props.title), level=0)
-    document.add_paragraph(
+    document.add_paragraph(_clean(
         f"{plural(table.total_quotes, 'quote')} from {plural(table.total_respondents, 'respondent')}. "
         f"Respondents by former organisation: {groups_line(table.respondents_by_org, table.min_cell)}."
-    )
+    ))
     if table.min_cell > 1:
         document.add_paragraph(f"To protect respondents, {suppression_note(table.min_cell)}")
     document.add_heading("Codes", level=1)
@@ -112,7 +110,7 @@ def render_docx(
     )
     for code in table.codes:
         document.add_heading(_clean(code.label), level=min(1 + code.depth, 4))
-        document.add_paragraph(code_line(code))
+        document.add_paragraph(_clean(code_line(code)))
         for split in splits:
             rows = code.by_org if split == "org" else code.by_region
             _table(document, [SPLIT_TITLES[split], "Respondents coded", "Respondents in group", "%"],

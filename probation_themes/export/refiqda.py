@@ -32,6 +32,7 @@ from lxml import etree
 from probation_themes.codebook import Codebook
 from probation_themes.codebook.qdc import ORIGIN, PROJECT_NS, append_codes, codebook_to_qdc, guid, xml_bytes
 from probation_themes.errors import ExportError
+from probation_themes.export.safety import xml_safe, xml_safe_tree
 from probation_themes.export.table import _STATUS_RANK, check_snapshot
 from probation_themes.models import Coding, Quote, Snapshot
 
@@ -165,7 +166,7 @@ def project_qde(snapshot: Snapshot, codebook: Codebook, run_times: Mapping[int, 
     append_codes(ET.SubElement(ET.SubElement(root, f"{_Q}CodeBook"), f"{_Q}Codes"), codebook, PROJECT_NS)
     files: dict[str, str] = {}
     if not answers:
-        return xml_bytes(root, PROJECT_NS), files
+        return xml_bytes(xml_safe_tree(root), PROJECT_NS), files
     variables = _variables(snapshot.quotes)
     variables_el = ET.SubElement(root, f"{_Q}Variables")
     for name in [*variables, *(["Question"] if any(q.question for q in snapshot.quotes) else [])]:
@@ -196,7 +197,7 @@ def project_qde(snapshot: Snapshot, codebook: Codebook, run_times: Mapping[int, 
                     _selection(source, quote.quote_id, start, end, applied, run_times)
             if question:
                 _value(source, "Question", question)
-    return xml_bytes(root, PROJECT_NS), files
+    return xml_bytes(xml_safe_tree(root), PROJECT_NS), files
 
 
 def _selection(source: ET.Element, quote_id: str, start: int, end: int, applied: Sequence[Coding],
@@ -245,5 +246,5 @@ def render_qdpx(
     with zipfile.ZipFile(buffer, "w") as archive:
         _zip_entry(archive, PROJECT_FILE, _checked(xml, "project"))
         for name, text in files.items():
-            _zip_entry(archive, name, text.encode("utf-8"))
+            _zip_entry(archive, name, xml_safe(text).encode("utf-8"))  # as in project.qde, so offsets agree
     return buffer.getvalue()

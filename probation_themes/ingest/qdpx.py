@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 
 from probation_themes.codebook import Codebook
 from probation_themes.codebook.qdc import guid, parse_xml, unfold_description
+from probation_themes.codebook.schema import XML_FORBIDDEN
 from probation_themes.errors import IngestError
 from probation_themes.ingest.codings import CodingsFile
 from probation_themes.models import Quote
@@ -127,7 +128,8 @@ def _spans(text: str, quotes: Sequence[Quote]) -> list[tuple[int, int, str]]:
     stored_at = [i for i, ch in enumerate(text) if not (ch == "\r" and text.startswith("\n", i + 1))]
     spans, at = [], 0
     for quote in quotes:
-        wanted = quote.text.replace("\r\n", "\n")
+        # As written by an export, where a character XML cannot carry became U+FFFD.
+        wanted = XML_FORBIDDEN.sub("\ufffd", quote.text).replace("\r\n", "\n")
         start = flat.find(wanted, at) if wanted else -1
         if start >= 0:
             end = start + len(wanted)
@@ -159,6 +161,7 @@ def read_qdpx_codings(path: str | Path, *, codebook: Codebook, quotes: Sequence[
     by_response: dict[str, list[Quote]] = defaultdict(list)
     for quote in quotes:
         by_response[quote.response_id].append(quote)
+    xml_ids = {XML_FORBIDDEN.sub("\ufffd", r): r for r in by_response if XML_FORBIDDEN.search(r)}
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -191,12 +194,15 @@ def read_qdpx_codings(path: str | Path, *, codebook: Codebook, quotes: Sequence[
         for source in (e for e in root.iter() if _local(e.tag) == "TextSource"):
             name = (source.get("name") or "").strip()
             response = name if name in by_response else case_of_source.get(source.get("guid"))
+            if response not in by_response:  # an id holding a character XML cannot carry was written as U+FFFD
+                response = xml_ids.get(name) or xml_ids.get(response or "")
             if response not in by_response:
                 unknown_sources.append(name or source.get("guid") or "?")
                 continue
             own = by_response[response]
             units.update(dict.fromkeys(q.quote_id for q in own))
             own_ids = {q.quote_id for q in own}
+            own_ids_in_xml = {XML_FORBIDDEN.sub("\ufffd", q): q for q in own_ids}
             text = _source_text(source, archive, path)
             spans = _spans(text, own) if text is not None else []
             selections = [(None, source)] + [(s, s) for s in _children(source, "PlainTextSelection")]
@@ -213,6 +219,8 @@ def read_qdpx_codings(path: str | Path, *, codebook: Codebook, quotes: Sequence[
                     hit = [q.quote_id for q in own]  # the whole source was coded
                 elif selection.get("name") in own_ids:
                     hit = [selection.get("name")]
+                elif selection.get("name") in own_ids_in_xml:
+                    hit = [own_ids_in_xml[selection.get("name")]]
                 else:
                     start, end = _position(selection, "startPosition"), _position(selection, "endPosition")
                     if start is None or end is None:
