@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.live import Live
 
 from probation_themes.cli.commands_report import CodebookOption, export_app, write_output
-from probation_themes.cli.common import DEFAULT_PROJECT, ProjectOption, err, user_errors
+from probation_themes.cli.common import DEFAULT_PROJECT, ProjectOption, SafeConsole, err, user_errors
 from probation_themes.cli.main import _load_codebook_or_project, app
 from probation_themes.cli.review_screen import ScreenState, code_colours, key_reader, render
 from probation_themes.coding.model import THRESHOLD
@@ -228,7 +228,7 @@ def review(
                       f"{name}. Try --revisit (to change earlier decisions), --status all (every quote), another "
                       "--code or --where, or another --coder.")
             return
-        run_screen(session, Console(highlight=False))
+        run_screen(session, SafeConsole(highlight=False))  # shows control characters, never runs them
         after = session.progress
     err.print(
         f"{after.done - before.done} quotes finished this session by {name}; {after.done} of {after.total} done. "

@@ -6,8 +6,9 @@ import errno
 import functools
 import json
 import os
+import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -15,13 +16,36 @@ from typing import Annotated, Any, Optional, TypeVar
 
 import typer
 from rich.console import Console
+from rich.errors import MarkupError
+from rich.segment import Segment
+from rich.text import Text
 
+from probation_themes.cli.terminal import visible
 from probation_themes.errors import ProbationThemesError
 from probation_themes.store.guard import sqlite_problem
 from probation_themes.workflows.distributed import Engine, open_engine
 
-class _Console(Console):
-    """A console for which a reader closing the pipe (``… | head -1``) ends the command normally."""
+class SafeConsole(Console):
+    """The console every command prints with.
+
+    Text from files and projects cannot drive the terminal: control characters and escape
+    sequences are shown as visible symbols (see :mod:`probation_themes.cli.terminal`),
+    rich markup that does not parse is printed as it is written, and links cannot be
+    made from markup. A reader closing the pipe (``… | head -1``) ends the command normally.
+    """
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:  # type: ignore[override]
+        text = _NO_LINKS.sub(r"\\[", visible(text))
+        try:
+            return super().render_str(text, **kwargs)
+        except MarkupError:  # "[/x]" in a label: the words as written, not a crash
+            return super().render_str(text, **{**kwargs, "markup": False})
+
+    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+        # Last line of defence, for Text built directly: rich's own control segments pass.
+        return super()._render_buffer(
+            Segment(visible(seg.text), seg.style, seg.control) if not seg.control else seg for seg in buffer
+        )
 
     def on_broken_pipe(self) -> None:
         self.quiet = True
@@ -29,9 +53,13 @@ class _Console(Console):
         raise SystemExit(0)
 
 
+# Rich turns [link=…] markup into a terminal hyperlink escape; this program never makes one.
+_NO_LINKS = re.compile(r"(?<!\\)\[(?=/?link\b)")
+
+
 #: Results go to stdout; progress and diagnostics to stderr.
-out = _Console(highlight=False, soft_wrap=True)
-err = _Console(stderr=True, highlight=False, soft_wrap=True)
+out = SafeConsole(highlight=False, soft_wrap=True)
+err = SafeConsole(stderr=True, highlight=False, soft_wrap=True)
 
 DEFAULT_PROJECT = "themes.db"
 
@@ -179,9 +207,17 @@ def _escape(text: str) -> str:
 
 
 def print_json(data: Any) -> None:
-    """Write JSON results to stdout (plain, so it pipes into other tools)."""
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    """Write JSON results to stdout (plain, so it pipes into other tools).
+
+    JSON escapes C0 controls itself; C1 controls and bidirectional overrides, which a
+    terminal may act on, are escaped too (``\\u009b``), so the output is still the same JSON.
+    """
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write(_JSON_CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
     sys.stdout.flush()
+
+
+_JSON_CONTROL = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def percent(value: float) -> str:

@@ -14,6 +14,7 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from probation_themes import __version__
 from probation_themes.cli.common import (
@@ -30,6 +31,7 @@ from probation_themes.cli.common import (
     print_json,
     user_errors,
 )
+from probation_themes.cli.terminal import visible
 from probation_themes.codebook import load_codebook
 from probation_themes.coding.combine import ALL_TOPIC_THRESHOLD
 from probation_themes.coding.model import MIN_POSITIVES, THRESHOLD
@@ -265,7 +267,7 @@ def render_code(report: CodeReport, codebook) -> None:
     table.add_column("label")
     table.add_column(f"{new}quotes", justify="right")
     for code in codebook.codes:
-        table.add_row(code.id, code.label, f"{report.per_code.get(code.id, 0):,}")
+        table.add_row(code.id, Text(visible(code.label)), f"{report.per_code.get(code.id, 0):,}")
     out.print(table)
     if report.kept_from_run:
         kept = report.quotes - report.coded_quotes
