@@ -239,13 +239,40 @@ def false_alarms(redactor: Redactor) -> tuple[int, int]:
             sum(len(redactor.redact(t)[1]) for t in corpus_texts()))
 
 
+class PlainRegexBaseline:
+    """The baseline beside the redactor: the usual one-line regular expressions, ASCII names only.
+
+    An ``@`` address, a UK number written 07… or 0…, +44, a postcode, an NI number with
+    optional spaces, a CRN, and a title followed by a capitalised ASCII word.
+    """
+
+    _PATTERNS = [
+        re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
+        re.compile(r"(?:\+44\s?|0)\d{2,4}[\s-]?\d{3,4}[\s-]?\d{3,4}"),
+        re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}\b", re.IGNORECASE),
+        re.compile(r"\b[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b", re.IGNORECASE),
+        re.compile(r"\b[A-Z]\d{6}\b"),
+        re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr)\.? [A-Z][a-z]+(?: [A-Z][a-z]+)?"),
+    ]
+
+    def redact(self, text: str) -> tuple[str, list]:
+        found = []
+        for pattern in self._PATTERNS:
+            for m in pattern.finditer(text):
+                found.append(m.span())
+        for start, end in sorted(found, reverse=True):
+            text = text[:start] + "[X]" + text[end:]
+        return text, found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=1000, help="details of each kind (default 1,000)")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     for label, redactor in (("with --names (the staff list)", Redactor(names=NAMES_LIST)),
-                            ("without --names", Redactor())):
+                            ("without --names", Redactor()),
+                            ("baseline: plain regular expressions", PlainRegexBaseline())):
         started = time.perf_counter()
         recall = measure(redactor, args.n, args.seed)
         seconds = time.perf_counter() - started
