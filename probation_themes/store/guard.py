@@ -124,6 +124,15 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
         return db
     except sqlite3.OperationalError:
         pass
+    wal = Path(f"{path}-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        # Read as immutable, SQLite would ignore the log: the latest changes would silently be missing.
+        raise StoreError(
+            f"The project {path} cannot be written, and its latest changes are still in {wal.name}, which SQLite "
+            f"can only read with a {path.name}-shm file it cannot create there. Copy {path.name} and {wal.name} "
+            "together to a folder you can write to and use the copy.",
+            path=path,
+        )
     return sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None, check_same_thread=False)
 
 
