@@ -195,6 +195,17 @@ def test_a_named_pipe_is_refused_without_waiting_for_a_writer(tmp_path):
     assert not project.exists()
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_as_codebook_or_names_list_is_refused(tmp_path, project):
+    book, names = tmp_path / "book.yaml", tmp_path / "names.txt"
+    os.mkfifo(book)
+    os.mkfifo(names)
+    for args in (["codebook", "validate", book], ["redact", "--names", names, "-p", project]):
+        done = subprocess.run([sys.executable, "-m", "probation_themes", *map(str, args)],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 1 and "not a regular file" in done.stderr, done.stderr
+
+
 # -- 4. repeated headers, repeated columns --------------------------------------------------
 
 

@@ -275,7 +275,7 @@ def read_codings(
     """
     path = Path(path)
     if not path.is_file():
-        what = "is a folder" if path.is_dir() else "does not exist"
+        what = "is a folder" if path.is_dir() else "is not a regular file" if path.exists() else "does not exist"
         raise IngestError(f"{path} {what}; give the codings file (CSV, TSV or XLSX).", path=path)
     header, records, close, used = _open_table(path, encoding, sheet)
     try:

@@ -116,6 +116,12 @@ def read_names(path: str | Path) -> frozenset[str]:
         IngestError: the file is missing or not UTF-8 text.
     """
     path = Path(path)
+    if path.exists() and not path.is_dir() and not path.is_file():  # a named pipe would wait for ever
+        raise IngestError(
+            f"The names list {path} is not a regular file (a named pipe or a device). Save the names to a "
+            "file, one per line, and give that file to --names.",
+            path=path,
+        )
     try:
         text = path.read_text("utf-8-sig")
     except FileNotFoundError:
