@@ -380,9 +380,9 @@ def test_a_full_disk_is_named_not_hidden_behind_a_rollback_error(tmp_path, proje
 
 def _read_only_project(project: Path, monkeypatch, why: str = "is on read-only media (a read-only disk, share or mount)"):
     """Make the project look as it does on read-only media (the check of the file is what differs)."""
-    from probation_themes.store import project as project_module
+    from probation_themes.store import guard
 
-    monkeypatch.setattr(project_module, "write_refusal", lambda path: why if Path(path) == project else None)
+    monkeypatch.setattr(guard, "write_refusal", lambda path: why if Path(path) == project else None)
 
 
 def test_a_read_only_project_can_be_read_but_not_changed(tmp_path, project, monkeypatch):
@@ -417,9 +417,9 @@ def test_a_project_file_without_write_permission_is_refused_for_writing(tmp_path
 
 def test_the_sqlite_read_only_error_is_said_plainly(tmp_path, project, monkeypatch):
     # Whatever the checks miss, SQLite's own "attempt to write a readonly database" is explained.
-    from probation_themes.store import project as project_module
+    from probation_themes.store import guard
 
-    monkeypatch.setattr(project_module, "write_refusal", lambda path: None)
+    monkeypatch.setattr(guard, "write_refusal", lambda path: None)
     opened = Project.open.__func__
 
     def query_only(cls, path, **kwargs):

@@ -15,11 +15,11 @@ import json
 import os
 import sqlite3
 from datetime import datetime
-from importlib import metadata
 from pathlib import Path
 from urllib.parse import quote
 
 from probation_themes.errors import StoreError
+from probation_themes.store.migrations import MIGRATIONS, apply_migrations, package_version
 
 # -- SQLite's errors, in words ----------------------------------------------------------
 
@@ -77,6 +77,86 @@ def sqlite_problem(exc: BaseException, path: Path | str | None) -> StoreError | 
             path=path,
         )
     return None
+
+
+def busy_error(path: Path, exc: sqlite3.OperationalError) -> StoreError:
+    """The message for a project another command is writing to."""
+    return StoreError(
+        f"The project {path} is busy: another probation-themes command is writing to it "
+        f"({exc}). Wait for that command to finish and run this one again.",
+        path=path,
+    )
+
+
+def connect(path: Path) -> tuple[sqlite3.Connection, str | None]:
+    """Open a project file (creating it if missing), its schema brought up to date when it may be.
+
+    Returns the connection and, for a project that must only be read (a read-only file
+    or folder, a schema from a newer version), the message that refuses its writes.
+
+    Raises:
+        StoreError: the file cannot be opened, is not a project, or is read-only and
+            needs its schema brought up to date first.
+    """
+    exists = path.exists()
+    if not exists and not os.access(path.parent, os.W_OK):
+        raise StoreError(
+            f"Cannot create the project {path}: the folder {path.parent} cannot be written (read-only media, "
+            "or no permission). Give --project a file in a folder you can write to.",
+            path=path,
+        )
+    refusal = write_refusal(path) if exists else None
+    known = [name for name, _ in MIGRATIONS]
+    try:
+        if refusal is None:
+            db = sqlite3.connect(path, isolation_level=None, timeout=10.0, check_same_thread=False)
+            db.execute("PRAGMA busy_timeout = 10000")
+        else:
+            db = connect_read_only(path)
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if tables and "_migrations" not in tables:
+            db.close()
+            raise StoreError(
+                f"{path} is an SQLite database but not a probation-themes project. "
+                "Choose another --project file name; this file was left untouched.",
+                path=path,
+            )
+        newer = newer_schema(db, known) if tables else None
+        if refusal is None:
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+            # Deleted text is overwritten with zeros where that costs no extra writes, whatever
+            # the SQLite build's default; `redact` turns it fully on and rebuilds the file
+            # (see docs/confidentiality.md).
+            db.execute("PRAGMA secure_delete = FAST")
+        db.execute("PRAGMA foreign_keys = ON")
+        if refusal is None and newer is None:
+            apply_migrations(db)
+        elif newer is None and pending_migrations(db, known):
+            db.close()
+            raise StoreError(
+                f"The project {path} {refusal} and was made by an older version of probation-themes: its "
+                "schema must be brought up to date, which changes the file. Copy it (with its -wal file, if "
+                "there is one) to a folder you can write to and use the copy.",
+                path=path,
+            )
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise busy_error(path, exc) from None
+        raise (sqlite_problem(exc, path) or StoreError(f"Cannot open the project {path}: {exc}.", path=path)) from None
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # text in damaged pages need not be UTF-8
+        raise StoreError(
+            f"The project {path} cannot be read ({exc}). If it was copied while in use, "
+            "copy it again together with its -wal file.",
+            path=path,
+        ) from None
+    if refusal is not None:
+        return db, (
+            f"The project {path} {refusal}, so it can only be read: doctor, stats, report and export work, "
+            "but commands that change it do not. Copy it (with its -wal file, if there is one) to a folder "
+            "you can write to, or make it writable, and run the command on that."
+        )
+    return db, (f"The project {path} {newer}." if newer is not None else None)
 
 
 # -- read-only files --------------------------------------------------------------------
@@ -137,14 +217,6 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
 
 
 # -- schema versions --------------------------------------------------------------------
-
-
-def package_version() -> str:
-    """This toolkit's version, as recorded with the schema changes it applies."""
-    try:
-        return metadata.version("probation-themes")
-    except metadata.PackageNotFoundError:  # running from a source tree that was never installed
-        return "unknown"
 
 
 def newer_schema(db: sqlite3.Connection, known: list[str]) -> str | None:
@@ -250,6 +322,21 @@ def recorded_damage(path: Path, *, renewing: bool = False) -> str | None:
         "so commands that change it are refused until it is repaired: restore the latest backup (or repair it as "
         f"docs/errors.md describes), then run `probation-themes doctor -p {path}` again, which lifts this refusal "
         "when the project is whole."
+    )
+
+
+def damage_refusal(db: sqlite3.Connection, path: Path, *, renewing: bool = False) -> str | None:
+    """Why a damaged project may not be changed (damage ``doctor`` noted, or found now), or None."""
+    damage = recorded_damage(path, renewing=renewing)
+    if damage is not None:
+        return damage
+    found = quick_damage(db)
+    if not found:
+        return None
+    return (
+        f"The project {path} is damaged ({'; '.join(found)}), so commands that change it are refused until it is "
+        f"repaired. Run `probation-themes doctor -p {path}` to see every problem, then restore the latest backup "
+        "(docs/errors.md says how to repair it)."
     )
 
 

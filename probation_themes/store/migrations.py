@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import datetime, timezone
+from importlib import metadata
 
-from probation_themes.store.guard import package_version
 
 #: (name, SQL script). Scripts must not contain BEGIN/COMMIT: apply_migrations wraps each.
 Migration = tuple[str, str]
@@ -219,6 +219,14 @@ MIGRATIONS: list[Migration] = [
     ("005_topics", _M005_TOPICS),
     ("006_hostile", _M006_HOSTILE),
 ]
+
+
+def package_version() -> str:
+    """This toolkit's version, as recorded with the schema changes it applies."""
+    try:
+        return metadata.version("probation-themes")
+    except metadata.PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown"
 
 
 def apply_migrations(db: sqlite3.Connection) -> list[str]:

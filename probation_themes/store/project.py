@@ -8,7 +8,6 @@ it, never in between; the write-ahead log (WAL) keeps readers unblocked.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -30,16 +29,7 @@ from probation_themes.models import (
     Snapshot,
     evidence_json,
 )
-from probation_themes.store.guard import (
-    connect_read_only,
-    newer_schema,
-    pending_migrations,
-    quick_damage,
-    recorded_damage,
-    sqlite_problem,
-    write_refusal,
-)
-from probation_themes.store.migrations import MIGRATIONS, apply_migrations
+from probation_themes.store.guard import busy_error, connect, damage_refusal, sqlite_problem
 
 #: Which codings count: ``default`` is suggested ∪ accepted, minus rejected.
 StatusFilter = Literal["default", "suggested", "accepted", "rejected", "all"]
@@ -87,14 +77,6 @@ _EVIDENCE_DEFAULTS = {"kind": "rule", "rule": None, "text": "", "start": None, "
 
 def _json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-
-
-def _busy(path: Path, exc: sqlite3.OperationalError) -> StoreError:
-    return StoreError(
-        f"The project {path} is busy: another probation-themes command is writing to it "
-        f"({exc}). Wait for that command to finish and run this one again.",
-        path=path,
-    )
 
 
 def _insert_run(db: sqlite3.Connection, run: Run) -> int:
@@ -253,15 +235,7 @@ class Project:
             raise StoreError(self._refusal, path=self.path)
         if self._write_checked:
             return
-        damage = recorded_damage(self.path, renewing=renewing)
-        if damage is None:
-            found = quick_damage(self._db)
-            if found:
-                damage = (
-                    f"The project {self.path} is damaged ({'; '.join(found)}), so commands that change it are "
-                    f"refused until it is repaired. Run `probation-themes doctor -p {self.path}` to see every "
-                    "problem, then restore the latest backup (docs/errors.md says how to repair it)."
-                )
+        damage = damage_refusal(self._db, self.path, renewing=renewing)
         if damage is not None:
             raise StoreError(damage, path=self.path)
         self._write_checked = True
@@ -293,67 +267,9 @@ class Project:
             raise StoreError(
                 f"Cannot create the project {path}: the folder {path.parent} does not exist.", path=path
             )
-        exists = path.exists()
-        if not exists and not os.access(path.parent, os.W_OK):
-            raise StoreError(
-                f"Cannot create the project {path}: the folder {path.parent} cannot be written (read-only media, "
-                "or no permission). Give --project a file in a folder you can write to.",
-                path=path,
-            )
-        refusal = write_refusal(path) if exists else None
-        known = [name for name, _ in MIGRATIONS]
-        try:
-            if refusal is None:
-                db = sqlite3.connect(path, isolation_level=None, timeout=10.0, check_same_thread=False)
-                db.execute("PRAGMA busy_timeout = 10000")
-            else:
-                db = connect_read_only(path)
-            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-            if tables and "_migrations" not in tables:
-                db.close()
-                raise StoreError(
-                    f"{path} is an SQLite database but not a probation-themes project. "
-                    "Choose another --project file name; this file was left untouched.",
-                    path=path,
-                )
-            newer = newer_schema(db, known) if tables else None
-            if refusal is None:
-                db.execute("PRAGMA journal_mode = WAL")
-                db.execute("PRAGMA synchronous = NORMAL")
-                # Deleted text is overwritten with zeros where that costs no extra writes, whatever
-                # the SQLite build's default; `redact` turns it fully on and rebuilds the file
-                # (see docs/confidentiality.md).
-                db.execute("PRAGMA secure_delete = FAST")
-            db.execute("PRAGMA foreign_keys = ON")
-            if refusal is None and newer is None:
-                apply_migrations(db)
-            elif newer is None and pending_migrations(db, known):
-                db.close()
-                raise StoreError(
-                    f"The project {path} {refusal} and was made by an older version of probation-themes: its "
-                    "schema must be brought up to date, which changes the file. Copy it (with its -wal file, if "
-                    "there is one) to a folder you can write to and use the copy.",
-                    path=path,
-                )
-        except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise _busy(path, exc) from None
-            raise (sqlite_problem(exc, path) or StoreError(f"Cannot open the project {path}: {exc}.", path=path)) from None
-        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # text in damaged pages need not be UTF-8
-            raise StoreError(
-                f"The project {path} cannot be read ({exc}). If it was copied while in use, "
-                "copy it again together with its -wal file.",
-                path=path,
-            ) from None
+        db, refusal = connect(path)
         project = cls(path, db)
-        if refusal is not None:
-            project._refusal = (
-                f"The project {path} {refusal}, so it can only be read: doctor, stats, report and export work, "
-                "but commands that change it do not. Copy it (with its -wal file, if there is one) to a folder "
-                "you can write to, or make it writable, and run the command on that."
-            )
-        elif newer is not None:
-            project._refusal = f"The project {path} {newer}."
+        project._refusal = refusal
         return project
 
     def close(self) -> None:
@@ -373,7 +289,7 @@ class Project:
             self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             if "locked" in str(exc) or "busy" in str(exc):
-                raise _busy(self.path, exc) from None
+                raise busy_error(self.path, exc) from None
             raise (sqlite_problem(exc, self.path) or exc) from None
         try:
             yield self._db
