@@ -20,6 +20,7 @@ RejectReason = Literal[
     "duplicate_id",  # the row's --id-col value was already used by an earlier row
     "missing_id",  # --id-col is set but the row has no value there
     "no_quotes_found",  # --split quote found no attributed quotation in this passage
+    "repeated_header",  # the row repeats the file's header row (files pasted together)
 ]
 
 #: Where a coding came from.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 import random
 import re
@@ -126,18 +127,39 @@ def measure_recall(redactor: Redactor, n_per_kind: int = 150, seed: int = 11) ->
     return {k: (c, t) for k, (c, t) in out.items()}
 
 
+def _bench():
+    spec = importlib.util.spec_from_file_location("bench_redact", ROOT / "benchmarks" / "bench_redact.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_recall_per_kind_on_the_larger_synthetic_set_reaches_95_percent():
+    # UK and international names (accents, particles, capitals, lower case), written-out
+    # e-mail addresses, 0044 and +44 numbers, extensions, hyphenated NI numbers, case
+    # references; see benchmarks/bench_redact.py (docs/confidentiality.md gives the figures).
+    bench = _bench()
+    recall = bench.measure(Redactor(names=bench.NAMES_LIST), n_per_kind=300, seed=5)
+    print("redaction recall:", {k: f"{c}/{t}" for k, (c, t) in recall.items()})
+    assert all(c / t >= 0.95 for c, t in recall.values()), recall
+    without_list = bench.measure(Redactor(), n_per_kind=300, seed=5)["name"]
+    assert without_list[0] < recall["name"][0]  # the researcher's list of staff names raises recall
+    # What is missed is what no list knows: names nobody listed, written without a title.
+    unlisted = {n.casefold() for n in bench.FIRST_UNLISTED + bench.SURNAME_UNLISTED}
+    missed = bench.missed(Redactor(names=bench.NAMES_LIST), n_per_kind=300, seed=5)
+    assert all(any(u in value.casefold() for u in unlisted) for value in missed["name"]), missed["name"]
+    assert bench.false_alarms(Redactor(names=bench.NAMES_LIST)) == (0, 0)
+
+
 def test_recall_on_synthetic_personal_data_is_measured_and_high_where_promised():
-    # The researcher's own list adds the surnames the bundled list of first names lacks.
-    recall = measure_recall(Redactor(names=["Okonkwo", "Nowak", "McAllister", "Patel", "Evans"]))
+    # The first, smaller generator above, with a researcher's list of names no bundled list holds.
+    recall = measure_recall(Redactor(names=["Tamsin", "Jolyon", "Bartholomew", "Smith-Jones"]))
     rates = {k: c / t for k, (c, t) in recall.items()}
     print("redaction recall:", {k: f"{c}/{t}" for k, (c, t) in recall.items()})
-    # Formats the redactor does not promise (e-mail written out in words, an extension
-    # alone, unusual reference formats, unlisted first names alone) keep these below 1.
-    # Measured (docs/confidentiality.md): every standard format is caught; the misses are
-    # the formats listed there, so recall over this mix is about 75% for e-mail, 92% phone,
-    # 100% postcode and NI number, 85% case reference, 63% names (50% without a list).
-    assert rates["email"] >= 0.7 and rates["phone"] >= 0.85 and rates["postcode"] == 1.0
-    assert rates["ni_number"] == 1.0 and rates["case_ref"] >= 0.75 and rates["name"] >= 0.5
+    # Measured (docs/confidentiality.md): every format of this mix is now caught but unlisted
+    # first names in lower case.
+    assert rates["email"] >= 0.95 and rates["phone"] >= 0.95 and rates["postcode"] == 1.0
+    assert rates["ni_number"] == 1.0 and rates["case_ref"] >= 0.95 and rates["name"] >= 0.9
     without_list = measure_recall(Redactor())["name"]
     assert without_list[0] < recall["name"][0]  # a names list raises recall
 
@@ -250,7 +272,8 @@ def test_redacting_a_coded_project_keeps_evidence_in_line_and_decisions(tmp_path
     result = invoke("redact", "-p", project, "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert report["redacted"] == {"email": 1, "phone": 1, "name": 1} and report["quotes_changed"] == 2
+    # Okonkwo is a common surname the bundled list knows, so it goes without --names.
+    assert report["redacted"] == {"email": 1, "phone": 1, "name": 2} and report["quotes_changed"] == 2
     assert "Smith" not in " ".join(_texts(project))
     with Project.open(project) as proj:
         assert check_project(proj).ok  # every piece of evidence still slices its words
@@ -296,3 +319,32 @@ def test_reports_attribute_quotes_only_by_the_attributes_chosen(tmp_path, survey
     assert "London" in written
     for hidden in ("CRC", "NPS", "PSO", "s.csv:", ",1,", "grade"):
         assert hidden not in written, hidden
+
+
+@pytest.mark.parametrize("text, names, expected", [
+    ("Ms Zoë Núñez called again.", (), "[NAME] called again."),
+    ("Dr Łukasz Wójcik missed the meeting.", (), "[NAME] missed the meeting."),
+    ("DR JONES and MR SMITH said no.", (), "[NAME] and [NAME] said no."),
+    ("ask mr smith or mrs o'connor", (), "ask [NAME] or [NAME]"),
+    ("I spoke to Siân Prosser-Vaughan today.", (), "I spoke to [NAME] today."),
+    ("Brief zoe nunez and ZOË NÚÑEZ.", ("Zoë Núñez",), "Brief [NAME] and [NAME]."),
+    ("Our SPO Mary Ann left; then van der Berg came.", ("Mary Ann", "van der Berg"), "Our SPO [NAME] left; then [NAME] came."),
+    ("Lukasz and Łukasz are one name.", ("Łukasz",), "[NAME] and [NAME] are one name."),
+    ("Write to jane dot doe at gov dot uk or jo.bloggs (at) justice.gov.uk", (), "Write to [EMAIL] or [EMAIL]"),
+    ("Ring 0044 7700 900123 or 0044 (0) 161 496 0000, ext. 5123", (), "Ring [PHONE] or [PHONE], [PHONE]"),
+    ("NI AB-12-34-56-C and ab 123456 c", (), "NI [NI NUMBER] and [NI NUMBER]"),
+    ("We use MS Teams; I miss working with the Dean; jack of all trades.", (),
+     "We use MS Teams; I miss working with the Dean; jack of all trades."),
+])
+def test_names_in_any_letters_and_case_and_obfuscated_details(text, names, expected):
+    assert Redactor(names).redact(text)[0] == expected
+
+
+def test_names_list_entries_with_accents_and_several_words_are_read_from_the_file(tmp_path):
+    names = tmp_path / "names.txt"
+    names.write_text("Zoë Núñez\nvan der Berg\n", encoding="utf-8")
+    survey = tmp_path / "s.csv"
+    survey.write_text("id,answer\n1,Zoe Nunez and Van Der Berg run the team.\n", encoding="utf-8")
+    project = tmp_path / "p.db"
+    assert invoke("ingest", survey, "-p", project, "--id-col", "id", "--redact", "--names", names).exit_code == 0
+    assert _texts(project) == ["[NAME] and [NAME] run the team."]

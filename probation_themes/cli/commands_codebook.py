@@ -8,9 +8,11 @@ from typing import Annotated, Optional
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from probation_themes.cli.common import JsonOption, err, out, print_json, user_errors
 from probation_themes.cli.hints import command, project_command
+from probation_themes.cli.terminal import visible
 from probation_themes.cli.main import app
 from probation_themes.codebook import codebook_summary, convert_codebook, read_codebook
 from probation_themes.workflows.starter import write_starter_codebook
@@ -72,13 +74,14 @@ def show(file: CodebookArg, as_json: JsonOption = False) -> None:
     if as_json:
         print_json({"name": book.name, "version": book.version, "codes": rows})
         return
-    table = Table(title=f"{book.name} — version {book.version}", title_justify="left")
+    table = Table(title=Text(visible(f"{book.name} — version {book.version}")), title_justify="left")
     for col in ("id", "label", "any", "all", "near", "none", "regex", "seeds"):
         table.add_column(col, justify="right" if col not in ("id", "label") else "left")
     for row in rows:
         indent = "  " if row.get("parent") else ""
-        table.add_row(
-            indent + row["id"], row["label"], *(str(row[f"n_{k}"]) for k in ("any", "all", "near", "none", "regex", "seeds"))
+        table.add_row(  # the label as written: its brackets are not markup, its control characters shown
+            indent + row["id"], Text(visible(row["label"])),
+            *(str(row[f"n_{k}"]) for k in ("any", "all", "near", "none", "regex", "seeds")),
         )
     out.print(table)
 

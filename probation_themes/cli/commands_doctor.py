@@ -12,6 +12,7 @@ from probation_themes.cli.hints import carry, command
 from probation_themes.cli.main import app
 from probation_themes.store import Project
 from probation_themes.store.doctor import check_project
+from probation_themes.store.guard import record_damage
 
 
 @app.command()
@@ -24,6 +25,8 @@ def doctor(project: ProjectOption = Path(DEFAULT_PROJECT), as_json: JsonOption =
     """
     with Project.open(project, create=False) as proj:
         health = check_project(proj)
+    # Remembered beside the project (never in it), so commands that change it refuse until it is whole.
+    record_damage(Path(project), health.blocking, health.renewable)
     if as_json:
         print_json({"ok": health.ok, **asdict(health)})
     else:
@@ -33,10 +36,19 @@ def doctor(project: ProjectOption = Path(DEFAULT_PROJECT), as_json: JsonOption =
         if health.ok:
             out.print(f"{project}: no problems found ({figures}).")
     if not health.ok:
-        err.print(
-            f"[bold red]Error:[/] the project {project} is damaged: " + "; ".join(map(carry, health.problems)) + ". "
-            "Nothing was changed. Keep a copy of the file (with its -wal file, if there is one) and restore "
-            "the latest backup, or re-create the project by ingesting and coding again; review decisions "
-            f"can be kept by exporting them first with `{command('export audit -o decisions.csv')}`."
-        )
+        if health.blocking:
+            advice = (
+                "Nothing in it was changed, but commands that change it now refuse until it is repaired. Keep a "
+                "copy of the file (with its -wal file, if there is one) and restore the latest backup, or re-create "
+                "the project by ingesting and coding again; review decisions can be kept by exporting them first "
+                f"with `{command('export audit -o decisions.csv')}`. Run doctor again afterwards: a whole project "
+                "lifts the refusal."
+            )
+        else:
+            advice = (
+                "Nothing in it was changed, but commands that change it now refuse until the suggestions are "
+                "renewed as said; run doctor again afterwards to lift the refusal."
+            )
+        problems = "; ".join(map(carry, health.problems))
+        err.print(f"[bold red]Error:[/] the project {project} is damaged: {problems}. {advice}")
         raise typer.Exit(1)

@@ -56,7 +56,10 @@ def redact(
 
     Placeholders such as [EMAIL] and [NAME] take their place. Evidence offsets move with
     the text; a suggestion that rested only on replaced words is dropped (run `code` again);
-    review decisions are kept. docs/confidentiality.md says what is found and what is missed.
+    review decisions are kept. The replaced words are also cleaned from every other stored
+    copy (memos, rejected rows, topic terms and quotes, model evidence, run records), and
+    the file is rebuilt so no earlier copy is left in it. docs/confidentiality.md says what
+    is found and what is missed.
     """
     redactor = Redactor(read_names(names) if names else (), keep_originals=keep_originals)
     with Project.open(project, create=False) as proj:
@@ -67,7 +70,16 @@ def redact(
     out.print(f"Checked {report.quotes:,} quotes; {report.quotes_changed:,} changed (run {report.run_id}).")
     render_redacted(report.redacted, keep_originals)
     if report.evidence_moved:
-        out.print(f"  {report.evidence_moved:,} suggestions had their evidence offsets moved to the new text.")
+        out.print(f"  {report.evidence_moved:,} suggestions had their evidence moved to the new text or cleaned.")
+    if report.cleaned_elsewhere:
+        listed = ", ".join(f"{where} {n:,}" for where, n in report.cleaned_elsewhere.items())
+        out.print(f"  Other stored copies of the replaced words cleaned: {listed}.")
+    if report.not_erased:
+        err.print(
+            f"  [yellow]warning:[/] the project file could not be rebuilt, so earlier copies of the replaced words may "
+            f"remain in its free space or log: {report.not_erased}. Close other probation-themes commands and run "
+            "`probation-themes redact` again (it changes nothing more, and rebuilds the file)."
+        )
     if report.suggestions_dropped:
         err.print(
             f"  [yellow]note:[/] {report.suggestions_dropped:,} suggestions rested only on words that were "

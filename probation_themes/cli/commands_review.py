@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.live import Live
 
 from probation_themes.cli.commands_report import CodebookOption, MethodOption, export_app, write_output
-from probation_themes.cli.common import DEFAULT_PROJECT, ProjectOption, err, user_errors
+from probation_themes.cli.common import DEFAULT_PROJECT, ProjectOption, SafeConsole, err, user_errors
 from probation_themes.cli.main import _load_codebook_or_project, app
 from probation_themes.cli.review_screen import ScreenState, code_colours, key_reader, render
 from probation_themes.coding.model import THRESHOLD
@@ -230,6 +230,7 @@ def review(
     if not name:
         raise StoreError("No coder name: give one with --coder NAME (it is recorded with every decision).")
     with Project.open(project, create=False) as proj:
+        proj.check_writable()  # before the session starts, not at the first key pressed
         book = _load_codebook_or_project(codebook, proj)
         codes = [CodeChoice(c.id, c.label, c.color) for c in book.codes]
         working = working_coding(proj, parse_methods(method))
@@ -246,7 +247,7 @@ def review(
                       f"{name}. Try --revisit (to change earlier decisions), --status all (every quote), another "
                       "--code or --where, or another --coder.")
             return
-        run_screen(session, Console(highlight=False))
+        run_screen(session, SafeConsole(highlight=False))  # shows control characters, never runs them
         after = session.progress
     err.print(
         f"{after.done - before.done} quotes finished this session by {name}; {after.done} of {after.total} done. "

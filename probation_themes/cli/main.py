@@ -14,6 +14,7 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from probation_themes import __version__
 from probation_themes.cli.helpformat import ResearcherGroup
@@ -32,6 +33,7 @@ from probation_themes.cli.common import (
     print_json,
     user_errors,
 )
+from probation_themes.cli.terminal import visible
 from probation_themes.codebook import load_codebook
 from probation_themes.coding.combine import ALL_TOPIC_THRESHOLD
 from probation_themes.coding.model import MIN_POSITIVES, THRESHOLD
@@ -161,6 +163,17 @@ def render_ingest(report: IngestReport, report_split: str = "response") -> None:
         err.print("  A whole document became one quote; use --split paragraph, sentence or quote to divide it.")
 
 
+def _repeated(names: list[str]) -> str | None:
+    """The first column named twice, if any (names that differ only in case are checked
+    against the file's header once it is read: a file may have both 'Answer' and 'answer')."""
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            return name
+        seen.add(name)
+    return None
+
+
 @app.command()
 @user_errors
 def ingest(
@@ -224,6 +237,13 @@ def ingest(
     """
     if (names is not None or keep_originals) and not redact:
         err.print("[bold red]Error:[/] --names and --keep-originals only apply with --redact.")
+        raise typer.Exit(2)
+    repeated = _repeated(text_col or [])
+    if repeated:
+        err.print(
+            f"[bold red]Error:[/] --text-col {escape(repr(repeated))} is given more than once, which would make every "
+            "answer in that column two quotes. Give each answer column once.", markup=True, highlight=False,
+        )
         raise typer.Exit(2)
     if non_answers is not None and keep_non_answers:
         err.print("[bold red]Error:[/] --non-answers gives a list of non-answers to flag, and --keep-non-answers "
@@ -314,7 +334,7 @@ def render_code(report: CodeReport, codebook) -> None:
     table.add_column("label")
     table.add_column(f"{new}quotes", justify="right")
     for code in codebook.codes:
-        table.add_row(code.id, code.label, f"{report.per_code.get(code.id, 0):,}")
+        table.add_row(code.id, Text(visible(code.label)), f"{report.per_code.get(code.id, 0):,}")
     out.print(table)
     if report.kept_from_run:
         kept = report.quotes - report.coded_quotes

@@ -19,6 +19,7 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
+from probation_themes.cli.terminal import visible
 from probation_themes.review import CodeChoice, Item, Progress
 
 #: Colours for codes whose codebook entry has none (a colour-blind-safe qualitative palette).
@@ -62,7 +63,7 @@ class ScreenState:
 
 def quote_text(item: Item, colours: dict[str, str]) -> Text:
     """The quote with each code's evidence underlined in that code's colour."""
-    text = Text(item.quote.text)
+    text = Text(visible(item.quote.text))
     for row in item.rows:
         if row.suggestion is None or row.state == "reject":
             continue
@@ -80,7 +81,7 @@ def attribution(item: Item) -> str:
     parts += [f"{k}: {v}" for k, v in sorted(q.attributes.items())]
     if q.question:
         parts.append(f"question: {q.question}")
-    return " · ".join(parts)
+    return visible(" · ".join(parts))
 
 
 def _codes_table(item: Item, colours: dict[str, str]) -> Table:
@@ -93,7 +94,7 @@ def _codes_table(item: Item, colours: dict[str, str]) -> Table:
         mark, mark_style = MARKS[row.state]
         s = row.suggestion
         how = "added" if s is None else f"{s.method} {'' if s.confidence is None else f'{s.confidence:.2f}'}".strip()
-        label = Text(row.code.label, style=Style(color=colours.get(row.code.id), bold=True))
+        label = Text(visible(row.code.label), style=Style(color=colours.get(row.code.id), bold=True))
         label.append(f" ({row.code.id})", style="dim")
         table.add_row(f"{row.number}" if row.number < 10 else " ", Text(mark, style=mark_style), label, how)
     return table
@@ -101,7 +102,7 @@ def _codes_table(item: Item, colours: dict[str, str]) -> Table:
 
 def _progress_lines(progress: Progress, coder: str) -> Text:
     line = Text(f"done {progress.done} · left {progress.remaining} · of {progress.total}", style="bold")
-    line.append(f" · coder {coder}", style="dim")
+    line.append(f" · coder {visible(coder)}", style="dim")
     per = " ".join(f"{c} ✓{a} ✗{r}" for c, (a, r) in progress.per_code.items() if a or r) or "no decisions yet"
     text = Text.assemble(line, "\n", Text(per, style="cyan", no_wrap=True, overflow="ellipsis"))
     text.no_wrap = True
@@ -123,11 +124,11 @@ def _prompt(state: ScreenState, colours: dict[str, str]) -> RenderableType:
         return Text("Memo on which code? Press its number (Esc cancels).", style="bold yellow")
     title = {"memo": "Memo on the quote", "code-memo": f"Memo on {state.prompt_code}", "add": "Add code"}[state.prompt]
     line = Text(f"{title}: ", style="bold yellow")
-    line.append(state.buffer)
+    line.append(visible(state.buffer))
     line.append("▏", style="blink")
     lines: list[RenderableType] = [line]
     for i, code in enumerate(state.matches):
-        pick = Text(f"  {'›' if i == state.selected else ' '} {code.label} ({code.id})",
+        pick = Text(f"  {'›' if i == state.selected else ' '} {visible(code.label)} ({code.id})",
                     style=Style(color=colours.get(code.id), reverse=i == state.selected))
         lines.append(pick)
     if state.prompt == "add" and not state.matches:
@@ -147,7 +148,7 @@ def render(
     keys_lines = 1 if width >= len(KEY_LINE) else 2
     footer = Layout(Group(_progress_lines(progress, coder), keys), size=2 + keys_lines)
     # Group(): an empty Text is falsy, and Layout would draw its placeholder box instead.
-    message = Layout(Group(Text(state.message, no_wrap=True, overflow="ellipsis")), size=1)
+    message = Layout(Group(Text(visible(state.message), no_wrap=True, overflow="ellipsis")), size=1)
     if item is None:
         body = Panel(Text(
             f"Nothing left to review here: {progress.done} of {progress.total} quotes are done.\n"
@@ -166,7 +167,7 @@ def render(
         below.append(Layout(_codes_table(item, colours) if item.rows
                             else Text("No codes suggested or added: + adds one.", style="dim"),
                             size=max(1, min(len(item.rows), 12))))
-    memos = [f"memo{' on ' + code if code else ''}: {text}" for code, text in sorted(item.memos.items())]
+    memos = [f"memo{' on ' + code if code else ''}: {visible(text)}" for code, text in sorted(item.memos.items())]
     if memos:
         below.append(Layout(Text("\n".join(memos), style="yellow", no_wrap=True, overflow="ellipsis"),
                             size=min(len(memos), 3)))

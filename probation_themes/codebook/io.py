@@ -145,6 +145,12 @@ def _refuse_alias_bomb(data: object, path: str | Path | None) -> None:
 
 
 def _read_bytes(path: Path) -> bytes:
+    if path.exists() and not path.is_dir() and not path.is_file():  # a named pipe would wait for ever
+        raise CodebookError(
+            f"{path} is not a regular file (a named pipe or a device), so it cannot be read as a codebook. "
+            "Save the codebook to a file and give that file.",
+            path=path,
+        )
     try:
         return path.read_bytes()
     except FileNotFoundError:

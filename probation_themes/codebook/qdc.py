@@ -188,6 +188,14 @@ def parse_xml(data: bytes, path: str | Path | None, what: str, error: Callable[.
     """Parse XML safely (no entity expansion, no external files) or raise ``error`` saying where it broke."""
     try:
         return SafeET.fromstring(data)
+    except LookupError:
+        declared = re.search(rb"""encoding\s*=\s*["']([^"']{0,40})""", data[:200])
+        name = declared.group(1).decode("ascii", "replace") if declared else "?"
+        raise error(
+            f"{path or 'The file'} says it is written in the encoding {name!r}, which is not a known text "
+            f"encoding, so it cannot be read as {what}. Export it again as UTF-8 (REFI-QDA files are UTF-8).",
+            path=path,
+        ) from None
     except ET.ParseError as exc:
         line, column = exc.position
         raise error(
@@ -235,14 +243,14 @@ def codes_from_element(codes: ET.Element, path: str | Path | None, origin: str) 
     file's depth-first order; ids come from a ``Code id:`` line, else from the name.
     """
     found: list[tuple[ET.Element, str | None]] = []
-
-    def walk(element: ET.Element, parent_guid: str | None) -> None:
-        for child in element:
-            if _local(child.tag) == "Code":
-                found.append((child, parent_guid))
-                walk(child, child.get("guid"))
-
-    walk(codes, None)
+    # Depth first without recursion: a file may nest codes thousands of levels deep.
+    stack: list[tuple[ET.Element, str | None]] = [
+        (child, None) for child in reversed(list(codes)) if _local(child.tag) == "Code"
+    ]
+    while stack:
+        element, parent_guid = stack.pop()
+        found.append((element, parent_guid))
+        stack.extend((child, element.get("guid")) for child in reversed(list(element)) if _local(child.tag) == "Code")
     described = [unfold_description(_description(element)) for element, _ in found]
     taken = {str(fields["id"]) for fields in described if "id" in fields}
     used: set[str] = set()

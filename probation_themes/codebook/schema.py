@@ -20,6 +20,9 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+#: Characters XML 1.0 cannot carry at all (so no .qdc, .qdpx or NVivo file could hold them):
+#: C0 controls other than tab, line feed and carriage return, lone surrogates, U+FFFE and U+FFFF.
+XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 # A rule term: words, spaces, hyphens, apostrophes, '&', '/', '.', digits; '*' only at a word's end.
 _WILDCARD_MISPLACED = re.compile(r"\*(?=\w)|(?<!\w)\*")
@@ -238,6 +241,10 @@ class Code(BaseModel):
         return value
 
 
+#: Deepest nesting of codes (a code, its parent, its parent's parent … counted together).
+MAX_DEPTH = 100
+
+
 class Codebook(BaseModel):
     """A named, versioned list of codes."""
 
@@ -273,6 +280,40 @@ class Codebook(BaseModel):
         return value.strip() or None
 
     @model_validator(mode="after")
+    def _xml_characters(self) -> Codebook:
+        problems: list[InitErrorDetails] = []
+
+        def check(loc: tuple, value: object) -> None:
+            if isinstance(value, str):
+                bad = XML_FORBIDDEN.search(value)
+                if bad:
+                    char = f"U+{ord(bad.group()):04X}"
+                    problems.append(InitErrorDetails(
+                        type=PydanticCustomError(
+                            "xml_character",
+                            f"holds the character {char} (at position {bad.start() + 1}), which XML cannot carry, so "
+                            "the codebook could not be exported to NVivo or other QDA programs: delete it (it is "
+                            "invisible in most editors; it often comes from copying text out of another program)",
+                        ),
+                        loc=loc, input=value,
+                    ))
+            elif isinstance(value, (list, tuple)):
+                for i, item in enumerate(value):
+                    check((*loc, i), item)
+
+        for field in ("name", "version", "description"):
+            check((field,), getattr(self, field, None))
+        for index, code in enumerate(self.codes):
+            for field in ("id", "label", "parent", "definition", "include", "exclude", "examples", "color", "seeds"):
+                check(("codes", index, field), getattr(code, field))
+            if code.rules is not None:
+                for field in ("any", "all", "near", "none", "regex"):
+                    check(("codes", index, "rules", field), getattr(code.rules, field))
+        if problems:
+            raise ValidationError.from_exception_data(type(self).__name__, problems)
+        return self
+
+    @model_validator(mode="after")
     def _ids_and_parents(self) -> Codebook:
         problems: list[InitErrorDetails] = []
 
@@ -296,6 +337,7 @@ class Codebook(BaseModel):
                 )
             first_use.setdefault(code.id, index)
         parents = {c.id: c.parent for c in self.codes}
+        too_deep = False
         for index, code in enumerate(self.codes):
             if code.parent is not None and code.parent not in parents:
                 problem(index, "parent", f"parent {code.parent!r} is not the id of a code in this codebook")
@@ -307,6 +349,14 @@ class Codebook(BaseModel):
                     break
                 chain.add(node)
                 node = parents.get(node)
+            else:
+                if len(chain) > MAX_DEPTH and not too_deep:  # said once, at the first code too deep
+                    too_deep = True
+                    problem(
+                        index, "parent",
+                        f"code {code.id!r} sits {len(chain)} levels deep; codes may nest at most {MAX_DEPTH} "
+                        "levels (no QDA program shows deeper trees usefully): give it a parent nearer the top",
+                    )
         if problems:
             # Raising a ValidationError (rather than ValueError) keeps each problem's own location,
             # so the user is told which code to fix instead of "(top level)".

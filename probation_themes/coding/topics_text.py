@@ -75,16 +75,27 @@ def stop_words() -> frozenset[str]:
     return function_words() | DOMAIN_STOP_WORDS
 
 
+# A redaction placeholder ([NAME], [NI NUMBER]) stands for words that were removed; it is no
+# topic's term (a topic of "name, email, phone" would only say that details were redacted).
+_PLACEHOLDER = re.compile(r"\[[A-Z][A-Z ]*\]")
+
+
+def _without_placeholders(text: str) -> str:
+    if "[" not in text:
+        return text
+    return _PLACEHOLDER.sub(lambda m: " " * len(m.group()), text)  # same length: offsets stay
+
+
 def words(text: str) -> list[str]:
     """Every word of a text, lower-case and in its dictionary form (quick: no offsets)."""
-    return [normal_form(w.replace("\u2019", "'")) for w in _WORD.findall(text.lower())]
+    return [normal_form(w.replace("\u2019", "'")) for w in _WORD.findall(_without_placeholders(text).lower())]
 
 
 def located_words(text: str) -> list[Token]:
     """Every word of a text, lower-case and in its dictionary form, with character offsets."""
     return [
         Token(normal_form(m.group().replace("\u2019", "'")), m.start(), m.end())
-        for m in _WORD.finditer(text.lower())
+        for m in _WORD.finditer(_without_placeholders(text).lower())
     ]
 
 

@@ -14,7 +14,6 @@ quotes take minutes instead of seconds.
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -38,16 +37,15 @@ from probation_themes.export.format import (
     suppression_note,
     table_lines,
 )
+from probation_themes.export.safety import xml_safe
 from probation_themes.export.table import Split, ThemedTable
 from probation_themes.export.xlsx_report import stable_zip
 
-# Characters XML 1.0 cannot hold; survey exports sometimes carry them.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _FIXED_DATE = datetime(2000, 1, 1)
 
 
 def _clean(text: str) -> str:
-    return _CONTROL.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
+    return xml_safe(text).replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _table(document: Document, header: Sequence[str], rows: Sequence[Sequence[str]], numeric_from: int) -> None:
@@ -96,7 +94,7 @@ def render_docx(
     props.author = props.last_modified_by = "probation_themes"
     props.created = props.modified = _FIXED_DATE
     props.revision = 1
-    props.title = f"{table.project}: themed quotes"
+    props.title = _clean(f"{table.project}: themed quotes")
 
     document.add_heading(_clean(props.title), level=0)
     document.add_paragraph(
@@ -117,7 +115,7 @@ def render_docx(
     )
     for code in table.codes:
         document.add_heading(_clean(code.label), level=min(1 + code.depth, 4))
-        document.add_paragraph(code_line(code))
+        document.add_paragraph(_clean(code_line(code)))
         for split in splits:
             rows = code.by_org if split == "org" else code.by_region
             _table(document, [SPLIT_TITLES[split], "Respondents coded", "Respondents in group", "%"],

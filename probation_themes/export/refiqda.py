@@ -34,6 +34,7 @@ from probation_themes.codebook import Codebook
 from probation_themes.codebook.qdc import ORIGIN, PROJECT_NS, append_codes, codebook_to_qdc, guid, xml_bytes
 from probation_themes.errors import ExportError
 from probation_themes.export.format import working_lines
+from probation_themes.export.safety import xml_safe, xml_safe_tree
 from probation_themes.export.table import _STATUS_RANK, check_snapshot
 from probation_themes.models import Coding, Quote, Snapshot
 
@@ -223,7 +224,7 @@ def project_qde(
     files: dict[str, str] = {}
     if not snapshot.quotes:
         _describe(root, snapshot, codebook)
-        return xml_bytes(root, PROJECT_NS), files
+        return xml_bytes(xml_safe_tree(root), PROJECT_NS), files
     variables = _variables(snapshot.quotes)
     variables_el = ET.SubElement(root, f"{_Q}Variables")
     for name in [*variables, *(["Question"] if any(q.question for q in snapshot.quotes) else [])]:
@@ -268,7 +269,7 @@ def project_qde(
             })
             ET.SubElement(note, f"{_Q}PlainTextContent").text = text
     _describe(root, snapshot, codebook)
-    return xml_bytes(root, PROJECT_NS), files
+    return xml_bytes(xml_safe_tree(root), PROJECT_NS), files
 
 
 def _describe(root: ET.Element, snapshot: Snapshot, codebook: Codebook) -> None:
@@ -357,5 +358,5 @@ def render_qdpx(
     with zipfile.ZipFile(buffer, "w") as archive:
         _zip_entry(archive, PROJECT_FILE, _checked(xml, "project"))
         for name, text in files.items():
-            _zip_entry(archive, name, text.encode("utf-8"))
+            _zip_entry(archive, name, xml_safe(text).encode("utf-8"))  # as in project.qde, so offsets agree
     return buffer.getvalue()

@@ -8,9 +8,11 @@ import os
 import re
 import secrets
 import unicodedata
+import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from probation_themes.codebook.schema import XML_FORBIDDEN as _XML_FORBIDDEN
 from probation_themes.errors import ExportError
 
 #: First characters that make Excel, LibreOffice or Google Sheets read a cell as a formula.
@@ -26,6 +28,33 @@ _WINDOWS_RESERVED = frozenset(
     + [f"lpt{i}" for i in range(1, 10)]
 )
 _SLUG_MAX = 80
+
+
+
+
+def xml_safe(text: str) -> str:
+    """Text every XML writer can carry: each character XML 1.0 forbids becomes U+FFFD (�).
+
+    One character stands for one, so offsets into the text (a REFI-QDA selection's
+    start and end) still point at the same words; and the replacement shows where
+    something unreadable was, rather than silently joining the words around it.
+    """
+    if not text or _XML_FORBIDDEN.search(text) is None:
+        return text
+    return _XML_FORBIDDEN.sub("\ufffd", text)
+
+
+def xml_safe_tree(root: ET.Element) -> ET.Element:
+    """Make every text, tail and attribute value of an element tree :func:`xml_safe`, in place."""
+    for element in root.iter():
+        if element.text:
+            element.text = xml_safe(element.text)
+        if element.tail:
+            element.tail = xml_safe(element.tail)
+        for name, value in element.attrib.items():
+            if value:
+                element.attrib[name] = xml_safe(value)
+    return root
 
 
 def safe_cell(value: object) -> str:

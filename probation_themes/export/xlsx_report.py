@@ -14,7 +14,6 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 
 from probation_themes.export.format import (
@@ -29,7 +28,7 @@ from probation_themes.export.format import (
     suppression_note,
     table_lines,
 )
-from probation_themes.export.safety import safe_cell
+from probation_themes.export.safety import safe_cell, xml_safe
 from probation_themes.export.table import ThemedTable
 
 #: Excel's longest sheet name.
@@ -66,7 +65,7 @@ def sheet_name(label: str, taken: set[str]) -> str:
 
 def _cell(value: Cell) -> Cell:
     if isinstance(value, str) or value is None:
-        return ILLEGAL_CHARACTERS_RE.sub("", safe_cell(value))
+        return xml_safe(safe_cell(value))
     return value
 
 

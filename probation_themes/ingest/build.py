@@ -53,6 +53,16 @@ def _layout(columns: list[str], options: IngestOptions, path: Path, survey: Surv
 
     if options.text_cols:
         text = [find(name, "--text-col") for name in options.text_cols]
+        for later, index in enumerate(text):
+            if index in text[:later]:
+                first = options.text_cols[text.index(index)]
+                raise IngestError(
+                    f"--text-col names the column '{columns[index]}' twice ('{first}' and "
+                    f"'{options.text_cols[later]}'), which would make every answer in it two quotes. "
+                    "Give each answer column once.",
+                    path=path,
+                    column=columns[index],
+                )
     else:
         try:
             text = [default_text_column(columns, path)]
@@ -79,6 +89,14 @@ def _layout(columns: list[str], options: IngestOptions, path: Path, survey: Surv
     )
 
 
+def _row_key(cells: list[str]) -> tuple[str, ...]:
+    """A row as compared with the header: each cell trimmed and case-folded, blank cells at the end dropped."""
+    key = [cell.replace("\ufeff", "").strip().casefold() for cell in cells]
+    while key and not key[-1]:
+        key.pop()
+    return tuple(key)
+
+
 class _Builder:
     def __init__(
         self,
@@ -89,8 +107,10 @@ class _Builder:
         document: bool,
         controls_stripped: bool,
         markdown: bool = False,
+        header: list[str] | None = None,
     ):
         self.source = source
+        self._header_key = _row_key(header) if header else None
         self._controls_stripped = controls_stripped
         self.stem = stem
         self.layout = layout
@@ -178,6 +198,11 @@ class _Builder:
         if not any(cell and not cell.isspace() for cell in cells):
             return  # a blank line or a row of empty cells holds no response
         self.rows_read += 1
+        if self._header_key is not None and _row_key(cells) == self._header_key:
+            # Files pasted together, or an export that repeats its header on each page:
+            # the header's words are not an answer.
+            self.reject(row, "repeated_header", f"row {row} repeats the header row (the column names)", raw)
+            return
         if len(cells) != self._width:
             problem = self._shape_problem(cells, row)
             if problem:
@@ -432,7 +457,7 @@ def stream_table(
             close()
         raise
     builder = _Builder(
-        path.name, path.stem, layout, options, document=False, controls_stripped=controls_stripped
+        path.name, path.stem, layout, options, document=False, controls_stripped=controls_stripped, header=header
     )
     return FileReading(builder, records, encoding, source=path.name, batch_size=batch_size, close=close)
 

@@ -337,7 +337,7 @@ def read_codings(
     """
     path = Path(path)
     if not path.is_file():
-        what = "is a folder" if path.is_dir() else "does not exist"
+        what = "is a folder" if path.is_dir() else "is not a regular file" if path.exists() else "does not exist"
         raise IngestError(f"{path} {what}; give the codings file (CSV, TSV or XLSX).", path=path)
     book = codebook if codebook is not None else _ids_only(code_ids)
     options = dict(response_ids=response_ids, quote_ids=quote_ids, fmt=fmt, level=level, code_col=code_col,

@@ -22,19 +22,36 @@ def unique_names(header: list[str]) -> list[str]:
     """
     names: list[str] = []
     seen: set[str] = set()
+    copies: dict[str, int] = {}  # the last copy number tried per name: 100,000 equal names stay linear
     for index, raw in enumerate(header, start=1):
         name = raw.strip() or f"column_{index}"
-        candidate, copy = name, 1
+        candidate, copy = name, copies.get(name, 1)
         while candidate in seen:
             copy += 1
             candidate = f"{name}.{copy}"
+        copies[name] = copy
         seen.add(candidate)
         names.append(candidate)
     return names
 
 
+#: Most columns, and characters of one column's name, a message lists.
+_LISTED_COLUMNS = 20
+_LISTED_CHARS = 60
+
+
 def _listing(columns: list[str]) -> str:
-    return ", ".join(f"'{c}'" for c in columns) if columns else "(none)"
+    """The columns, for a message: a file with 100,000 columns gets a line, not a megabyte."""
+    if not columns:
+        return "(none)"
+
+    def shown(name: str) -> str:
+        return f"'{name[:_LISTED_CHARS]}…'" if len(name) > _LISTED_CHARS else f"'{name}'"
+
+    listed = ", ".join(shown(c) for c in columns[:_LISTED_COLUMNS])
+    if len(columns) > _LISTED_COLUMNS:
+        listed += f" and {len(columns) - _LISTED_COLUMNS:,} more ({len(columns):,} in all)"
+    return listed
 
 
 def find_column(columns: list[str], wanted: str, option: str, path: Path) -> int:

@@ -123,17 +123,25 @@ def decode_bytes(data: bytes, path: Path, encoding: str | None = None) -> tuple[
         )
     if encoding is not None:
         try:
-            codecs.lookup(encoding)
-        except LookupError:
+            info = codecs.lookup(encoding)
+        except (LookupError, TypeError, ValueError):
+            info = None
+        # rot13, base64, zlib …: codecs Python knows that turn bytes into bytes, not into text.
+        if info is None or not getattr(info, "_is_text_encoding", True):
+            what = "is not an encoding Python knows" if info is None else "is a codec, not a text encoding"
             raise IngestError(
-                f"'{encoding}' given to --encoding is not an encoding Python knows. Common ones "
+                f"'{encoding}' given to --encoding {what}. Common ones "
                 "are utf-8, utf-8-sig, utf-16, cp1252 and latin-1.",
                 path=path,
-            ) from None
+            )
         try:
             return data.decode(encoding).removeprefix("\ufeff"), encoding
         except UnicodeDecodeError as exc:
             raise _decode_error(path, encoding, exc, 0) from None
+        except (UnicodeError, LookupError, ValueError, TypeError) as exc:  # idna, punycode … refuse most bytes
+            raise IngestError(
+                f"{path.name} cannot be decoded as {encoding} ({exc}). {_FIX_HINT}", path=path
+            ) from None
 
     bom = _bom_encoding(data)
     if bom is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 
 from probation_themes.ingest.tables import Record
@@ -34,6 +35,28 @@ def _lines(text: str) -> Iterator[tuple[int, str]]:
         number, start = number + 1, end + 1
 
 
+# A \uD800-\uDFFF escape: only a surrogate pair of them makes a character.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _has_lone_surrogate(value: object) -> bool:
+    """Whether any string (or key) in a parsed JSON value holds half of a surrogate pair."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 def _parse(number: int, line: str) -> tuple[dict[str, object] | None, str | None, str]:
     """A line's object, or None and why it is not one; and the raw line to keep with it."""
     try:
@@ -42,6 +65,13 @@ def _parse(number: int, line: str) -> tuple[dict[str, object] | None, str | None
         return None, f"line {number} is not valid JSON: {exc.msg} at column {exc.colno}", line
     except RecursionError:  # kept short: such a line is an attack, not an answer
         return None, f"line {number} nests brackets too deeply to be a survey record", line[:1000]
+    except ValueError:  # Python refuses to convert integers of more than 4,300 digits
+        return None, f"line {number} holds a number too long to read (thousands of digits)", line[:1000]
+    if _SURROGATE_ESCAPE.search(line) and _has_lone_surrogate(value):
+        return None, (
+            f"line {number} holds a \\u escape of half a character (a lone surrogate such as \\ud800), "
+            "which is not text"
+        ), line.encode("utf-8", "backslashreplace").decode("utf-8")
     if not isinstance(value, dict):
         kind = type(value).__name__.replace("dict", "object").replace("list", "array")
         return None, f"line {number} is a JSON {kind}, not an object with named fields", line

@@ -29,6 +29,7 @@ from pathlib import Path, PurePosixPath
 from probation_themes.codebook import Codebook
 from probation_themes.codebook.implied import CodeNames, name_key
 from probation_themes.codebook.qdc import guid, parse_xml, unfold_description
+from probation_themes.codebook.schema import XML_FORBIDDEN
 from probation_themes.errors import IngestError
 from probation_themes.ingest.codings import CodingsFile
 from probation_themes.models import Quote
@@ -86,7 +87,16 @@ def _source_text(source: ET.Element, archive: zipfile.ZipFile, path: Path) -> st
         return content[0].text or ""
     target = source.get("plainTextPath") or ""
     if target.startswith("internal://"):
-        return _read_entry(archive, f"sources/{target.removeprefix('internal://')}", path).decode("utf-8-sig")
+        entry = f"sources/{target.removeprefix('internal://')}"
+        try:
+            return _read_entry(archive, entry, path).decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise IngestError(
+                f"{path.name}: the text of the source {source.get('name') or entry!r} ({entry}) is not UTF-8 "
+                f"(an unreadable byte at offset {exc.start:,}), as REFI-QDA requires, so its selections cannot be "
+                "placed. Nothing was stored. Export the project again from the program that made it.",
+                path=path,
+            ) from None
     return None  # an external file: only selections named by quote id can be matched
 
 
@@ -127,6 +137,12 @@ def _user_guids(root: ET.Element, coder: str | None) -> set[str] | None:
     return found or None
 
 
+def _position(selection: ET.Element, attribute: str) -> int | None:
+    """A selection's character position, or None when it is not a whole number of at most 12 digits."""
+    value = (selection.get(attribute) or "0").strip()
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 12 else None
+
+
 def _spans(text: str, quotes: Sequence[Quote]) -> list[tuple[int, int, str]]:
     """Where each quote sits in a document's text, in ingest order, as (start, end, quote id).
 
@@ -138,7 +154,8 @@ def _spans(text: str, quotes: Sequence[Quote]) -> list[tuple[int, int, str]]:
     stored_at = [i for i, ch in enumerate(text) if not (ch == "\r" and text.startswith("\n", i + 1))]
     spans, at = [], 0
     for quote in quotes:
-        wanted = quote.text.replace("\r\n", "\n")
+        # As written by an export, where a character XML cannot carry became U+FFFD.
+        wanted = XML_FORBIDDEN.sub("\ufffd", quote.text).replace("\r\n", "\n")
         start = flat.find(wanted, at) if wanted else -1
         if start >= 0:
             end = start + len(wanted)
@@ -203,6 +220,7 @@ def read_qdpx_codings(
     by_response: dict[str, list[Quote]] = defaultdict(list)
     for quote in quotes:
         by_response[quote.response_id].append(quote)
+    xml_ids = {XML_FORBIDDEN.sub("\ufffd", r): r for r in by_response if XML_FORBIDDEN.search(r)}
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -236,9 +254,12 @@ def read_qdpx_codings(
         skipped: list[str] = []
         dates: list[str] = []
         stray: list[str] = []
+        unplaced: list[str] = []
         for source in (e for e in root.iter() if _local(e.tag) == "TextSource"):
             name = (source.get("name") or "").strip()
             response = name if name in by_response else case_of_source.get(source.get("guid"))
+            if response not in by_response:  # an id holding a character XML cannot carry was written as U+FFFD
+                response = xml_ids.get(name) or xml_ids.get(response or "")
             if response not in by_response:
                 response = _response_of(source, case_of_source.get(source.get("guid")), response_of_quote, by_response)
             if response not in by_response:
@@ -249,6 +270,7 @@ def read_qdpx_codings(
             own = by_response[response]
             units.update(dict.fromkeys(q.quote_id for q in own))
             own_ids = {q.quote_id for q in own}
+            own_ids_in_xml = {XML_FORBIDDEN.sub("\ufffd", q): q for q in own_ids}
             text = _source_text(source, archive, path)
             spans = _spans(text, own) if text is not None else []
             selections = [(None, source)] + [(s, s) for s in _children(source, "PlainTextSelection")]
@@ -272,8 +294,14 @@ def read_qdpx_codings(
                     hit = [q.quote_id for q in own]  # the whole source was coded
                 elif selection.get("name") in own_ids:
                     hit = [selection.get("name")]
+                elif selection.get("name") in own_ids_in_xml:
+                    hit = [own_ids_in_xml[selection.get("name")]]
                 else:
-                    start, end = int(selection.get("startPosition", 0)), int(selection.get("endPosition", 0))
+                    start, end = _position(selection, "startPosition"), _position(selection, "endPosition")
+                    if start is None or end is None:
+                        shown = f"{selection.get('startPosition')!r}:{selection.get('endPosition')!r}"
+                        unplaced.append(f"{name} [{shown[:60]}]")
+                        continue
                     hit = [qid for s, e, qid in spans if s < end and start < e]
                     if not hit:
                         stray.append(f"{name} [{start}:{end}]")
@@ -285,6 +313,9 @@ def read_qdpx_codings(
     if unknown_sources:
         problems.append(f"sources that match no respondent of the project ({', '.join(unknown_sources[:_SHOWN])})"
                         " — name each document (or its case) by the respondent id it came from")
+    if unplaced:
+        problems.append(f"coded selections whose startPosition or endPosition is not a whole number "
+                        f"({', '.join(unplaced[:_SHOWN])}) — the file is damaged; export it again")
     if stray:
         problems.append(f"coded selections that cover no quote of the project ({', '.join(stray[:_SHOWN])})"
                         " — the document text was probably edited; code the unchanged text")

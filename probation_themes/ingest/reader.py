@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -18,17 +21,64 @@ from probation_themes.models import IngestResult
 SUPPORTED = (".csv", ".tsv", ".xlsx", ".jsonl", ".txt", ".md")
 
 
-def _read_text(path: Path, options: IngestOptions) -> tuple[str, str]:
+_KINDS = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def read_source(path: str | Path) -> bytes:
+    """Read a file's bytes in one go: what is parsed, and what its sha256 is taken of.
+
+    Only regular files are read. A named pipe, a device or a socket is refused before
+    anything waits on it (opening a pipe with no writer would hang for ever, and its
+    content could not be read a second time anyway).
+
+    Raises:
+        IngestError: the path is missing, a folder, not a regular file, or unreadable.
+    """
+    path = Path(path)
     try:
-        data = path.read_bytes()
+        # O_NONBLOCK: opening a FIFO must not wait for a writer before it can be refused.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
         raise IngestError(f"{path} does not exist. Check the file name and folder.", path=path) from None
     except IsADirectoryError:
         raise IngestError(f"{path} is a folder; give the files inside it instead.", path=path) from None
     except OSError as exc:
-        raise IngestError(
-            f"{path} could not be read: {exc.strerror}. Check its permissions.", path=path
-        ) from None
+        raise IngestError(f"{path} could not be read: {exc.strerror}. Check its permissions.", path=path) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IngestError(f"{path} is a folder; give the files inside it instead.", path=path)
+        if not stat.S_ISREG(mode):
+            kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+            raise IngestError(
+                f"{path} is {kind}, not a file, so it cannot be read safely (it could not be read twice, and "
+                "may never end). Save the data to a file first (for example `cat … > survey.csv`) and "
+                "ingest that file.",
+                path=path,
+            )
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb") as fh:
+            fd = -1
+            return fh.read()
+    except OSError as exc:
+        raise IngestError(f"{path} could not be read: {exc.strerror}. Check its permissions.", path=path) from None
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
+def source_sha256(data: bytes) -> str:
+    """The sha256 (hex) of the bytes a file was read as; the project records files by it."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def _read_text(path: Path, options: IngestOptions, data: bytes | None) -> tuple[str, str]:
+    if data is None:
+        data = read_source(path)
     text, encoding = decode_bytes(data, path, options.encoding)
     text = strip_controls(text)
     if not text.strip():
@@ -40,9 +90,9 @@ def _read_text(path: Path, options: IngestOptions) -> tuple[str, str]:
     return text, encoding
 
 
-def read_file(path: str | Path, options: IngestOptions) -> IngestResult:
+def read_file(path: str | Path, options: IngestOptions, *, data: bytes | None = None) -> IngestResult:
     """Read a whole file into quotes and rejects: :func:`open_file` read to the end."""
-    return open_file(path, options).collect()
+    return open_file(path, options, data=data).collect()
 
 
 def _named(path: Path, records: Iterable[Record]) -> Iterator[Record]:
@@ -55,7 +105,9 @@ def _named(path: Path, records: Iterable[Record]) -> Iterator[Record]:
         raise IngestError(f"{path.name}: {exc.message}", path=path, row=exc.row, column=exc.column) from None
 
 
-def open_file(path: str | Path, options: IngestOptions, *, batch_size: int = BATCH_ROWS) -> FileReading:
+def open_file(
+    path: str | Path, options: IngestOptions, *, batch_size: int = BATCH_ROWS, data: bytes | None = None
+) -> FileReading:
     """Open a survey export or a document for reading into quotes, accounting for every row.
 
     Formats, chosen by extension:
@@ -92,6 +144,8 @@ def open_file(path: str | Path, options: IngestOptions, *, batch_size: int = BAT
         path: the file to read.
         options: columns, splitting and encoding choices.
         batch_size: quotes and rejects per batch.
+        data: the file's bytes, already read with :func:`read_source` (so that what
+            is parsed is exactly what was hashed); read from ``path`` when None.
 
     Returns:
         The file, ready to give its quotes and rejected rows (with their
@@ -112,12 +166,12 @@ def open_file(path: str | Path, options: IngestOptions, *, batch_size: int = BAT
             "report text as .txt.",
             path=path,
         )
+    if data is None:
+        data = read_source(path)
     if suffix == ".xlsx":
-        if not path.exists():
-            raise IngestError(f"{path} does not exist. Check the file name and folder.", path=path)
-        header, records, close = read_xlsx(path, options.sheet)
+        header, records, close = read_xlsx(path, options.sheet, data)
         return stream_table(path, header, _named(path, records), options, None, batch_size=batch_size, close=close)
-    text, encoding = _read_text(path, options)
+    text, encoding = _read_text(path, options, data)
     if suffix in (".md", ".txt") and not (suffix == ".txt" and looks_tabular(text)):
         column_options = [
             flag for flag, value in (

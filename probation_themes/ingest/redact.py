@@ -2,18 +2,22 @@
 
 What is found (see docs/confidentiality.md for what is missed, measured):
 
-- ``[EMAIL]``: e-mail addresses;
+- ``[EMAIL]``: e-mail addresses, also written out ("jane dot doe at gov dot uk",
+  "jo (at) mail.com");
 - ``[PHONE]``: UK telephone numbers: mobiles (07…), landlines with or without
-  spaces, hyphens or brackets, and the +44 forms;
+  spaces, hyphens, dots or brackets, the +44 and 0044 forms, extensions
+  ("ext. 5123") and other countries' numbers given with their + code;
 - ``[POSTCODE]``: UK postcodes, with or without the space;
-- ``[NI NUMBER]``: National Insurance numbers (AB 12 34 56 C);
+- ``[NI NUMBER]``: National Insurance numbers (AB 12 34 56 C, AB-12-34-56-C);
 - ``[CASE REF]``: case reference numbers shaped like a probation CRN (X123456), a
   Police National Computer reference (2019/0123456A) or a labelled reference
-  ("case ref: AB-1234");
-- ``[NAME]``: personal names after a title (Mr Smith, Dr. Jane Doe), and names from
-  a list: a bundled list of common first names that are not also ordinary words,
-  plus any names the researcher supplies, each with the capitalised word after it
-  (a surname).
+  ("case ref: AB-1234", "file 20-30071");
+- ``[NAME]``: personal names after a title (Mr Smith, Dr. Jane Doe, DR JONES, mr
+  smith, Ms Zoë Núñez), and names from lists: bundled lists of common first names
+  and surnames that are not also ordinary words, plus any names the researcher
+  supplies (of one or more words, matched whatever their case and accents), each
+  with the capitalised word after it (a surname) or before it (a first name). See
+  :mod:`probation_themes.ingest.names`.
 
 Only the quote text is changed. A quote's offsets within its answer are shifted so
 that later passages of the same answer still line up, and the record of what was
@@ -27,10 +31,10 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from probation_themes.errors import IngestError
+from probation_themes.ingest.names import NameFinder, bundled_first_names, bundled_surnames
 from probation_themes.models import IngestResult, Quote, Reject
 
 PLACEHOLDERS = {
@@ -42,49 +46,67 @@ PLACEHOLDERS = {
     "name": "[NAME]",
 }
 
+# The spelled-out forms ("jo dot bloggs at mail dot com", "jo.bloggs (at) mail.com") must end in a
+# real top-level domain, so that "arrived at work.Then" is not taken for an address.
+_TLD = (
+    r"(?:com|org|net|uk|gov|edu|ac|nhs|police|sch|mod|int|io|co|info|biz|me|eu|de|fr|ie|es|it|nl|be|pl|ro|pt|se|"
+    r"no|dk|fi|ch|at|in|pk|ng|za|ke|gh|au|nz|ca|us|cn|jp|online|email)"
+)
+_AT_WORD = r"(?:[ \t]*[(\[{<][ \t]*at[ \t]*[)\]}>][ \t]*|[ \t]+at[ \t]+)"
+_DOT_WORD = r"(?:[ \t]*[(\[{<][ \t]*dot[ \t]*[)\]}>][ \t]*|[ \t]+dot[ \t]+)"
+_LABEL = r"[^\W_](?:[\w-]*[^\W_])?"
 _EMAIL = re.compile(
     r"(?<![\w.+-])[\w.+-]+@[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)+"
-    r"|(?<![\w.+-])[\w.+-]+ (?:at|AT) [\w-]+(?: (?:dot|DOT) [\w-]+)+"  # written out: jo at mail dot com
+    # written out: jane dot doe at gov dot uk, jane.doe (at) justice.gov.uk, JANE AT MAIL DOT COM
+    rf"|(?<![\w.+-])[\w+-]+(?:(?:\.|{_DOT_WORD})[\w+-]+)*{_AT_WORD}{_LABEL}(?:(?:\.|{_DOT_WORD}){_LABEL})*"
+    rf"(?:\.|{_DOT_WORD}){_TLD}(?![\w-])",
+    re.IGNORECASE,
 )
-# A run of digits, spaces, hyphens, dots and brackets starting like a UK number; the
-# digits are then counted, so dates and sums of money are not taken for phone numbers.
-_PHONE = re.compile(r"(?<![\w+])(?:\+\s?44|\(0\d{2,5}\)|0)[\d \t().-]{6,18}\d(?!\w)")
+_DIGIT = re.compile(r"\d")
+_SPELLED = re.compile(rf"{_AT_WORD}\S", re.IGNORECASE)
+# A run of digits, spaces, hyphens, dots and brackets starting like a UK number (07…, 0161…,
+# +44, 0044, (0161)); the digits are then counted, so dates and sums of money are not taken
+# for phone numbers. Numbers of other countries are found by their + and country code.
+_PHONE = re.compile(
+    r"(?<![\w+])(?:(?:\+|00)[ \t]?44[ \t]?(?:\(0\)[ \t]?)?|\(0\d{2,5}\)|0)[\d \t().-]{6,18}\d(?!\w)"
+    r"|(?<![\w+])\+[ \t]?[1-9]\d{0,2}[\d \t().-]{6,16}\d(?!\w)"
+    r"|\b(?:ext|extn|extension|tel\.? ext)\.?[ \t]*(?:no\.?[ \t]*)?[:#]?[ \t]*\d{3,6}\b",
+    re.IGNORECASE,
+)
 _POSTCODE = re.compile(r"\b(?:[A-Z]{1,2}\d[A-Z\d]?|GIR) ?\d[ABD-HJLNP-UW-Z]{2}\b", re.IGNORECASE)
 _NI_NUMBER = re.compile(
-    r"\b(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b", re.IGNORECASE
+    r"\b(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z][ .-]?\d{2}[ .-]?\d{2}[ .-]?\d{2}[ .-]?[A-D]\b",
+    re.IGNORECASE,
 )
 _CASE_REF = re.compile(
-    r"\b(?:CRN|PNC|case (?:ref(?:erence)?|no|number)|ref(?:erence)?)\.?\s*(?:no\.?\s*)?[:#]?\s*"
+    r"\b(?:CRN|PNC(?: ?(?:ID|no|number))?|case (?:ref(?:erence)?|no|number|id)|ref(?:erence)?|"
+    r"file (?:ref(?:erence)?|no|number)|offender (?:no|number|id))\.?\s*(?:no\.?\s*)?[:#]?\s*"
     r"(?=[A-Z/-]*\d)[A-Z0-9][A-Z0-9/-]{3,}\b"  # a labelled reference holding a digit
+    r"|\b(?:case|file)\s*[:#]?\s*(?=[A-Z]*\d)(?:\d{2,}[/-]\d{3,}[A-Z]?|[A-Z]{0,3}\d{5,}[A-Z]?)\b"  # "file 20-30071"
     r"|\b[A-Z]\d{6}\b"  # a CRN: one letter and six digits
     r"|\b(?:\d{2}){1,2}/\d{5,7}[A-Z]\b",  # a PNC reference: year/number and a check letter
     re.IGNORECASE,
 )
-_TITLE = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Sir|Dame|Lady|Lord|Rev|Revd|Reverend)"
-# A capitalised name word: Smith, McAllister, O'Brien, Smith-Jones, or an initial (J.).
-_NAME_WORD = r"[A-Z][a-z]*(?:[A-Z][a-z]+)?(?:['\u2019][A-Z][a-z]+)?(?:-[A-Z][a-z]+)?"
-_CAPITALISED = rf"(?:[A-Z]\.|(?=\w\w|\w['\u2019]){_NAME_WORD})"
-_TITLED_NAME = re.compile(rf"\b{_TITLE}\.?(?: {_CAPITALISED}){{1,3}}")
-_NOT_NAMES = r"(?:I|The|And|But|Or|If|So|We|He|She|They|It|My|Our|This|That|Dear|Hi|Hello|Thanks|Contact|Ask|Tell)\b"
-_SURNAME = re.compile(rf" (?!{_NOT_NAMES}){_CAPITALISED}")
-# A capitalised word just before a listed name is taken as a first name: "Tamsin Patel".
-_FORENAME = re.compile(rf"(?<![\w'\u2019-])(?!{_NOT_NAMES})(?=\w\w){_NAME_WORD} $")
-_WORD = re.compile(rf"\b(?=\w\w|\w['\u2019]){_NAME_WORD}\b")
 
 _ORDER = ("email", "case_ref", "ni_number", "phone", "postcode", "name")
 
 
 def _phone_ok(text: str) -> bool:
+    if text.lstrip()[:1] not in "+0(":  # an extension: "ext. 5123"
+        return True
     digits = re.sub(r"\D", "", text)
+    if text.lstrip().startswith("+") and not digits.startswith("44"):
+        return 8 <= len(digits) <= 15  # another country's number, with its country code
+    if digits.startswith("0044"):
+        digits = digits[2:]
     if digits.startswith("44"):
         digits = "0" + digits[2:].removeprefix("0")
     return digits.startswith("0") and len(digits) in (10, 11) and digits[1] != "0"
 
 
 def bundled_names() -> frozenset[str]:
-    """Common first names in the UK that are not also ordinary English words."""
-    text = resources.files("probation_themes.ingest").joinpath("data/first_names.txt").read_text("utf-8")
-    return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+    """Common first names and surnames in the UK that are not also ordinary words."""
+    return bundled_first_names() | bundled_surnames()
 
 
 def read_names(path: str | Path) -> frozenset[str]:
@@ -94,6 +116,12 @@ def read_names(path: str | Path) -> frozenset[str]:
         IngestError: the file is missing or not UTF-8 text.
     """
     path = Path(path)
+    if path.exists() and not path.is_dir() and not path.is_file():  # a named pipe would wait for ever
+        raise IngestError(
+            f"The names list {path} is not a regular file (a named pipe or a device). Save the names to a "
+            "file, one per line, and give that file to --names.",
+            path=path,
+        )
     try:
         text = path.read_text("utf-8-sig")
     except FileNotFoundError:
@@ -126,8 +154,9 @@ class Redactor:
     """Replace personal details in text with placeholders.
 
     Args:
-        names: extra names to find (first names or surnames), matched as whole,
-            capitalised words; the bundled list of first names is always used.
+        names: extra names to find (first names, surnames or whole names of several
+            words), matched as whole words whatever their case and accents; the
+            bundled lists of first names and surnames are always used.
         keep_originals: whether the replaced text is kept in the records (for a
             researcher who must be able to undo redaction); off by default.
     """
@@ -135,7 +164,7 @@ class Redactor:
     def __init__(self, names: Iterable[str] = (), *, keep_originals: bool = False) -> None:
         self.extra_names = frozenset(names)
         self.keep_originals = keep_originals
-        self._names = bundled_names() | self.extra_names
+        self._names = NameFinder(self.extra_names)
 
     def parameters(self) -> dict[str, object]:
         """How this redaction was configured, for the run record (names themselves are not recorded)."""
@@ -143,24 +172,20 @@ class Redactor:
 
     def _spans(self, text: str) -> list[tuple[int, int, str]]:
         found: list[tuple[int, int, str]] = []
-        for kind, pattern in (
-            ("email", _EMAIL), ("case_ref", _CASE_REF), ("ni_number", _NI_NUMBER),
-            ("phone", _PHONE), ("postcode", _POSTCODE), ("name", _TITLED_NAME),
+        # Quick first looks: most answers hold no digit, no "@" and no written-out address,
+        # and every pattern but names needs one of those.
+        digits = _DIGIT.search(text) is not None
+        for kind, pattern, wanted in (
+            ("email", _EMAIL, "@" in text or _SPELLED.search(text) is not None), ("case_ref", _CASE_REF, digits),
+            ("ni_number", _NI_NUMBER, digits), ("phone", _PHONE, digits), ("postcode", _POSTCODE, digits),
         ):
+            if not wanted:
+                continue
             for m in pattern.finditer(text):
                 if kind == "phone" and not _phone_ok(m.group()):
                     continue
                 found.append((m.start(), m.end(), kind))
-        for m in _WORD.finditer(text):
-            if m.group() in self._names:
-                start, end = m.start(), m.end()
-                surname = _SURNAME.match(text, end)
-                if surname:
-                    end = surname.end()
-                forename = _FORENAME.search(text, max(0, start - 40), start)
-                if forename:
-                    start = forename.start()
-                found.append((start, end, "name"))
+        found.extend((start, end, "name") for start, end in self._names.spans(text))
         # Overlapping finds become one placeholder, of the kind listed first in _ORDER
         # (an e-mail address that holds a name is an e-mail address).
         found.sort()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, time
 from pathlib import Path
@@ -27,8 +28,13 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def read_xlsx(path: Path, sheet: str | None) -> tuple[list[str], Iterator[Record], Callable[[], None]]:
+def read_xlsx(
+    path: Path, sheet: str | None, data: bytes | None = None
+) -> tuple[list[str], Iterator[Record], Callable[[], None]]:
     """Read a sheet of an Excel workbook (the named one, else the first).
+
+    ``data`` is the workbook's bytes when they were already read (so the file is
+    read once); otherwise the file at ``path`` is opened.
 
     Returns:
         ``(header, records, close)``. Rows are numbered as Excel shows them. Call
@@ -39,9 +45,14 @@ def read_xlsx(path: Path, sheet: str | None) -> tuple[list[str], Iterator[Record
     """
     import openpyxl  # imported here: it is only needed for workbooks and slow to import
 
-    _refuse_non_workbook(path)
+    if data is None:
+        _refuse_non_workbook(path)
+        source: Path | io.BytesIO = path
+    else:
+        _refuse_start(path, data[:8])
+        source = io.BytesIO(data)
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        workbook = openpyxl.load_workbook(source, read_only=True, data_only=True)
     except Exception as exc:  # a damaged workbook can fail in any of openpyxl's zip and XML parsers
         raise _damaged(path, exc) from None
     try:
@@ -62,21 +73,66 @@ def read_xlsx(path: Path, sheet: str | None) -> tuple[list[str], Iterator[Record
             raise _damaged(path, exc) from None
 
     def _records() -> Iterator[Record]:
-        for row, values in enumerate(rows, start=header_row + 1):
-            cells = [_cell_text(v) for v in values]
-            while cells and not cells[-1]:
-                cells.pop()
-            raw = "\t".join(cells)
+        for row, filled in rows:
+            cells, extra = _texts(filled, width)
+            filled_cells = [*cells, *extra]
+            while filled_cells and not filled_cells[-1]:
+                filled_cells.pop()
+            raw = "\t".join(filled_cells)
             # A spreadsheet row ends at its last filled cell: blank cells at the end
             # (a question left unanswered, no organisation given) are empty values,
             # never a sign of a broken row as they can be in a CSV file.
             # Cells right of the last headed column (a reviewer's note, say) belong to no
             # question; unlike extra cells in a CSV they cannot mean a broken row, so the
             # row is read up to the header's width and the note stays in ``raw``.
-            cells = cells[:width] + [""] * (width - len(cells))
+            # (A value far to the right keeps its text in ``raw`` but not its column.)
             yield row, cells, raw, None
 
     return header, records(), workbook.close
+
+
+def _sheet_rows(worksheet: Any) -> Iterator[tuple[int, dict[int, object]]]:
+    """``(row number, {column number: value})`` of every row the sheet's XML holds.
+
+    The ``<dimension>`` a workbook declares is never trusted: one that says ``A1:B3``
+    over a thousand rows would cut the sheet short, and one that says ``A1:XFD100000``
+    over empty styled rows would have every row padded to 16,384 cells. Rows are read
+    as the file holds them, and only cells holding a value are kept (a row of
+    formatted, empty cells comes out empty), so the time taken follows the file's
+    size, not the size it claims.
+    """
+    try:
+        from openpyxl.worksheet._reader import WorkSheetParser
+
+        parent = worksheet.parent
+        source = worksheet._get_source()
+    except (ImportError, AttributeError):  # another openpyxl: its own reading, with the size it finds
+        worksheet.reset_dimensions()
+        for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
+            yield number, {i: v for i, v in enumerate(values, start=1) if v is not None and v != ""}
+        return
+    with source:
+        parser = WorkSheetParser(
+            source, worksheet._shared_strings, data_only=parent.data_only, epoch=parent.epoch,
+            date_formats=parent._date_formats, timedelta_formats=parent._timedelta_formats,
+        )
+        for number, cells in parser.parse():
+            yield number, {c["column"]: c["value"] for c in cells if c["value"] is not None and c["value"] != ""}
+
+
+def _texts(filled: dict[int, object], width: int | None = None) -> tuple[list[str], list[str]]:
+    """A row's cells up to ``width`` (or its last value), and the values right of that, in order."""
+    last = max(filled, default=0)
+    size = last if width is None else width
+    cells = [""] * size
+    extra: list[str] = []
+    for column in sorted(filled):
+        text = _cell_text(filled[column])
+        if column <= size:
+            cells[column - 1] = text
+        elif text:
+            extra.append(text)
+    return cells, extra
 
 
 def _damaged(path: Path, exc: Exception) -> IngestError:
@@ -99,6 +155,10 @@ def _refuse_non_workbook(path: Path) -> None:
             start = fh.read(8)
     except OSError as exc:
         raise IngestError(f"{path} could not be read: {exc.strerror}. Check its permissions.", path=path) from None
+    _refuse_start(path, start)
+
+
+def _refuse_start(path: Path, start: bytes) -> None:
     if start == _OLE_MAGIC:
         raise IngestError(
             f"{path.name} is password-protected (encrypted), or is an old-style .xls workbook renamed "
@@ -129,13 +189,11 @@ def _xlsx_header(path: Path, workbook: Any, sheet: str | None) -> tuple[list[str
                 path=path,
             )
         worksheet = workbook[matches[0]]
-    if worksheet.max_row is None:
-        worksheet.reset_dimensions()  # some writers omit the size; read every row anyway
-    rows = worksheet.iter_rows(values_only=True)
+    rows = _sheet_rows(worksheet)
     header: list[str] = []
     header_row = 0
-    for header_row, values in enumerate(rows, start=1):
-        header = [_cell_text(v) for v in values]
+    for header_row, filled in rows:
+        header = _texts(filled)[0]
         if any(cell.strip() for cell in header):
             break
     else:

@@ -29,6 +29,13 @@ class Health:
     notes: list[str] = field(default_factory=list)
     interrupted_runs: list[dict] = field(default_factory=list)
     figures: dict[str, int] = field(default_factory=dict)
+    #: Those of ``problems`` that `code --full` repairs (so they must not stop it from running).
+    renewable: list[str] = field(default_factory=list)
+
+    @property
+    def blocking(self) -> list[str]:
+        """The problems that stop commands from changing the project until it is repaired."""
+        return [p for p in self.problems if p not in self.renewable]
 
     @property
     def ok(self) -> bool:
@@ -159,8 +166,10 @@ def _evidence(project: Project, health: Health) -> None:
             f"{bad} pieces of evidence do not point at their words in the quote (the quote text changed "
             "after coding); run `probation-themes code --full` to renew the suggestions"
         )
+        health.renewable.append(health.problems[-1])
     if unreadable:
         health.problems.append(
             f"{unreadable} suggestions have evidence that cannot be read (damaged); run "
             "`probation-themes code --full` with the same method to write them again"
         )
+        health.renewable.append(health.problems[-1])

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import datetime, timezone
+from importlib import metadata
+
 
 #: (name, SQL script). Scripts must not contain BEGIN/COMMIT: apply_migrations wraps each.
 Migration = tuple[str, str]
@@ -203,10 +205,16 @@ _M005_TOPICS = """
         );
 """
 
+# Each migration applied from here on records the version of the toolkit that applied it, so
+# a version that meets a migration it does not know can say which version is needed.
+_M006_MIGRATION_VERSIONS = """
+        ALTER TABLE _migrations ADD COLUMN version TEXT;
+"""
+
 # Quotes judged non-answers ("Nothing.", "n/a", "No comment"): kept in the project, left out of
 # coding and of every denominator (see store/nonanswers.py). `phrase` is what matched; the run
 # that judged them records the list used.
-_M006_NON_ANSWERS = """
+_M007_NON_ANSWERS = """
         CREATE TABLE non_answers (
             quote_id TEXT PRIMARY KEY REFERENCES quotes(quote_id),
             phrase TEXT NOT NULL,
@@ -220,8 +228,17 @@ MIGRATIONS: list[Migration] = [
     ("003_review", _M003_REVIEW),
     ("004_redactions", _M004_REDACTIONS),
     ("005_topics", _M005_TOPICS),
-    ("006_non_answers", _M006_NON_ANSWERS),
+    ("006_migration_versions", _M006_MIGRATION_VERSIONS),
+    ("007_non_answers", _M007_NON_ANSWERS),
 ]
+
+
+def package_version() -> str:
+    """This toolkit's version, as recorded with the schema changes it applies."""
+    try:
+        return metadata.version("probation-themes")
+    except metadata.PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown"
 
 
 def apply_migrations(db: sqlite3.Connection) -> list[str]:
@@ -249,4 +266,7 @@ def apply_migrations(db: sqlite3.Connection) -> list[str]:
                 db.execute("ROLLBACK")
             raise
         applied.append(name)
+    columns = {row[1] for row in db.execute("PRAGMA table_info(_migrations)")}
+    if applied and "version" in columns:
+        db.executemany("UPDATE _migrations SET version = ? WHERE name = ?", [(package_version(), n) for n in applied])
     return applied

@@ -30,6 +30,7 @@ from probation_themes.models import (
     WorkingCoding,
     evidence_json,
 )
+from probation_themes.store.guard import busy_error, connect, damage_refusal, sqlite_problem
 from probation_themes.store.migrations import apply_migrations
 from probation_themes.store.nonanswers import SUBSTANTIVE
 from probation_themes.store.working import quote_clause, suggestion_clause
@@ -80,14 +81,6 @@ _EVIDENCE_DEFAULTS = {"kind": "rule", "rule": None, "text": "", "start": None, "
 
 def _json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-
-
-def _busy(path: Path, exc: sqlite3.OperationalError) -> StoreError:
-    return StoreError(
-        f"The project {path} is busy: another probation-themes command is writing to it "
-        f"({exc}). Wait for that command to finish and run this one again.",
-        path=path,
-    )
 
 
 def _insert_run(db: sqlite3.Connection, run: Run) -> int:
@@ -223,6 +216,33 @@ class Project:
     def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
         self.path = path
         self._db = connection
+        self._refusal: str | None = None  # why the project may not be changed, when it may not
+        self._write_checked = False
+
+    @property
+    def writable(self) -> bool:
+        """False when the project can only be read (read-only file or media, newer schema)."""
+        return self._refusal is None
+
+    def check_writable(self, *, renewing: bool = False) -> None:
+        """Refuse, before anything is written, a project that must not be changed.
+
+        ``renewing`` says the command rewrites every suggestion (``code --full``), which
+        is allowed when the only damage ``doctor`` found is evidence out of line.
+
+        Raises:
+            StoreError: the file or its folder is read-only, a newer version wrote it,
+                or it is damaged (``doctor`` found damage, or its stored rows no longer
+                match what their ingests recorded).
+        """
+        if self._refusal is not None:
+            raise StoreError(self._refusal, path=self.path)
+        if self._write_checked:
+            return
+        damage = damage_refusal(self._db, self.path, renewing=renewing)
+        if damage is not None:
+            raise StoreError(damage, path=self.path)
+        self._write_checked = True
 
     # -- opening ---------------------------------------------------------------
 
@@ -251,32 +271,10 @@ class Project:
             raise StoreError(
                 f"Cannot create the project {path}: the folder {path.parent} does not exist.", path=path
             )
-        try:
-            db = sqlite3.connect(path, isolation_level=None, timeout=10.0, check_same_thread=False)
-            db.execute("PRAGMA busy_timeout = 10000")
-            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-            if tables and "_migrations" not in tables:
-                db.close()
-                raise StoreError(
-                    f"{path} is an SQLite database but not a probation-themes project. "
-                    "Choose another --project file name; this file was left untouched.",
-                    path=path,
-                )
-            db.execute("PRAGMA journal_mode = WAL")
-            db.execute("PRAGMA synchronous = NORMAL")
-            db.execute("PRAGMA foreign_keys = ON")
-            apply_migrations(db)
-        except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise _busy(path, exc) from None
-            raise StoreError(f"Cannot open the project {path}: {exc}.", path=path) from None
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(
-                f"The project {path} cannot be read ({exc}). If it was copied while in use, "
-                "copy it again together with its -wal file.",
-                path=path,
-            ) from None
-        return cls(path, db)
+        db, refusal = connect(path)
+        project = cls(path, db)
+        project._refusal = refusal
+        return project
 
     def close(self) -> None:
         """Close the project file."""
@@ -290,17 +288,28 @@ class Project:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self.check_writable()
         try:
             self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            raise _busy(self.path, exc) from None
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise busy_error(self.path, exc) from None
+            raise (sqlite_problem(exc, self.path) or exc) from None
         try:
             yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        else:
             self._db.execute("COMMIT")
+        except BaseException as exc:
+            # SQLite has already rolled back after some failures (a full disk): rolling back
+            # again would hide the real error behind "no transaction is active".
+            if self._db.in_transaction:
+                try:
+                    self._db.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+            problem = sqlite_problem(exc, self.path)
+            if problem is not None:
+                raise problem from None
+            raise
 
     # -- runs ------------------------------------------------------------------
 

@@ -88,7 +88,10 @@ def _decision_figures(project: Project) -> tuple[int, int, datetime | None]:
             accepted = int(n)
         else:
             rejected = int(n)
-        stamp = datetime.fromisoformat(at)
+        try:
+            stamp = datetime.fromisoformat(at)
+        except (TypeError, ValueError):  # a damaged decision's date (doctor names it): not the latest
+            continue
         last = stamp if last is None or stamp > last else last
     return accepted, rejected, last
 

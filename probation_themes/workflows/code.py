@@ -159,6 +159,9 @@ def code_project(
             "(`probation-themes ingest FILE`).",
             path=project.path,
         )
+    # Before any model is fitted: a project that must not change is refused at once. Coding
+    # every quote again is the repair for evidence out of line, so it may run then.
+    project.check_writable(renewing=full or method in ("topics", "all"))
     model: ModelCoder | None = None
     labels_hash = ""
     topics: TopicCoder | None = None

@@ -13,13 +13,14 @@ from probation_themes.errors import IngestError
 from probation_themes.ingest import IngestOptions, open_file, read_file
 from probation_themes.ingest.build import BATCH_ROWS, FileSummary
 from probation_themes.ingest.nonanswers import BUILTIN, NonAnswers, builtin_non_answers
+from probation_themes.ingest.reader import read_source, source_sha256
 from probation_themes.ingest.redact import Redactor, summarise
 from probation_themes.models import IngestResult, Quote, Reject, Run
 from probation_themes.store import IngestWriter, Project
 from probation_themes.store.nonanswers import non_answer_writer
 from probation_themes.store.redactions import redaction_writer
 from probation_themes.workflows.distributed import Engine, LocalEngine
-from probation_themes.workflows.provenance import file_sha256, library_versions
+from probation_themes.workflows.provenance import library_versions
 
 
 @dataclass
@@ -88,29 +89,34 @@ def _drop_known(
     return kept, sorted([*rejects, *extra], key=lambda r: r.row), len(rows_ids)
 
 
-def _check_default_ids(project: Project, files: list[tuple[Path, str]]) -> None:
+def _check_default_ids(seen: dict[str, str], path: Path, sha: str) -> None:
     """Refuse two different files with one name when ids come from file name + row.
 
     Without --id-col a response's id is '<file name>:<row>', so a second, different
     file with the same name would collide with the first one's ids row by row.
+    ``seen`` maps the names of files already in the project (or earlier in this
+    command) to their hashes; this file is added to it.
     """
-    seen: dict[str, str] = {s.name: s.sha256 for s in project.sources()}
-    for path, sha in files:
-        if path.name in seen and seen[path.name] != sha:
-            raise IngestError(
-                f"A different file named {path.name} is already in the project (or earlier in this "
-                "command). Without --id-col, response ids are made from the file name and row, so its "
-                f"rows would clash with the other file's. Rename {path} (for example survey_wave2.csv) "
-                "or pass --id-col with a column of unique respondent ids.",
-                path=path,
-            )
-        seen[path.name] = sha
+    if path.name in seen and seen[path.name] != sha:
+        raise IngestError(
+            f"A different file named {path.name} is already in the project (or earlier in this "
+            "command). Without --id-col, response ids are made from the file name and row, so its "
+            f"rows would clash with the other file's. Rename {path} (for example survey_wave2.csv) "
+            "or pass --id-col with a column of unique respondent ids.",
+            path=path,
+        )
+    seen[path.name] = sha
 
 
-def _read(path: Path, options: IngestOptions, redactor: Redactor | None) -> tuple[IngestResult, dict]:
-    """Parse one whole file (and redact it): what an engine's worker does with a file."""
-    result = read_file(path, options)
-    return redactor.redact_result(result) if redactor is not None else (result, {})
+def _read(path: Path, options: IngestOptions, redactor: Redactor | None) -> tuple[IngestResult, dict, str]:
+    """Parse one whole file (and redact it): what an engine's worker does with a file.
+
+    Returns the result, the redaction log and the sha256 of the bytes parsed.
+    """
+    data = read_source(path)
+    result = read_file(path, options, data=data)
+    result, log = redactor.redact_result(result) if redactor is not None else (result, {})
+    return result, log, source_sha256(data)
 
 
 #: One file's batches of (quotes, rejects, redaction log), then what was noticed reading it.
@@ -118,10 +124,10 @@ _Batches = Iterator[tuple[list[Quote], list[Reject], dict]]
 
 
 def _local_batches(
-    path: Path, options: IngestOptions, redactor: Redactor | None, batch_size: int
+    path: Path, data: bytes, options: IngestOptions, redactor: Redactor | None, batch_size: int
 ) -> tuple[_Batches, Callable]:
-    """Read a file here, batch by batch, so memory stays flat however long the file."""
-    reading = open_file(path, options, batch_size=batch_size)
+    """Read a file's bytes here, batch by batch, so the quotes held stay few however long the file."""
+    reading = open_file(path, options, batch_size=batch_size, data=data)
 
     def batches() -> _Batches:
         for quotes, rejects in reading:
@@ -177,38 +183,14 @@ def ingest_files(
     """
     if non_answers == BUILTIN:
         non_answers = builtin_non_answers()
-    files: list[tuple[Path, str]] = []
+    files: list[Path] = []
     for path in paths:
         p = Path(path)
         if not p.exists():
             raise IngestError(f"The file {p} does not exist. Check the path and its spelling.", path=p)
         if p.is_dir():
             raise IngestError(f"{p} is a folder; give the survey export or report file(s) inside it.", path=p)
-        files.append((p, file_sha256(p)))
-    if not options.id_col:
-        _check_default_ids(project, files)
-    reports: list[FileReport] = []
-    redacted: Counter[str] = Counter()
-    to_read: list[tuple[Path, str]] = []
-    for p, sha in files:
-        earlier = project.find_source(sha)
-        if earlier is not None or any(sha == s for _, s in to_read):
-            where = f"as {earlier.name} in run {earlier.run_id}" if earlier else "earlier in this command"
-            reports.append(
-                FileReport(
-                    path=str(p),
-                    skipped_because=f"the same content was already ingested ({where}); nothing was added",
-                )
-            )
-            continue
-        to_read.append((p, sha))
-    if engine is None or isinstance(engine, LocalEngine):
-        readers = ((p, sha, _local_batches(p, options, redactor, batch_size)) for p, sha in to_read)
-    else:  # one task per file on the engine's workers, which find the files by their absolute paths
-        parsed = engine.map(_read, [p.absolute() for p, _ in to_read], options, redactor)
-        readers = (
-            (p, sha, _parsed_batches(result, log)) for (p, sha), (_, (result, log)) in zip(to_read, parsed)
-        )
+        files.append(p)
     run = Run(
         command="ingest",
         parameters={
@@ -219,23 +201,76 @@ def ingest_files(
         versions=library_versions(),
         started_at=datetime.now().astimezone(),
     )
+    reports: list[FileReport] = []
+    redacted: Counter[str] = Counter()
+    names: dict[str, str] = {s.name: s.sha256 for s in project.sources()}
+    hashes: set[str] = set()
+
+    def skipped(p: Path, sha: str) -> FileReport | None:
+        """The report of a file whose exact content is already in, or None to read it."""
+        earlier = project.find_source(sha)
+        if earlier is None and sha not in hashes:
+            if not options.id_col:
+                _check_default_ids(names, p, sha)
+            hashes.add(sha)
+            return None
+        where = f"as {earlier.name} in run {earlier.run_id}" if earlier else "earlier in this command"
+        return FileReport(
+            path=str(p), skipped_because=f"the same content was already ingested ({where}); nothing was added"
+        )
+
     read: list[FileReport] = []
     with project.ingesting(run) as writer:
-        for p, sha, (batches, summary_of) in readers:
+        if engine is None or isinstance(engine, LocalEngine):
+            # Each file is read once: its bytes are hashed and parsed from the same read, so a
+            # file changed while the command runs is recorded under the hash of what was parsed.
+            def readers() -> Iterator[tuple[Path, str, tuple[_Batches, Callable]]]:
+                for p in files:
+                    data = read_source(p)
+                    sha = source_sha256(data)
+                    report = skipped(p, sha)
+                    if report is not None:
+                        reports.append(report)
+                        continue
+                    batches = _local_batches(p, data, options, redactor, batch_size)
+                    del data  # parsed (or held by the workbook reader): not kept twice
+                    yield p, sha, batches
+        else:  # one task per file on the engine's workers, which find the files by their absolute paths
+            def readers() -> Iterator[tuple[Path, str, tuple[_Batches, Callable]]]:
+                to_read = []
+                for p in files:
+                    sha = source_sha256(read_source(p))
+                    report = skipped(p, sha)
+                    if report is None:
+                        to_read.append((p, sha))
+                    else:
+                        reports.append(report)
+                parsed = engine.map(_read, [p.absolute() for p, _ in to_read], options, redactor)
+                for (p, sha), (_, (result, log, parsed_sha)) in zip(to_read, parsed):
+                    if parsed_sha != sha:
+                        raise IngestError(
+                            f"{p} changed while it was being ingested (its content when read here differs from "
+                            "what the engine's worker read), so nothing was stored. Wait until the file is "
+                            "completely written, then ingest it again.",
+                            path=p,
+                        )
+                    yield p, parsed_sha, _parsed_batches(result, log)
+
+        for p, sha, (batches, summary_of) in readers():
             if on_file:
                 on_file(p.name)
             report = _store_file(writer, p, sha, batches, summary_of, options, redacted, non_answers)
             read.append(report)
             reports.append(report)
         if read and all(r.rows_read == 0 for r in read):
-            names = ", ".join(Path(r.path).name for r in read)
+            names_read = ", ".join(Path(r.path).name for r in read)
             raise IngestError(
-                f"{names} {'has' if len(read) == 1 else 'have'} a header row but no data rows, so there "
+                f"{names_read} {'has' if len(read) == 1 else 'have'} a header row but no data rows, so there "
                 "is nothing to ingest and the project was not changed. Check that the export holds the "
                 "responses, not only the column names.",
                 path=Path(read[0].path),
             )
-    order = {str(p): i for i, (p, _) in enumerate(files)}
+    order = {str(p): i for i, p in enumerate(files)}
     reports.sort(key=lambda r: order.get(r.path, len(order)))
     return IngestReport(
         run_id=writer.run_id, files=reports, project_quotes=project.count_quotes(),

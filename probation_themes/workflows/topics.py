@@ -10,6 +10,7 @@ as features (:func:`topic_features`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -53,6 +54,8 @@ AUTO_KS = (2, 4, 6, 8, 10, 12)
 #: and this many modelled words, for each topic (seeded and free) it is asked for.
 QUOTES_PER_TOPIC = 20
 TERMS_PER_TOPIC = 10
+#: A redaction placeholder such as [NAME] or [NI NUMBER] in a stored topic term.
+_PLACEHOLDER = re.compile(r"\[[A-Z][A-Z ]*\]")
 
 #: Most terms of a promoted topic written as its seeds, and as suggested ``any`` terms.
 PROMOTE_SEEDS = 5
@@ -259,6 +262,7 @@ def fit_topics(
         StoreError: the project has no quotes.
         CoderError: an unknown engine, a bad k, or nothing to model.
     """
+    project.check_writable()  # refused before the model is fitted, not after
     quotes = project_quotes(project, seed)
     total = project.count_quotes(substantive=True)  # non-answers are not modelled
     through = project.last_quote_seq()
@@ -451,7 +455,8 @@ def promote_topic(project: Project, topic_id: int, *, code_id: str, label: str, 
             path=project.path,
         )
     taken = _codebook_terms(codebook_path)
-    fresh = [t for t in chosen["exclusive_terms"] if t not in taken]
+    # A redacted word's placeholder ("[NAME]") is no theme's seed.
+    fresh = [t for t in chosen["exclusive_terms"] if t not in taken and not _PLACEHOLDER.search(t)]
     seeds, any_terms = fresh[:PROMOTE_SEEDS], fresh[:PROMOTE_TERMS]
     if not seeds:
         raise StoreError(
