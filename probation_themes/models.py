@@ -94,6 +94,12 @@ class Evidence(_Record):
     start: int | None = Field(default=None, description="Character offset in the quote text.")
     end: int | None = Field(default=None, description="End offset (exclusive) in the quote text.")
     weight: float | None = None
+    negated: str | None = Field(
+        default=None, description="For a match that did not count: the words from the negation cue to it."
+    )
+    countered: str | None = Field(
+        default=None, description="For a match that did not count: the strongly charged words against it."
+    )
 
 
 #: How evidence is stored: compact JSON, keys in field order, fields that are None left out.

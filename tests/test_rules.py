@@ -207,7 +207,7 @@ def test_near_in_either_order_within_the_distance():
     text = "training took all my time"  # time begins 4 words after training
     assert matched(rules3, text) == []
     assert matched(rules4, text) == ["training", "time"]
-    assert matched(rules3, "no time for training") == ["time", "training"]
+    assert matched(rules3, "little time for training") == ["time", "training"]
     assert matched(rules3, "time") == []
     (coding,) = fitted(c=rules4).predict(make_quotes([text]))
     assert {e.rule for e in coding.evidence} == {"near"}

@@ -73,7 +73,9 @@ class QuoteRef(NamedTuple):
     text: str
 
 
-_EVIDENCE_DEFAULTS = {"kind": "rule", "rule": None, "text": "", "start": None, "end": None, "weight": None}
+_EVIDENCE_DEFAULTS = {
+    "kind": "rule", "rule": None, "text": "", "start": None, "end": None, "weight": None, "negated": None, "countered": None,
+}
 
 def _json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))

@@ -1,0 +1,232 @@
+"""Negation scopes and stance around rule matches in one quote (NegEx-style, explainable).
+
+The rule coder finds negation cues, pseudo-cues, scope terminators and stance
+words with the same automaton as the codebook's terms (see
+:mod:`probation_themes.coding.cues` for the lists). :class:`QuoteContext` turns
+those hits into scopes for one quote and answers two questions about a matched
+span: is it inside a negation's scope, and is it *countered* (its clause leans
+strongly the other way)? Every answer is a pair of offsets the evidence can
+show, so a researcher sees the words that made the decision.
+
+Each question costs a binary search, so a quote with a hundred thousand matches
+is handled in time proportional to its length (times a logarithm), never its square.
+
+How a scope is drawn (the limits are documented in docs/methods.md):
+
+- a ``before`` cue ("no", "not", "never", "n't" …) negates the words after it, up
+  to the end of its clause (clause punctuation or a terminator such as "but")
+  and at most ``window`` words;
+- an ``after`` cue ("… has not materialised") negates the words before it, back
+  to the start of its clause and at most ``window`` words;
+- a cue inside a pseudo-cue ("not only", "no problems") is no cue;
+- a cue inside the matched term ("not manageable") does not negate that term.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+# Clause punctuation: ends a negation's scope. A spaced dash ("not smooth – welcoming") too.
+_CLAUSE = re.compile(r"[.,;:!?()\[\]\n\u2026]|\s[-\u2013\u2014]\s")
+# Sentence punctuation: ends the context a stance word is looked for in (commas do not).
+_SENTENCE = re.compile(r"[.;!?\n\u2026]")
+# A word for counting a window: letters and digits, with inner apostrophes ("can't").
+_WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")
+
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class CueIds:
+    """Which term ids of the automaton are cues of each kind (empty when the kind is off)."""
+
+    before: frozenset[int] = frozenset()
+    after: frozenset[int] = frozenset()
+    pseudo: frozenset[int] = frozenset()
+    terminators: frozenset[int] = frozenset()
+    contrast: frozenset[int] = frozenset()
+    positive: frozenset[int] = frozenset()
+    negative: frozenset[int] = frozenset()
+    window: int = 6
+    stance_window: int = 8
+
+    @property
+    def negation_ids(self) -> frozenset[int]:
+        """Ids whose presence can make a negation scope."""
+        return self.before | self.after
+
+    @property
+    def stance_ids(self) -> frozenset[int]:
+        """Ids of the stance words of either direction."""
+        return self.positive | self.negative
+
+
+def _spans(hits: Mapping[int, Sequence[Span]], ids: Iterable[int]) -> list[Span]:
+    found: list[Span] = []
+    for t in ids:
+        spans = hits.get(t)
+        if spans:
+            found.extend(spans)
+    found.sort()
+    return found
+
+
+class QuoteContext:
+    """The negation scopes and stance words of one quote, built from its automaton hits.
+
+    Args:
+        text: the quote as stored (offsets are into it).
+        hits: ``{term id: [(start, end), …]}`` from the term index.
+        cues: which ids are cues of which kind.
+        starts: the start offset of every word of ``text``, if already known.
+    """
+
+    def __init__(self, text: str, hits: Mapping[int, Sequence[Span]], cues: CueIds, starts: list[int] | None = None) -> None:
+        self.text = text
+        self.cues = cues
+        self.starts = starts if starts is not None else [m.start() for m in _WORD.finditer(text)]
+        self._build_negation(hits)
+        self._stance_ready = False
+        self._hits = hits
+
+    # -- negation ----------------------------------------------------------------
+
+    def _build_negation(self, hits: Mapping[int, Sequence[Span]]) -> None:
+        cues, text, starts = self.cues, self.text, self.starts
+        pseudo = _spans(hits, cues.pseudo)
+        pseudo_starts = [s for s, _ in pseudo]
+        reach: list[int] = []  # furthest end among the pseudo-cues starting at or before each
+        for _, e in pseudo:
+            reach.append(max(e, reach[-1]) if reach else e)
+
+        def real(span: Span) -> bool:
+            i = bisect_right(pseudo_starts, span[0]) - 1
+            return i < 0 or reach[i] < span[1]
+
+        before = [c for c in _spans(hits, cues.before) if real(c)]
+        after = [c for c in _spans(hits, cues.after) if real(c)]
+        if not before and not after:
+            self._pre_ends: list[int] = []
+            self._post_starts: list[int] = []
+            return
+        bounds = [m.start() for m in _CLAUSE.finditer(text)]
+        stops = _spans(hits, cues.terminators)
+        stop_starts = [s for s, _ in stops]
+        stop_ends = sorted(e for _, e in stops)
+        n_words, window, size = len(starts), cues.window, len(text)
+        # Scope ends rise with the cue's position (each limit does), so the latest cue
+        # before a span is the only one that can reach it: one binary search per span.
+        before.sort(key=lambda c: (c[1], c[0]))
+        self._pre = before
+        self._pre_ends = [e for _, e in before]
+        self._pre_reach = []
+        for _, cue_end in before:
+            j = bisect_left(starts, cue_end)
+            limit = starts[j + window] if j + window < n_words else size
+            b = bisect_left(bounds, cue_end)
+            if b < len(bounds):
+                limit = min(limit, bounds[b])
+            k = bisect_left(stop_starts, cue_end)
+            if k < len(stop_starts):
+                limit = min(limit, stop_starts[k])
+            self._pre_reach.append(limit)
+        self._post = after
+        self._post_starts = [s for s, _ in after]
+        self._post_reach = []
+        for cue_start, _ in after:
+            j = bisect_left(starts, cue_start)
+            limit = starts[j - window] if j - window >= 0 else 0
+            b = bisect_left(bounds, cue_start) - 1
+            if b >= 0:
+                limit = max(limit, bounds[b] + 1)
+            k = bisect_right(stop_ends, cue_start) - 1
+            if k >= 0:
+                limit = max(limit, stop_ends[k])
+            self._post_reach.append(limit)
+
+    @property
+    def has_negation(self) -> bool:
+        """Whether the quote holds any negation cue that is not a pseudo-cue."""
+        return bool(self._pre_ends or self._post_starts)
+
+    def negated(self, start: int, end: int) -> Span | None:
+        """The negation cue whose scope holds the span ``[start, end)``, or None.
+
+        A cue that overlaps the span (the "not" of a matched "not manageable") is
+        part of the term and does not negate it.
+        """
+        if self._pre_ends:
+            i = bisect_right(self._pre_ends, start) - 1
+            if i >= 0 and start < self._pre_reach[i]:
+                return self._pre[i]
+        if self._post_starts:
+            j = bisect_left(self._post_starts, end)
+            if j < len(self._post_starts) and self._post_reach[j] <= start:
+                return self._post[j]
+        return None
+
+    # -- stance ------------------------------------------------------------------
+
+    def _build_stance(self) -> None:
+        cues, hits = self.cues, self._hits
+        self._sentence = [m.start() for m in _SENTENCE.finditer(self.text)]
+        contrast = _spans(hits, cues.contrast)
+        self._contrast_starts = [s for s, _ in contrast]
+        self._contrast_ends = sorted(e for _, e in contrast)
+        words: list[tuple[int, int, int]] = []  # (start, end, +1 positive | -1 negative)
+        for sign, ids in ((1, cues.positive), (-1, cues.negative)):
+            for s, e in _spans(hits, ids):
+                if self.negated(s, e) is None:  # "not awful" does not lean negative
+                    words.append((s, e, sign))
+        words.sort()
+        self._stance = words
+        self._stance_starts = [w[0] for w in words]
+        self._stance_ready = True
+
+    def countered(self, start: int, end: int, polarity: int) -> list[Span]:
+        """The stance words that counter a match leaning ``polarity`` (+1 or -1); [] if none do.
+
+        The match's context is its clause (sentence punctuation and contrast words
+        such as "but" or "despite" start a new one; commas do not), at most
+        ``stance_window`` words either side. The match is countered when its
+        context holds at least one word leaning the other way and more of them
+        than words leaning its own way (the match itself not counted).
+        """
+        if not self._stance_ready:
+            self._build_stance()
+        if not self._stance:
+            return []
+        starts, window, text = self.starts, self.cues.stance_window, self.text
+        first = bisect_right(starts, start) - 1
+        last = bisect_right(starts, max(start, end - 1)) - 1
+        lo = starts[first - window] if first - window >= 0 else 0
+        hi = starts[last + window + 1] if last + window + 1 < len(starts) else len(text)
+        b = bisect_left(self._sentence, start) - 1
+        if b >= 0:
+            lo = max(lo, self._sentence[b] + 1)
+        b = bisect_left(self._sentence, end)
+        if b < len(self._sentence):
+            hi = min(hi, self._sentence[b])
+        k = bisect_right(self._contrast_ends, start) - 1
+        if k >= 0:
+            lo = max(lo, self._contrast_ends[k])
+        k = bisect_left(self._contrast_starts, end)
+        if k < len(self._contrast_starts):
+            hi = min(hi, self._contrast_starts[k])
+        against: list[Span] = []
+        same = 0
+        i = bisect_left(self._stance_starts, lo)
+        stance = self._stance
+        while i < len(stance) and stance[i][0] < hi:
+            s, e, sign = stance[i]
+            i += 1
+            if e > hi or (s < end and start < e):
+                continue  # runs past the context, or is (part of) the match itself
+            if sign == polarity:
+                same += 1
+            else:
+                against.append((s, e))
+        return against if against and len(against) > same else []
