@@ -34,10 +34,11 @@ from probation_themes.coding.engine import (
 )
 from probation_themes.coding.terms import SurfaceForm, TermIndex
 from probation_themes.errors import CoderError
-from probation_themes.models import Coding, Evidence, Quote
+from probation_themes.models import Coding, Evidence, Quote, blocked_evidence
 
 __all__ = [
     "Blocked",
+    "blocked_evidence",
     "CONFIDENCE_BASE",
     "PARALLEL_MIN_QUOTES",
     "Hit",
@@ -109,27 +110,6 @@ def unmatched_terms(term_counts: dict[TermKey, int]) -> list[TermKey]:
     narrow; the command line reports these as warnings.
     """
     return [key for key, count in term_counts.items() if count == 0]
-
-
-def blocked_evidence(text: str, match: tuple) -> Evidence:
-    """One blocked match as evidence, its words read from ``text``.
-
-    ``match`` is ``(rule, term, start, end, "negated" | "countered", cues)`` as the
-    engine gives it, or the stored JSON item (see ``engine.blocked_json``).
-    """
-    if isinstance(match, dict):
-        rule, term, s, e = match["rule"], match["term"], match["start"], match["end"]
-        why = "negated" if "negated" in match else "countered"
-        cues = (tuple(match["negated"]),) if why == "negated" else tuple(tuple(c) for c in match["countered"])
-    else:
-        rule, term, s, e, why, cues = match
-    fields: dict[str, object] = {"kind": "rule", "rule": rule, "term": term, "text": text[s:e], "start": s, "end": e}
-    if why == "negated":
-        a, b = cues[0]
-        fields["negated"] = text[min(a, s) : max(b, e)]
-    else:
-        fields["countered"] = ", ".join(text[a:b] for a, b in cues)
-    return Evidence(**fields)
 
 
 def confidence(n_terms: int) -> float:

@@ -203,12 +203,27 @@ _M005_TOPICS = """
         );
 """
 
+# Rule matches that did not count because negation or stance set them aside, per quote and code:
+# the offsets and the reason only (the words are read from the quote when shown), so review can
+# say why a code was not suggested. Replaced with the method's suggestions.
+_M006_BLOCKED_MATCHES = """
+        CREATE TABLE blocked_matches (
+            quote_id TEXT NOT NULL REFERENCES quotes(quote_id),
+            code TEXT NOT NULL,
+            method TEXT NOT NULL,
+            evidence TEXT NOT NULL,
+            run_id INTEGER NOT NULL REFERENCES runs(run_id),
+            PRIMARY KEY (quote_id, code, method)
+        );
+"""
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", _M001_INITIAL),
     ("002_coder_codings", _M002_CODER_CODINGS),
     ("003_review", _M003_REVIEW),
     ("004_redactions", _M004_REDACTIONS),
     ("005_topics", _M005_TOPICS),
+    ("006_blocked_matches", _M006_BLOCKED_MATCHES),
 ]
 
 

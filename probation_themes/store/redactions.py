@@ -75,6 +75,9 @@ def redact_stored(
             )
             changed += 1
         for qid in log:
+            # Offsets of matches negation or stance set aside no longer fit the new text;
+            # the next `code` run finds them again.
+            db.execute("DELETE FROM blocked_matches WHERE quote_id = ?", (qid,))
             for code, method, stored in db.execute(
                 "SELECT code, method, evidence FROM suggestions WHERE quote_id = ?", (qid,)
             ).fetchall():

@@ -71,6 +71,12 @@ class CodeReport:
     topic_features: str = ""
     #: model and all: whether the model read topic features.
     used_topics: bool = False
+    #: rules: per code, the codings negation removed (its rules matched only negated words).
+    negation_removed: dict[str, int] = field(default_factory=dict)
+    #: rules: per code, the codings stance removed (every match was countered; codes with a polarity).
+    stance_removed: dict[str, int] = field(default_factory=dict)
+    #: rules: per code, the matches negation set aside, whether or not the code fired on others.
+    negated_matches: dict[str, int] = field(default_factory=dict)
 
     @property
     def coverage(self) -> float:
@@ -220,6 +226,7 @@ def code_project(
         )
     )
     per_code: Counter[str] = Counter()
+    removed: dict[str, Counter[str]] = {"negation": Counter(), "stance": Counter(), "negated_matches": Counter()}
     term_counts: Counter[TermKey] = Counter()
     responses: set[str] = set()
     coded: set[str] = set()
@@ -232,6 +239,10 @@ def code_project(
                 quotes = part.quotes
                 responses.update([q.response_id for q in quotes])
                 written += write.rows(part.rows)
+                if part.blocked:
+                    write.blocked(part.blocked)
+                for why, counts in part.removed.items():
+                    removed[why].update(counts)
                 per_code.update([row[1] for row in part.rows])
                 coded.update([quotes[i].response_id for i in part.coded])
                 term_counts.update(part.term_counts)
@@ -262,6 +273,9 @@ def code_project(
         engine=engine.name if engine is not None else "local",
         topic_features=topics_note,
         used_topics=topic_input is not None,
+        negation_removed=dict(removed["negation"]),
+        stance_removed=dict(removed["stance"]),
+        negated_matches=dict(removed["negated_matches"]),
     )
 
 
@@ -288,8 +302,8 @@ class _Scorer:
 
     def __call__(
         self, batch: list[QuoteRef], shares: Shares | None = None
-    ) -> tuple[list[SuggestionRow], list[int], dict[TermKey, int]]:
-        """Store rows, coded positions and rule-term counts of one batch.
+    ) -> tuple[list[SuggestionRow], list[int], dict[TermKey, int], list[SuggestionRow], dict[str, Counter]]:
+        """Store rows, coded positions, rule-term counts, blocked rows and removal counts of one batch.
 
         ``shares``: the batch's stored topic shares, when the model reads topics
         and this runs where the project cannot be read (an engine's worker).
@@ -297,9 +311,9 @@ class _Scorer:
         if self.method == "rules":
             # One chunk for the whole batch, coded in this process (the engine spreads batches).
             part = next(self.rules.iter_rows([batch], n_quotes=len(batch), chunk_size=max(1, len(batch))))
-            return part.rows, part.coded, part.term_counts
+            return part.rows, part.coded, part.term_counts, part.blocked, part.removed
         codings, counts = self._codings(batch, shares)
-        return (*_rows(batch, codings), counts)
+        return (*_rows(batch, codings), counts, [], {})
 
     def _topics_for(self, shares: Shares | None) -> TopicFeatures | None:
         model = self.model
@@ -360,7 +374,7 @@ class _Scorer:
 
 def _score(
     item: tuple[list[QuoteRef], Shares | None], scorer: _Scorer
-) -> tuple[list[SuggestionRow], list[int], dict[TermKey, int]]:
+) -> tuple[list[SuggestionRow], list[int], dict[TermKey, int], list[SuggestionRow], dict[str, Counter]]:
     batch, shares = item
     return scorer(batch, shares)
 
