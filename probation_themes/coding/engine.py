@@ -132,6 +132,21 @@ def _uses(
     return {t: tuple(sorted(cs)) for t, cs in found.items()}
 
 
+def _near_keys(codes: list[_CodeRules]) -> dict[int, tuple[tuple[int, int], ...]]:
+    """Map term ids to the ``(code index, pair index)`` of the `near` pairs they key.
+
+    Each pair is keyed by whichever of its two terms is in fewer of its code's
+    pairs; a pair can only fire when that term occurs, so only its pairs are checked.
+    """
+    found: dict[int, list[tuple[int, int]]] = {}
+    for ci, code in enumerate(codes):
+        counts = Counter(t for a, b, _ in code.near for t in {a, b})
+        for j, (a, b, _) in enumerate(code.near):
+            key = a if (counts[a], a) <= (counts[b], b) else b
+            found.setdefault(key, []).append((ci, j))
+    return {t: tuple(v) for t, v in found.items()}
+
+
 _POLARITY = {None: 0, "positive": 1, "negative": -1}
 
 
@@ -245,16 +260,19 @@ class _Engine:
         self.negation = negation
         # Evaluation starts from the terms found, so a quote costs in proportion
         # to its matches, not to the size of the codebook: each term id maps to
-        # the codes using it as (any, all, near, none).
+        # the codes using it as (any, all, near, none). A `near` pair is listed
+        # under one of its terms only, the one in fewer of its code's pairs, so a
+        # word shared by many pairs ("crc") does not make every pair be checked.
         uses = [
             _uses(codes, lambda c: c.any),
             _uses(codes, lambda c: c.all),
-            _uses(codes, lambda c: [x for a, b, _ in c.near for x in (a, b)]),
+            _near_keys(codes),
             _uses(codes, lambda c: c.none),
         ]
-        self.plan: dict[int, tuple[tuple[int, ...], ...]] = {
+        self.plan: dict[int, tuple[tuple, ...]] = {
             t: tuple(u.get(t, ()) for u in uses) for t in range(len(index.terms))
         }
+        self.none_ids = frozenset(t for c in codes for t in c.none)
         self.regex_codes = _uses(codes, lambda c: c.regex)
         self.confidence = [score(n) for n in range(257)]
         self.code_ids = [code.code_id for code in codes]
@@ -262,6 +280,10 @@ class _Engine:
         self.polar = {ci: c.polarity for ci, c in enumerate(codes) if c.polarity}
         self.watched = self.negating | frozenset(self.polar)
         self.negation_ids = self.cues.negation_ids
+        self.cue_kinds = self.cues.kinds()
+        # The terms and patterns each code's triggers use (for negation, which only needs those).
+        self.code_terms = [frozenset([*c.any, *c.all, *(t for a, b, _ in c.near for t in (a, b))]) for c in codes]
+        self.code_patterns = [frozenset(c.regex) for c in codes]
         self.exempt = {
             ci: (c.exempt_terms, c.exempt_patterns)
             for ci, c in enumerate(codes) if ci in self.negating and (c.exempt_terms or c.exempt_patterns)
@@ -312,10 +334,10 @@ class _Engine:
         terms, plan, n_terms = self.index.terms, self.plan, self.n_terms
         fired: dict[int, list[Match]] = {}
         maybe_all: set[int] = set()
-        maybe_near: set[int] = set()
+        maybe_near: dict[int, list[int]] = {}
         suppressed: set[int] = set()
-        for t in suppress_from if suppress_from is not None else hits:
-            if t < n_terms:
+        if self.none_ids:
+            for t in self.none_ids.intersection(suppress_from if suppress_from is not None else hits):
                 suppressed.update(plan[t][3])
         if only is not None:
             keep = set(only)
@@ -336,16 +358,24 @@ class _Engine:
             if all_codes:
                 maybe_all.update(all_codes)
             if near_codes:
-                maybe_near.update(near_codes)
+                for ci, j in near_codes:
+                    if ci in maybe_near:
+                        maybe_near[ci].append(j)
+                    else:
+                        maybe_near[ci] = [j]
         for ci in maybe_all - suppressed:
             code = self.codes[ci]
             if all(t in hits for t in code.all):
                 fired.setdefault(ci, []).extend(
                     [("all", terms[t], s, e) for t in dict.fromkeys(code.all) for s, e in hits[t]]
                 )
-        for ci in maybe_near - suppressed:
+        for ci, pairs in maybe_near.items():
+            if ci in suppressed:
+                continue
             near: set[Match] = set()
-            for a, b, limit in self.codes[ci].near:
+            code_near = self.codes[ci].near
+            for j in sorted(set(pairs)):
+                a, b, limit = code_near[j]
                 if a in hits and b in hits:
                     if starts is None:
                         starts = [m.start() for m in _WORD.finditer(text)]
@@ -378,10 +408,19 @@ class _Engine:
         watched = [ci for ci in fired if ci in self.watched]
         if not watched:
             return fired
-        cues = self.cues
-        context = QuoteContext(text, hits, cues)
-        if self.negating and context.has_negation and any(ci in self.negating for ci in watched):
+        n_terms = self.n_terms
+        special = [(t, spans) for t, spans in hits.items() if t >= n_terms]
+        if not special:
+            return fired  # no cue and no stance word: nothing can change
+        context = QuoteContext(text, special, self.cues, self.cue_kinds)
+        again = [ci for ci in watched if ci in self.negating]
+        if again and context.has_negation:
             scoped: dict[tuple[int, int], tuple[int, int]] = {}
+            terms_used: set[int] = set()
+            patterns_used: set[int] = set()
+            for ci in again:
+                terms_used |= self.code_terms[ci]
+                patterns_used |= self.code_patterns[ci]
 
             def clean(spans_of: Spans) -> Spans:
                 out: Spans = {}
@@ -397,10 +436,9 @@ class _Engine:
                         out[t] = kept
                 return out
 
-            code_hits = {t: v for t, v in hits.items() if t < self.n_terms}
-            clean_hits, clean_rx = clean(code_hits), clean(rx)
+            clean_hits = clean({t: hits[t] for t in terms_used.intersection(hits)})
+            clean_rx = clean({r: rx[r] for r in patterns_used.intersection(rx)}) if rx else {}
             if scoped:
-                again = [ci for ci in watched if ci in self.negating]
                 after = self._fire(text, clean_hits, clean_rx, context.starts, suppress_from=hits, only=again)
                 for ci in again:
                     if ci in self.exempt:

@@ -63,15 +63,18 @@ class CueIds:
         """Ids of the stance words of either direction."""
         return self.positive | self.negative
 
+    def kinds(self) -> dict[int, int]:
+        """Each cue id's kind, as an index into :data:`KINDS`."""
+        out: dict[int, int] = {}
+        for k, name in enumerate(KINDS):
+            for t in getattr(self, name):
+                out[t] = k
+        return out
 
-def _spans(hits: Mapping[int, Sequence[Span]], ids: Iterable[int]) -> list[Span]:
-    found: list[Span] = []
-    for t in ids:
-        spans = hits.get(t)
-        if spans:
-            found.extend(spans)
-    found.sort()
-    return found
+
+#: The kinds of cue, in the order :meth:`CueIds.kinds` numbers them.
+KINDS = ("before", "after", "pseudo", "terminators", "contrast", "positive", "negative")
+_BEFORE, _AFTER, _PSEUDO, _STOPS, _CONTRAST, _POSITIVE, _NEGATIVE = range(len(KINDS))
 
 
 class QuoteContext:
@@ -79,24 +82,48 @@ class QuoteContext:
 
     Args:
         text: the quote as stored (offsets are into it).
-        hits: ``{term id: [(start, end), …]}`` from the term index.
+        hits: ``(term id, [(start, end), …])`` of the cue ids found in it.
         cues: which ids are cues of which kind.
-        starts: the start offset of every word of ``text``, if already known.
+        kinds: ``cues.kinds()``, computed once per engine.
     """
 
-    def __init__(self, text: str, hits: Mapping[int, Sequence[Span]], cues: CueIds, starts: list[int] | None = None) -> None:
+    def __init__(
+        self, text: str, hits: Iterable[tuple[int, Sequence[Span]]], cues: CueIds, kinds: Mapping[int, int]
+    ) -> None:
         self.text = text
         self.cues = cues
-        self.starts = starts if starts is not None else [m.start() for m in _WORD.finditer(text)]
-        self._build_negation(hits)
+        spans: list[list[Span]] = [[] for _ in KINDS]
+        for t, found in hits:
+            k = kinds.get(t)
+            if k is not None:
+                spans[k].extend(found)
+        for group in spans:
+            if len(group) > 1:
+                group.sort()
+        self._spans = spans
+        self._starts: list[int] | None = None
+        self._negation_ready = False
         self._stance_ready = False
-        self._hits = hits
+
+    @property
+    def starts(self) -> list[int]:
+        """The start offset of every word of the text (computed when first needed)."""
+        if self._starts is None:
+            self._starts = [m.start() for m in _WORD.finditer(self.text)]
+        return self._starts
 
     # -- negation ----------------------------------------------------------------
 
-    def _build_negation(self, hits: Mapping[int, Sequence[Span]]) -> None:
+    def _build_negation(self) -> None:
+        self._negation_ready = True
+        spans = self._spans
+        before, after = spans[_BEFORE], spans[_AFTER]
+        if not before and not after:
+            self._pre_ends: list[int] = []
+            self._post_starts: list[int] = []
+            return
         cues, text, starts = self.cues, self.text, self.starts
-        pseudo = _spans(hits, cues.pseudo)
+        pseudo = spans[_PSEUDO]
         pseudo_starts = [s for s, _ in pseudo]
         reach: list[int] = []  # furthest end among the pseudo-cues starting at or before each
         for _, e in pseudo:
@@ -106,14 +133,15 @@ class QuoteContext:
             i = bisect_right(pseudo_starts, span[0]) - 1
             return i < 0 or reach[i] < span[1]
 
-        before = [c for c in _spans(hits, cues.before) if real(c)]
-        after = [c for c in _spans(hits, cues.after) if real(c)]
+        if pseudo:
+            before = [c for c in before if real(c)]
+            after = [c for c in after if real(c)]
         if not before and not after:
-            self._pre_ends: list[int] = []
-            self._post_starts: list[int] = []
+            self._pre_ends = []
+            self._post_starts = []
             return
         bounds = [m.start() for m in _CLAUSE.finditer(text)]
-        stops = _spans(hits, cues.terminators)
+        stops = spans[_STOPS]
         stop_starts = [s for s, _ in stops]
         stop_ends = sorted(e for _, e in stops)
         n_words, window, size = len(starts), cues.window, len(text)
@@ -150,6 +178,10 @@ class QuoteContext:
     @property
     def has_negation(self) -> bool:
         """Whether the quote holds any negation cue that is not a pseudo-cue."""
+        if not (self._spans[_BEFORE] or self._spans[_AFTER]):
+            return False
+        if not self._negation_ready:
+            self._build_negation()
         return bool(self._pre_ends or self._post_starts)
 
     def negated(self, start: int, end: int) -> Span | None:
@@ -158,6 +190,10 @@ class QuoteContext:
         A cue that overlaps the span (the "not" of a matched "not manageable") is
         part of the term and does not negate it.
         """
+        if not self._negation_ready:
+            if not (self._spans[_BEFORE] or self._spans[_AFTER]):
+                return None
+            self._build_negation()
         if self._pre_ends:
             i = bisect_right(self._pre_ends, start) - 1
             if i >= 0 and start < self._pre_reach[i]:
@@ -171,14 +207,14 @@ class QuoteContext:
     # -- stance ------------------------------------------------------------------
 
     def _build_stance(self) -> None:
-        cues, hits = self.cues, self._hits
+        spans = self._spans
         self._sentence = [m.start() for m in _SENTENCE.finditer(self.text)]
-        contrast = _spans(hits, cues.contrast)
+        contrast = spans[_CONTRAST]
         self._contrast_starts = [s for s, _ in contrast]
         self._contrast_ends = sorted(e for _, e in contrast)
         words: list[tuple[int, int, int]] = []  # (start, end, +1 positive | -1 negative)
-        for sign, ids in ((1, cues.positive), (-1, cues.negative)):
-            for s, e in _spans(hits, ids):
+        for sign, found in ((1, spans[_POSITIVE]), (-1, spans[_NEGATIVE])):
+            for s, e in found:
                 if self.negated(s, e) is None:  # "not awful" does not lean negative
                     words.append((s, e, sign))
         words.sort()
@@ -195,6 +231,8 @@ class QuoteContext:
         context holds at least one word leaning the other way and more of them
         than words leaning its own way (the match itself not counted).
         """
+        if not self._spans[_NEGATIVE if polarity > 0 else _POSITIVE]:
+            return []  # no word leaning the other way in the whole quote
         if not self._stance_ready:
             self._build_stance()
         if not self._stance:
