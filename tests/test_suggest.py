@@ -102,7 +102,8 @@ def test_suggestions_name_what_the_rules_miss_with_counts_and_examples(coded):
     terms = [s.term for s in report.suggestions]
     assert {"duty rota", "rota", "duty"} & set(terms), terms
     assert not {"caseload", "overtime"} & set(terms)  # already rule terms
-    assert [s.z for s in report.suggestions] == sorted((s.z for s in report.suggestions), reverse=True)
+    assert [s.log_odds for s in report.suggestions] == sorted((s.log_odds for s in report.suggestions), reverse=True)
+    assert all(s.z > 1.96 for s in report.suggestions)
     top = next(s for s in report.suggestions if "rota" in s.term or s.term == "duty")
     with_term = [q for q, t in texts.items() if top.term in t.lower()]
     assert top.quotes == len(with_term)

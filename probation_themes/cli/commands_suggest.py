@@ -49,6 +49,7 @@ def _render(report: VocabularyReport) -> None:
              f"(of {report.quotes:,})")
     table = Table(title=title, title_justify="left", show_lines=True)
     table.add_column("term")
+    table.add_column("log-odds", justify="right")
     table.add_column("z", justify="right")
     table.add_column("quotes", justify="right")
     table.add_column("not yet coded", justify="right")
@@ -56,15 +57,16 @@ def _render(report: VocabularyReport) -> None:
     table.add_column("also a term of")
     for s in report.suggestions:
         examples = "\n".join(("· " if e.coded else "+ ") + snippet(e.text, e.start, e.end) for e in s.examples)
-        table.add_row(Text(s.term), f"{s.z:.1f}", f"{s.quotes:,}", f"{s.not_coded:,}", Text(examples),
+        table.add_row(Text(s.term), f"{s.log_odds:.2f}", f"{s.z:.1f}", f"{s.quotes:,}", f"{s.not_coded:,}", Text(examples),
                       ", ".join(s.other_codes))
     out.print(table)
     sources = f"{c.from_rules:,} rule suggestions, {c.accepted:,} accepted, {c.imported:,} imported"
     if c.rejected:
         sources += f", {c.rejected:,} rejected (left out)"
     out.print(
-        f"The code's quotes: {sources}. z: weighted log-odds with an informative Dirichlet prior (Monroe et al. "
-        "2008); above 2 the term is over-represented in the code's quotes beyond chance. quotes: quotes the term "
+        f"The code's quotes: {sources}. log-odds: how much more the code's quotes use the term than the others, "
+        "with an informative Dirichlet prior (Monroe et al. 2008), largest first; z: its z-score, above 1.96 "
+        "when over-represented beyond chance (only those are shown). quotes: quotes the term "
         "matches as a rule term would; not yet coded: of those, quotes the code does not have (+ in the examples)."
         + (f" Ranked on a fixed sample of {r.code_quotes_read:,} of the code's quotes and {r.other_quotes_read:,} "
            "others; the counts are over every quote." if sampled else ""),
@@ -97,8 +99,8 @@ def suggest(
 
     The code's quotes are its rule suggestions, accepted decisions and imported codings
     (less rejected ones). Every other word and two-word phrase of the project is ranked
-    by how strongly it marks those quotes out (weighted log-odds with an informative
-    Dirichlet prior, Monroe et al. 2008); terms the code's rules already match are left
+    by how strongly it marks those quotes out (log-odds with an informative Dirichlet
+    prior, Monroe et al. 2008, among terms over-represented beyond chance); terms the code's rules already match are left
     out. Each comes with the quotes it matches, how many the code does not have yet,
     and two examples. Read the examples before adding a term: a word common in the
     code's quotes is not always about the code. Then add the ones you choose with

@@ -15,9 +15,12 @@ where ``y_w`` and ``y'_w`` count the quotes of the code and the other quotes tha
 contain w (a quote counts once however often it repeats a word), ``n`` and ``n'``
 are those counts summed over every word, and the prior ``α_w = α₀ · (y_w + y'_w) / (n + n')``
 shrinks words seen in few quotes towards the corpus as a whole (``α₀`` is
-:data:`PRIOR_STRENGTH`). Sorting by ``z`` puts words that are both frequent in the
-code's quotes and rare elsewhere first; a word seen three times does not outrank
-one seen three hundred times by chance.
+:data:`PRIOR_STRENGTH`). Candidates whose ``z`` exceeds 1.96 (over-represented beyond
+chance at the 5% level) are kept and ranked by ``δ``: how much more the code's quotes
+use the word, shrunk by the prior. Ranking by ``z`` instead favours frequent words that
+are only mildly over-represented (in a large project "way" or "thing" beat "agency" or
+"docking station"); ranking by ``δ`` alone would favour words seen a handful of times,
+which the prior and ``min_quotes`` hold back.
 
 Words are case-folded and reduced to their regular lemma (the rule coder matches
 inflections, so "caseloads" is suggested as ``caseload``); stop words stand alone
@@ -74,8 +77,8 @@ class Suggestion:
 
     Attributes:
         term: the word or two-word phrase, as a rule term (lemma form).
-        z: the weighted log-odds z-score (larger: more tied to the code's quotes).
-        log_odds: δ, the log-odds ratio itself.
+        z: the z-score of the log-odds (above 1.96: over-represented beyond chance).
+        log_odds: δ, the log-odds ratio with the prior (the ranking: larger first).
         in_code_sample: the code's quotes (read for ranking) that contain it.
         quotes: every quote of the project the term matches as a rule term would.
         not_coded: of those, the quotes the code does not have yet.
@@ -114,6 +117,43 @@ class Vocabulary:
         """The words of ``text``, case-folded, each as its regular lemma."""
         base = self._base
         return [base(w) for w in _TOKEN.findall(fold(text)[0])]
+
+    def surface(self, text: str) -> set[str]:
+        """Every word and pair of neighbouring words of ``text`` as written (case-folded).
+
+        The fast first step of counting: filtering and lemmas are applied once per
+        distinct key afterwards (see :meth:`merge`), not once per word of every quote.
+        """
+        words = _TOKEN.findall(text.lower() if text.isascii() else fold(text)[0])
+        found = set(words)
+        found.update(map(" ".join, zip(words, words[1:])))
+        return found
+
+    def key(self, surface: str) -> str | None:
+        """The candidate a surface word or pair stands for (its lemma form), or None if it is none."""
+        stop = self._stop
+        parts = surface.split(" ")
+        if len(parts) == 1:
+            w = self._base(parts[0])
+            return w if len(w) > 2 and w not in stop else None
+        a, b = (self._base(p) for p in parts)
+        if b in stop or len(b) < 3 or (a in stop and a not in LEADS) or len(a) < 2:
+            return None
+        return f"{a} {b}"
+
+    def merge(self, counts: Counter) -> Counter:
+        """Surface counts (from :meth:`surface`) summed into candidate counts by lemma form.
+
+        A quote holding two forms of one word ("caseload", "caseloads") counts for it
+        twice here; the counts shown for a suggestion are exact (see :func:`count_suggestions`).
+        """
+        merged: Counter = Counter()
+        key = self.key
+        for surface, n in counts.items():
+            k = key(surface)
+            if k is not None:
+                merged[k] += n
+        return merged
 
     def candidates(self, text: str) -> set[str]:
         """Every word (not a stop word, 3 letters or more) and two-word phrase in ``text``.
@@ -192,8 +232,8 @@ def rank_candidates(
         coded: the ids of the code's quotes.
         covered: the code's own rules as a term index; candidates it matches are left out.
         min_quotes: least number of the code's quotes a candidate must occur in.
-        top: most suggestions to return (only ones with z above 1.96, i.e.
-            over-represented beyond chance at the 5% level, are kept).
+        top: most suggestions to return (ones with z above 1.96, i.e.
+            over-represented beyond chance at the 5% level, largest log-odds first).
         n_quotes: how many quotes ``quotes`` holds, if known (for sampling).
         sample: most quotes of each group to read (a fixed sample beyond it).
 
@@ -214,17 +254,18 @@ def rank_candidates(
             if quote_id in coded:
                 seen_code += 1
                 if _sampled(quote_id, keep_code):
-                    code_counts.update(vocab.candidates(text))
+                    code_counts.update(vocab.surface(text))
                     read_code += 1
             else:
                 seen_other += 1
                 if _sampled(quote_id, keep_other):
-                    other_counts.update(vocab.candidates(text))
+                    other_counts.update(vocab.surface(text))
                     read_other += 1
+    code_counts, other_counts = vocab.merge(code_counts), vocab.merge(other_counts)
     frequent = [w for w, n in code_counts.items() if n >= min_quotes]
     scores = log_odds(code_counts, sum(code_counts.values()), other_counts, sum(other_counts.values()),
                       words=frequent)
-    ranked = sorted((w for w in frequent if scores.get(w, (0.0, 0.0))[1] > 1.96), key=lambda w: (-scores[w][1], w))
+    ranked = sorted((w for w in frequent if scores.get(w, (0.0, 0.0))[1] > 1.96), key=lambda w: (-scores[w][0], w))
     suggestions: list[Suggestion] = []
     taken: list[str] = []
     for word in ranked:
