@@ -35,6 +35,8 @@ _CLAUSE = re.compile(r"[.,;:!?()\[\]\n\u2026]|\s[-\u2013\u2014]\s")
 _SENTENCE = re.compile(r"[.;!?\n\u2026]")
 # A word for counting a window: letters and digits, with inner apostrophes ("can't").
 _WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")
+# How far back an `after` cue's scope is looked for (its window of words is almost always shorter).
+_LOOK_BACK = 400
 
 Span = tuple[int, int]
 
@@ -122,7 +124,6 @@ class QuoteContext:
             self._pre_ends: list[int] = []
             self._post_starts: list[int] = []
             return
-        cues, text, starts = self.cues, self.text, self.starts
         pseudo = spans[_PSEUDO]
         pseudo_starts = [s for s, _ in pseudo]
         reach: list[int] = []  # furthest end among the pseudo-cues starting at or before each
@@ -140,40 +141,58 @@ class QuoteContext:
             self._pre_ends = []
             self._post_starts = []
             return
-        bounds = [m.start() for m in _CLAUSE.finditer(text)]
         stops = spans[_STOPS]
-        stop_starts = [s for s, _ in stops]
-        stop_ends = sorted(e for _, e in stops)
-        n_words, window, size = len(starts), cues.window, len(text)
+        self._stop_starts = [s for s, _ in stops]
+        self._stop_ends = sorted(e for _, e in stops)
         # Scope ends rise with the cue's position (each limit does), so the latest cue
-        # before a span is the only one that can reach it: one binary search per span.
+        # before a span is the only one that can reach it: one binary search per span, and
+        # each cue's reach is worked out from the few words after it, when first asked for.
         before.sort(key=lambda c: (c[1], c[0]))
         self._pre = before
         self._pre_ends = [e for _, e in before]
-        self._pre_reach = []
-        for _, cue_end in before:
-            j = bisect_left(starts, cue_end)
-            limit = starts[j + window] if j + window < n_words else size
-            b = bisect_left(bounds, cue_end)
-            if b < len(bounds):
-                limit = min(limit, bounds[b])
-            k = bisect_left(stop_starts, cue_end)
-            if k < len(stop_starts):
-                limit = min(limit, stop_starts[k])
-            self._pre_reach.append(limit)
+        self._pre_reach: dict[int, int] = {}
         self._post = after
         self._post_starts = [s for s, _ in after]
-        self._post_reach = []
-        for cue_start, _ in after:
-            j = bisect_left(starts, cue_start)
-            limit = starts[j - window] if j - window >= 0 else 0
-            b = bisect_left(bounds, cue_start) - 1
-            if b >= 0:
-                limit = max(limit, bounds[b] + 1)
-            k = bisect_right(stop_ends, cue_start) - 1
-            if k >= 0:
-                limit = max(limit, stop_ends[k])
-            self._post_reach.append(limit)
+        self._post_reach: dict[int, int] = {}
+
+    def _reach_after(self, i: int) -> int:
+        """Where the scope of the i-th `before` cue ends: ``window`` words on, or the clause's end."""
+        reach = self._pre_reach.get(i)
+        if reach is not None:
+            return reach
+        text, window = self.text, self.cues.window
+        cue_end = self._pre[i][1]
+        limit = len(text)
+        for k, m in enumerate(_WORD.finditer(text, cue_end)):
+            if k == window:
+                limit = m.start()
+                break
+        bound = _CLAUSE.search(text, cue_end, limit)
+        if bound is not None:
+            limit = bound.start()
+        k = bisect_left(self._stop_starts, cue_end)
+        if k < len(self._stop_starts):
+            limit = min(limit, self._stop_starts[k])
+        self._pre_reach[i] = limit
+        return limit
+
+    def _reach_before(self, j: int) -> int:
+        """Where the scope of the j-th `after` cue starts: ``window`` words back, or the clause's start."""
+        reach = self._post_reach.get(j)
+        if reach is not None:
+            return reach
+        text, window = self.text, self.cues.window
+        cue_start = self._post[j][0]
+        lo = max(0, cue_start - _LOOK_BACK)
+        words = [m.start() for m in _WORD.finditer(text, lo, cue_start)]
+        limit = words[-window] if len(words) >= window else lo
+        for bound in _CLAUSE.finditer(text, limit, cue_start):
+            limit = bound.start() + 1
+        k = bisect_right(self._stop_ends, cue_start) - 1
+        if k >= 0:
+            limit = max(limit, self._stop_ends[k])
+        self._post_reach[j] = limit
+        return limit
 
     @property
     def has_negation(self) -> bool:
@@ -196,11 +215,11 @@ class QuoteContext:
             self._build_negation()
         if self._pre_ends:
             i = bisect_right(self._pre_ends, start) - 1
-            if i >= 0 and start < self._pre_reach[i]:
+            if i >= 0 and start < self._reach_after(i):
                 return self._pre[i]
         if self._post_starts:
             j = bisect_left(self._post_starts, end)
-            if j < len(self._post_starts) and self._post_reach[j] <= start:
+            if j < len(self._post_starts) and self._reach_before(j) <= start:
                 return self._post[j]
         return None
 
