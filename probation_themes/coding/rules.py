@@ -32,6 +32,7 @@ from probation_themes.coding.engine import (
     _scan_in_workers,
     _usable_cpus,
 )
+from probation_themes.coding.negation import QuoteContext
 from probation_themes.coding.terms import SurfaceForm, TermIndex
 from probation_themes.errors import CoderError
 from probation_themes.models import Coding, Evidence, Quote, blocked_evidence
@@ -395,6 +396,31 @@ class RulesCoder(BaseCoder):
                 )
             )
         return out
+
+    def sets_aside(self, text: str, code_id: str, spans: Sequence[tuple[int, int]]) -> bool:
+        """Whether every span of ``text`` would not count for ``code_id``: negated or countered.
+
+        The test the rules apply to their own matches (negation when the code has it
+        on, stance when it has a polarity), offered for words other coders found, such
+        as a topic's seed words in ``code --method all``.
+
+        Raises:
+            CoderError: the coder has not been fitted.
+        """
+        self.check_is_fitted()
+        engine = self.engine_
+        ci = self.codes_.index(code_id)
+        negating, sign = ci in engine.negating, engine.polar.get(ci, 0)
+        if not spans or not (negating or sign):
+            return False
+        special = [(t, s) for t, s in engine.index.find(text).items() if t >= engine.n_terms]
+        if not special:
+            return False
+        context = QuoteContext(text, special, engine.cues, engine.cue_kinds)
+        return all(
+            (negating and context.negated(a, b) is not None) or (sign and context.countered(a, b, sign))
+            for a, b in spans
+        )
 
     def _blocked(self, quotes: Sequence[Quote], misses: list[Miss]) -> list[Blocked]:
         codes = self.codes_

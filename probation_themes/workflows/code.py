@@ -15,7 +15,7 @@ from probation_themes.coding.base import CodedRows
 from probation_themes.coding.combine import combine_all
 from probation_themes.coding.model import ModelCoder, Shortfall, TopicFeatures
 from probation_themes.coding.engine import gc_paused
-from probation_themes.coding.rules import RulesCoder, TermKey, unmatched_terms
+from probation_themes.coding.rules import RuleScan, RulesCoder, TermKey, unmatched_terms
 from probation_themes.coding.topics import TopicCoder
 from probation_themes.errors import CoderError, StoreError
 from probation_themes.models import Coding, Run
@@ -330,7 +330,7 @@ class _Scorer:
         if self.method == "topics":
             return self.topics.predict(batch), {}
         scan = self.rules.scan(batch)
-        return self._with_topics(batch, scan.codings), scan.term_counts
+        return self._with_topics(batch, scan), scan.term_counts
 
     def local_parts(self, batches: Iterator[list[QuoteRef]], n_quotes: int) -> Iterator[CodedRows]:
         """Every batch coded in this process, using the coders' own worker processes."""
@@ -360,16 +360,24 @@ class _Scorer:
         if self.method != "all":
             return scored.codings
         model = self.model
+        rules = getattr(model, "rules_", None)
+        texts = {q.quote_id: q.text for q in scored.quotes}
         return combine_all(
             [q.quote_id for q in scored.quotes], scored.rule_codings, scored.codings, model.trained_codes_,
             model.codes_, topic_codings=self.topics.predict(scored.quotes) if self.topics is not None else [],
+            set_aside=(lambda quote_id, code, spans: rules.sets_aside(texts[quote_id], code, spans)) if rules else None,
         )
 
-    def _with_topics(self, batch: list[QuoteRef], rule_codings: list[Coding]) -> list[Coding]:
+    def _with_topics(self, batch: list[QuoteRef], scan: RuleScan) -> list[Coding]:
         if self.method != "all":
-            return rule_codings
+            return scan.codings
         topic_codings = self.topics.predict(batch) if self.topics is not None else []
-        return combine_all([q.quote_id for q in batch], rule_codings, [], [], self.codes, topic_codings=topic_codings)
+        texts = {q.quote_id: q.text for q in batch}
+        return combine_all(
+            [q.quote_id for q in batch], scan.codings, [], [], self.codes, topic_codings=topic_codings,
+            blocked={(b.quote_id, b.code) for b in scan.blocked},
+            set_aside=lambda quote_id, code, spans: self.rules.sets_aside(texts[quote_id], code, spans),
+        )
 
 
 def _score(
