@@ -426,9 +426,9 @@ def test_spawned_workers_give_the_same_result(monkeypatch):
     # Spawned workers import the module afresh, so only matching done in this
     # process (the fallback when workers cannot start) is seen here.
     in_parent: list[int] = []
-    real_scan = engine_module._Engine.scan
+    real_scan = engine_module._Engine.scan_full  # what scan and scan_rows both go through
     monkeypatch.setattr(
-        engine_module._Engine, "scan", lambda self, *a: in_parent.append(1) or real_scan(self, *a)
+        engine_module._Engine, "scan_full", lambda self, *a: in_parent.append(1) or real_scan(self, *a)
     )
     two = RulesCoder(n_jobs=2, batch_size=50).fit(codebook).predict(quotes)
     assert calls == [2] and in_parent == []

@@ -11,13 +11,11 @@ here is meant to be used on its own.
 from __future__ import annotations
 
 import gc
-import json
 import multiprocessing
 import os
 import re
 import sys
 import threading
-from bisect import bisect_left, bisect_right
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -32,7 +30,17 @@ from probation_themes.codebook import Codebook
 from probation_themes.codebook.schema import check_term_or_none
 from probation_themes.coding.base import Row
 from probation_themes.coding.cues import negation_cues, stance_words
-from probation_themes.coding.negation import CueIds, QuoteContext
+from probation_themes.coding.evidence import (  # noqa: F401  (_independent_terms, _near: used by tests)
+    Blocked,
+    Match,
+    _evidence_order,
+    _independent_terms,
+    _near,
+    _near_keys,
+    blocked_json,
+)
+from probation_themes.coding.judge import judge
+from probation_themes.coding.negation import CueIds
 from probation_themes.coding.terms import TermIndex
 from probation_themes.errors import CoderError
 from probation_themes.models import rule_evidence_json
@@ -48,17 +56,12 @@ S = TypeVar("S")
 P = TypeVar("P")
 R = TypeVar("R")
 
-#: (rule, term as written, start, end) — one piece of evidence, cheap to send between processes.
-Match = tuple[str, str, int, int]
 #: (quote index, code index, confidence, evidence) — one coding before it becomes a Coding.
 Hit = tuple[int, int, float, tuple[Match, ...]]
 #: {term or pattern id: [(start, end), …]} — where each term occurred in one text.
 Spans = dict[int, list[tuple[int, int]]]
 #: A matched batch: its hits, and per term and per pattern the number of texts it occurred in.
 Scanned = tuple[list[Hit], Counter, Counter]
-#: (rule, term, start, end, why, [(cue start, cue end), …]) — a match that did not count, and why:
-#: ``negated`` (the cue whose scope holds it) or ``countered`` (the stance words against it).
-Blocked = tuple[str, str, int, int, str, tuple[tuple[int, int], ...]]
 #: (quote index, code index, blocked matches) — a code whose rules matched but did not fire.
 Miss = tuple[int, int, tuple[Blocked, ...]]
 #: Everything one scan found: hits, term and pattern counts, misses, and per (code index,
@@ -86,41 +89,6 @@ class _CodeRules:
     polarity: int = 0
 
 
-def _word_index(starts: list[int], offset: int) -> int:
-    return bisect_right(starts, offset) - 1
-
-
-def _near(
-    a_spans: list[tuple[int, int]], b_spans: list[tuple[int, int]], limit: int, starts: list[int]
-) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """Spans of a, and spans of b, that lie within ``limit`` words of a span of the other.
-
-    Either order counts; overlapping occurrences are one passage, not two terms
-    near each other. Linear in the number of spans (after sorting): for each span
-    only the nearest span of the other term on each side can be near it.
-    """
-    return _near_side(a_spans, b_spans, limit, starts), _near_side(b_spans, a_spans, limit, starts)
-
-
-def _near_side(
-    mine: list[tuple[int, int]], other: list[tuple[int, int]], limit: int, starts: list[int]
-) -> list[tuple[int, int]]:
-    other_starts = sorted(s for s, _ in other)
-    other_ends = sorted(e for _, e in other)
-    found = []
-    for s, e in mine:
-        # The other term's first occurrence starting after this one ends ...
-        i = bisect_left(other_starts, e)
-        if i < len(other_starts) and _word_index(starts, other_starts[i]) - _word_index(starts, e - 1) <= limit:
-            found.append((s, e))
-            continue
-        # ... or its last occurrence ending before this one starts.
-        j = bisect_right(other_ends, s) - 1
-        if j >= 0 and _word_index(starts, s) - _word_index(starts, other_ends[j] - 1) <= limit:
-            found.append((s, e))
-    return found
-
-
 def _uses(
     codes: list[_CodeRules], pick: Callable[[_CodeRules], Iterable[int]]
 ) -> dict[int, tuple[int, ...]]:
@@ -130,21 +98,6 @@ def _uses(
         for t in pick(code):
             found.setdefault(t, set()).add(ci)
     return {t: tuple(sorted(cs)) for t, cs in found.items()}
-
-
-def _near_keys(codes: list[_CodeRules]) -> dict[int, tuple[tuple[int, int], ...]]:
-    """Map term ids to the ``(code index, pair index)`` of the `near` pairs they key.
-
-    Each pair is keyed by whichever of its two terms is in fewer of its code's
-    pairs; a pair can only fire when that term occurs, so only its pairs are checked.
-    """
-    found: dict[int, list[tuple[int, int]]] = {}
-    for ci, code in enumerate(codes):
-        counts = Counter(t for a, b, _ in code.near for t in {a, b})
-        for j, (a, b, _) in enumerate(code.near):
-            key = a if (counts[a], a) <= (counts[b], b) else b
-            found.setdefault(key, []).append((ci, j))
-    return {t: tuple(v) for t, v in found.items()}
 
 
 _POLARITY = {None: 0, "positive": 1, "negative": -1}
@@ -402,90 +355,6 @@ class _Engine:
                     fired.setdefault(ci, []).extend([("regex", pattern, s, e) for s, e in spans])
         return fired
 
-    def _judge(self, text: str, hits: Spans, rx: Spans, fired: dict[int, list[Match]], miss: list, removed: Counter,
-               negated_n: Counter, qi: int) -> dict[int, list[Match]]:
-        """Apply negation and stance to the codes that fired on one text (see coding.negation)."""
-        watched = [ci for ci in fired if ci in self.watched]
-        if not watched:
-            return fired
-        n_terms = self.n_terms
-        special = [(t, spans) for t, spans in hits.items() if t >= n_terms]
-        if not special:
-            return fired  # no cue and no stance word: nothing can change
-        context = QuoteContext(text, special, self.cues, self.cue_kinds)
-        again = [ci for ci in watched if ci in self.negating]
-        if again and context.has_negation:
-            scoped: dict[tuple[int, int], tuple[int, int]] = {}
-            terms_used: set[int] = set()
-            patterns_used: set[int] = set()
-            for ci in again:
-                terms_used |= self.code_terms[ci]
-                patterns_used |= self.code_patterns[ci]
-
-            def clean(spans_of: Spans) -> Spans:
-                out: Spans = {}
-                for t, spans in spans_of.items():
-                    kept = []
-                    for span in spans:
-                        cue = context.negated(*span)
-                        if cue is None:
-                            kept.append(span)
-                        else:
-                            scoped[span] = cue
-                    if kept:
-                        out[t] = kept
-                return out
-
-            clean_hits = clean({t: hits[t] for t in terms_used.intersection(hits)})
-            clean_rx = clean({r: rx[r] for r in patterns_used.intersection(rx)}) if rx else {}
-            if scoped:
-                after = self._fire(text, clean_hits, clean_rx, context.starts, suppress_from=hits, only=again)
-                for ci in again:
-                    if ci in self.exempt:
-                        terms_ok, patterns_ok = self.exempt[ci]
-                        view = {t: hits[t] if t in terms_ok else v for t, v in clean_hits.items()}
-                        view.update({t: hits[t] for t in terms_ok if t in hits})
-                        view_rx = {r: rx[r] if r in patterns_ok else v for r, v in clean_rx.items()}
-                        view_rx.update({r: rx[r] for r in patterns_ok if r in rx})
-                        redo = self._fire(text, view, view_rx, context.starts, suppress_from=hits, only=[ci])
-                        evidence = redo.get(ci)
-                    else:
-                        evidence = after.get(ci)
-                    still = set(evidence or ())
-                    lost = [m for m in fired[ci] if (m[2], m[3]) in scoped and m not in still]
-                    if lost:
-                        negated_n[ci] += len(lost)
-                    if evidence:
-                        fired[ci] = evidence
-                    else:
-                        del fired[ci]
-                        removed[(ci, "negation")] += 1
-                        miss.append((qi, ci, tuple(
-                            (m[0], m[1], m[2], m[3], "negated", (scoped[(m[2], m[3])],)) for m in _dedupe(lost)
-                        )))
-        for ci, sign in self.polar.items():
-            evidence = fired.get(ci)
-            if not evidence:
-                continue
-            kept, against = [], []
-            for m in evidence:
-                opposed = context.countered(m[2], m[3], sign)
-                if opposed:
-                    against.append((m, opposed))
-                else:
-                    kept.append(m)
-            if not against:
-                continue
-            if kept:
-                fired[ci] = kept
-            else:
-                del fired[ci]
-                removed[(ci, "stance")] += 1
-                miss.append((qi, ci, tuple(
-                    (m[0], m[1], m[2], m[3], "countered", tuple(opposed[:3])) for m, opposed in _dedupe_pairs(against)
-                )))
-        return fired
-
     def scan_full(self, texts: Sequence[str], first: int = 0) -> FullScan:
         """Match ``texts``, apply every code's rules, negation and stance; quote indexes start at ``first``."""
         out: list[Hit] = []
@@ -508,7 +377,7 @@ class _Engine:
                 regex_seen.update(rx.keys())
             fired = self._fire(text, hits, rx)
             if watched and fired:
-                fired = self._judge(text, hits, rx, fired, misses, removed, negated_n, i)
+                fired = judge(self, text, hits, rx, fired, misses, removed, negated_n, i)
             for ci in sorted(fired):
                 evidence = fired[ci]
                 if len(evidence) > 1:
@@ -530,40 +399,6 @@ class _Engine:
         rows = [(quote_ids[qi], ids[ci], conf, rule_evidence_json(texts[qi], ev)) for qi, ci, conf, ev in hits]
         blocked = [(quote_ids[qi], ids[ci], None, blocked_json(ev)) for qi, ci, ev in misses]
         return rows, list(dict.fromkeys(h[0] for h in hits)), term_seen, regex_seen, blocked, removed, negated_n
-
-
-def _dedupe(matches: list[Match]) -> list[Match]:
-    """One entry per matched span (a span found by `any` and `near` is shown once), in position order."""
-    seen: dict[tuple[int, int, str], Match] = {}
-    for m in sorted(matches, key=_evidence_order):
-        seen.setdefault((m[2], m[3], m[1]), m)
-    return list(seen.values())
-
-
-def _dedupe_pairs(pairs: list[tuple[Match, list[tuple[int, int]]]]) -> list[tuple[Match, list[tuple[int, int]]]]:
-    seen: dict[tuple[int, int, str], tuple[Match, list[tuple[int, int]]]] = {}
-    for m, opposed in sorted(pairs, key=lambda p: _evidence_order(p[0])):
-        seen.setdefault((m[2], m[3], m[1]), (m, opposed))
-    return list(seen.values())
-
-
-def blocked_json(blocked: Sequence[Blocked]) -> str:
-    """The stored form of a code's blocked matches: offsets only, never the quote's words.
-
-    Each item is ``{"rule", "term", "start", "end", "negated": [cue start, cue end]}``
-    or ``{…, "countered": [[start, end], …]}``; the words are read from the quote
-    when shown (so redaction never has to find them here).
-    """
-    items = []
-    for rule, term, s, e, why, cues in blocked:
-        item: dict[str, object] = {"rule": rule, "term": term, "start": s, "end": e}
-        item[why] = list(cues[0]) if why == "negated" else [list(c) for c in cues]
-        items.append(item)
-    return json.dumps(items, ensure_ascii=False, separators=(",", ":"))
-
-
-def _evidence_order(m: Match) -> tuple[int, int, str, str]:
-    return (m[2], m[3], m[0], m[1])
 
 
 # What a worker process works with: a function and the state it reads (compiled rules, a
@@ -721,47 +556,6 @@ def _rows_in_workers(
 
 #: A gate: groups of (word, case_sensitive); a text can match only if every group has a word in it.
 Gate = tuple[tuple[tuple[str, bool], ...], ...]
-
-
-def _independent_terms(evidence: list[Match]) -> int:
-    """How many different terms matched, not counting a term found only inside another's match.
-
-    "high caseloads" matched by both `high caseload` and `caseload` is one piece of
-    evidence, not two, so it does not raise the confidence. ``evidence`` is in
-    position order.
-    """
-    # Fast paths (most codings): one term, or spans in position order that never overlap.
-    terms = {m[1] for m in evidence}
-    if len(terms) == 1:
-        return 1
-    reach = -1
-    for _rule, _term, start, end in evidence:
-        if start < reach:
-            break
-        reach = end
-    else:
-        return len(terms)
-    # A term is dependent when each of its spans sits inside another term's span (for
-    # identical spans, the alphabetically first term is kept). One sweep in order of
-    # start (longest first, then term): a span is inside another term's span when one
-    # seen before it reaches as far. The two furthest reaches of different terms are
-    # enough to know, so this is linear after the sort, however many spans there are.
-    spans = sorted({(start, -end, term) for _rule, term, start, end in evidence})
-    best_end, best_term = -1, None
-    second_end = -1
-    free: set[str] = set()
-    for start, neg_end, term in spans:
-        end = -neg_end
-        inside = (best_term != term and best_end >= end) or second_end >= end
-        if not inside:
-            free.add(term)
-        if term == best_term:
-            best_end = max(best_end, end)
-        elif end > best_end:
-            second_end, best_end, best_term = best_end, end, term
-        elif end > second_end:
-            second_end = end
-    return max(len(free), 1)
 
 
 def required_literals(pattern: str) -> Gate | None:
