@@ -206,7 +206,12 @@ class _Engine:
         # pattern that backtracks catastrophically on some quote stops the run with a clear
         # message instead of hanging it for hours. FULLCASE: "straße" matches "STRASSE".
         self.regexes = [regex.compile(p, regex.IGNORECASE | regex.FULLCASE | regex.VERSION0) for p in patterns]
-        self.gates = [required_literals(p) for p in patterns]
+        # A text must hold a word of every group of a gate; the group likeliest to fail (long
+        # words, few of them) is tried first, so most texts are turned away after one look.
+        self.gates = [
+            None if g is None else tuple(sorted(g, key=lambda grp: (-min(len(w) for w, _ in grp), len(grp))))
+            for g in map(required_literals, patterns)
+        ]
         self.codes = codes
         self.n_terms = len(index.terms) if n_terms is None else n_terms
         self.cues = cues or CueIds()
