@@ -125,6 +125,20 @@ def stage_code(csv_path: Path, project: Path, jobs: int) -> int:
     return report.quotes
 
 
+def stage_code_plain(csv_path: Path, project: Path, jobs: int) -> int:
+    """Rule coding with the same terms but negation and stance turned off: what those two cost."""
+    from probation_themes.codebook import load_codebook
+    from probation_themes.store import Project
+    from probation_themes.workflows.code import code_project
+
+    book = load_codebook(CODEBOOK)
+    plain = book.model_copy(update={"codes": [c.model_copy(update={"negation": False, "polarity": None})
+                                              for c in book.codes]})
+    with Project.open(project, create=False) as proj:
+        report = code_project(proj, plain, n_jobs=jobs)
+    return report.quotes
+
+
 def stage_topics(csv_path: Path, project: Path, jobs: int) -> int:
     from probation_themes.codebook import load_codebook
     from probation_themes.store import Project
@@ -228,6 +242,9 @@ STAGES = {
     "floor: spaCy tokenizer": stage_floor_tokenizer,
     "floor: PhraseMatcher LOWER": stage_floor_phrasematcher,
     "ingest": stage_ingest,
+    # The plain run first, so the project is left coded with the codebook as written for the
+    # stages after (reports read its suggestions, the model its rule features).
+    "code rules, no negation/stance": stage_code_plain,
     "code --method rules": stage_code,
     "floor: SQLite read": stage_floor_read,
     "report md": stage_report_md,
@@ -269,13 +286,15 @@ def _child(stage: str, csv_path: Path, project: Path, jobs: int) -> None:
                       "peak_child_mb": children}))
 
 
-def run(n: int, seed: int, jobs: int, workdir: Path) -> list[dict]:
-    """Run every stage on a fresh corpus of n comments; return one record per stage."""
+def run(n: int, seed: int, jobs: int, workdir: Path, only: list[str] | None = None) -> list[dict]:
+    """Run every stage (or those whose names contain one of ``only``) on n comments; one record per stage."""
     csv_path = workdir / f"comments_{n}.csv"
     if not csv_path.exists():
         make_corpus(csv_path, n, seed)
     results = []
     for stage in STAGES:
+        if only and stage != "ingest" and not any(part in stage for part in only):
+            continue
         project = workdir / ("floor.db" if stage.startswith("floor: csv") else "bench.db")
         if stage in ("ingest", "floor: csv + executemany"):
             for suffix in ("", "-wal", "-shm"):
@@ -293,6 +312,8 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--workdir", type=Path, default=None, help="where corpora and projects go (default: temp)")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument("--only", default=None,
+                        help="comma-separated parts of stage names to run (ingest always runs), e.g. floor,rules")
     parser.add_argument("--stage", help=argparse.SUPPRESS)
     parser.add_argument("--csv", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--project", type=Path, help=argparse.SUPPRESS)
@@ -303,7 +324,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = args.workdir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
-        results = run(args.n, args.seed, args.jobs, workdir)
+        results = run(args.n, args.seed, args.jobs, workdir, args.only.split(",") if args.only else None)
     print(f"{args.n:,} comments, {args.jobs} job(s), {os.cpu_count()} cores")
     print(f"{'stage':28} {'wall s':>8} {'target s':>8} {'comments/s':>12} {'peak MB':>8} {'workers MB':>10}")
     for r in results:
@@ -314,9 +335,16 @@ def main() -> None:
     core = sum(r["wall_s"] for r in results if r["stage"] in ("ingest", "code --method rules"))
     print(f"ingest + rule coding: {core:.2f} s")
     wall = {r["stage"]: r["wall_s"] for r in results}
-    predict = wall["code --method model"] - wall["model: train on 5,000"]
-    print(f"model prediction (code --method model less its training): {predict:.2f} s "
-          f"(target {60 * args.n / 1_000_000:.1f} s)")
+    if "code --method rules" in wall and "code rules, no negation/stance" in wall:
+        extra = wall["code --method rules"] / wall["code rules, no negation/stance"] - 1
+        print(f"negation and stance add {extra:+.0%} to rule coding (target: at most +15%)")
+    if "code --method rules" in wall and "floor: PhraseMatcher LOWER" in wall:
+        print(f"rule coding is {wall['code --method rules'] / wall['floor: PhraseMatcher LOWER']:.2f} x the "
+              "PhraseMatcher floor")
+    if "code --method model" in wall and "model: train on 5,000" in wall:
+        predict = wall["code --method model"] - wall["model: train on 5,000"]
+        print(f"model prediction (code --method model less its training): {predict:.2f} s "
+              f"(target {60 * args.n / 1_000_000:.1f} s)")
     if args.json:
         args.json.write_text(json.dumps({"n": args.n, "jobs": args.jobs, "stages": results}, indent=2))
 

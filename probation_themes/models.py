@@ -95,6 +95,12 @@ class Evidence(_Record):
     start: int | None = Field(default=None, description="Character offset in the quote text.")
     end: int | None = Field(default=None, description="End offset (exclusive) in the quote text.")
     weight: float | None = None
+    negated: str | None = Field(
+        default=None, description="For a match that did not count: the words from the negation cue to it."
+    )
+    countered: str | None = Field(
+        default=None, description="For a match that did not count: the strongly charged words against it."
+    )
 
 
 #: How evidence is stored: compact JSON, keys in field order, fields that are None left out.
@@ -127,6 +133,30 @@ def rule_evidence_json(text: str, matches: Sequence[tuple[str, str, int, int]]) 
         [{"kind": "rule", "rule": rule, "term": term, "text": text[s:e], "start": s, "end": e}
          for rule, term, s, e in matches]
     )
+
+
+def blocked_evidence(text: str, match: Sequence | dict) -> Evidence:
+    """A rule match that negation or stance set aside, as evidence with its words read from ``text``.
+
+    ``match`` is ``(rule, term, start, end, "negated" | "countered", cues)`` as the
+    rule coder gives it, or the stored form ``{"rule", "term", "start", "end",
+    "negated": [a, b]}`` / ``{…, "countered": [[a, b], …]}``. ``negated`` holds the
+    words from the negation cue to the term ("no sign of any positives"),
+    ``countered`` the strongly charged words against it ("chaotic, stressful").
+    """
+    if isinstance(match, dict):
+        rule, term, s, e = match["rule"], match["term"], match["start"], match["end"]
+        why = "negated" if "negated" in match else "countered"
+        cues = [match["negated"]] if why == "negated" else list(match["countered"])
+    else:
+        rule, term, s, e, why, cues = match
+    fields: dict[str, Any] = {"kind": "rule", "rule": rule, "term": term, "text": text[s:e], "start": s, "end": e}
+    if why == "negated":
+        a, b = cues[0]
+        fields["negated"] = text[min(a, s) : max(b, e)]
+    else:
+        fields["countered"] = ", ".join(text[a:b] for a, b in cues)
+    return Evidence(**fields)
 
 
 class Coding(_Record):

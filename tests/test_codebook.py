@@ -704,7 +704,7 @@ def bundled() -> Codebook:
 
 def test_bundled_codebook_has_the_design_codes_in_order(bundled: Codebook) -> None:
     assert bundled.name == "Probation unification staff survey"
-    assert bundled.version == "1.1.0"
+    assert bundled.version == "1.2.0"
     assert [(c.id, c.label) for c in bundled.codes] == DESIGN_CODES
 
 

@@ -369,3 +369,25 @@ def test_the_screen_says_when_the_review_is_finished(project: Project):
     assert "Nothing left to review here" in text and "u undoes" in text
     keys.press("u")
     assert s.current is not None and s.progress.remaining == 1
+
+
+def test_review_shows_why_a_code_was_not_suggested_and_lets_the_coder_add_it(tmp_path: Path):
+    from probation_themes.cli.commands_review import Keys
+
+    text = "It has been chaotic and stressful, with no sign of any positives in the near future."
+    survey = tmp_path / "one.csv"
+    survey.write_text(f'id,answer\n1,"{text}"\n', encoding="utf-8")
+    with Project.open(tmp_path / "p.db") as proj:
+        ingest_files(proj, [survey], IngestOptions(text_cols=["answer"], id_col="id"))
+        report = code_project(proj, BOOK, n_jobs=1)
+        assert report.negation_removed == {"positive_outlook": 1}
+        s = ReviewSession(proj, coder="ann", codes=CODES, scope="all")
+        [(code, evidence)] = s.current.blocked
+        assert code.id == "positive_outlook" and evidence[0].negated == "no sign of any positives"
+        keys = Keys(s)
+        assert any("not suggested: Positive about unification" in line and "no sign of any positives" in line
+                   for line in _screen(s, keys, width=160, height=30))
+        for key in ["+", *"positive", "\r"]:
+            keys.press(key)
+        assert s.current.row("positive_outlook").state == "accept"
+        assert not s.current.blocked  # listed as a row now, no longer as a note

@@ -204,7 +204,7 @@ def _f1(predicted: set[tuple[str, str]], gold: set[tuple[str, str]]) -> float:
     return 2 * tp / (len(predicted) + len(gold))
 
 
-def test_all_beats_rules_and_topics_alone_on_the_inspectorate_quotes(book):
+def test_all_keeps_the_rules_and_beats_topics_alone_on_the_inspectorate_quotes(book):
     """The inspectorate's 40 published quotes, coded in the company of the synthetic survey."""
     with (ROOT / "corpora" / "inspectorate_2021" / "quotes.csv").open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
@@ -216,14 +216,30 @@ def test_all_beats_rules_and_topics_alone_on_the_inspectorate_quotes(book):
         survey = [text for row in csv.DictReader(fh) for key, text in row.items() if key.startswith("Q") and text]
     context = [Quote(quote_id=f"s{i}", response_id=f"s{i}", text=t, source="s", row=i) for i, t in enumerate(survey)]
     topics = LdaTopicCoder(random_state=0).fit(book, context + real).predict(real)
-    rules = RulesCoder(n_jobs=1).fit(book).predict(real)
-    combined = combine_all([q.quote_id for q in real], rules, [], [], book.ids, topic_codings=topics)
+    coder = RulesCoder(n_jobs=1).fit(book)
+    scan = coder.scan(real)
+    rules = scan.codings
+    texts = {q.quote_id: q.text for q in real}
+    # As `code --method all` combines them: no topic adds a code the rules read as negated or countered.
+    combined = combine_all(
+        [q.quote_id for q in real], rules, [], [], book.ids, topic_codings=topics,
+        blocked={(b.quote_id, b.code) for b in scan.blocked},
+        set_aside=lambda quote_id, code, spans: coder.sets_aside(texts[quote_id], code, spans),
+    )
 
     def pairs(codings):
         return {(c.quote_id, c.code) for c in codings if c.code in themes}
 
     f1 = {name: _f1(pairs(c), gold) for name, c in (("rules", rules), ("topics", topics), ("all", combined))}
-    assert f1["all"] > max(f1["rules"], f1["topics"]), f1
+    # Since the rules read negation and stance (F1 0.68 -> 0.81 here), a topic adds to them on
+    # these 40 quotes one right code and as many wrong ones, so `all` no longer beats the rules
+    # here; it keeps every rule coding, beats the topics alone, stays within a coding or two of
+    # the rules, and never re-adds a code the rules set aside.
+    assert pairs(rules) <= pairs(combined)
+    assert f1["all"] > f1["topics"] and f1["all"] >= f1["rules"] - 0.02, f1
+    gloomy = next(r["quote_id"] for r in rows if "no sign of any positives" in r["text"])
+    assert (gloomy, "positive_outlook") not in pairs(combined)
+    assert (gloomy, "positive_outlook") in {(c.quote_id, c.code) for c in topics}  # topics alone add it
 
 
 # -- command line ----------------------------------------------------------------------------
@@ -335,9 +351,11 @@ def test_promote_writes_a_valid_code_and_keeps_the_comments(small_survey, tmp_pa
     text = book_path.read_text(encoding="utf-8")
     comments = [line for line in original.splitlines() if line.lstrip().startswith("#")]
     assert comments and all(line in text.splitlines() for line in comments)
-    assert text.startswith(original.split("version: 1.1.0")[0])  # everything before the version untouched
+    before = load_codebook(CODEBOOK)
+    assert text.startswith(original.split(f"version: {before.version}")[0])  # everything before the version untouched
     new = load_codebook(book_path)
-    assert new.version == "1.2.0" and new.ids[:-1] == load_codebook(CODEBOOK).ids
+    major, minor, _ = before.version.split(".")
+    assert new.version == f"{major}.{int(minor) + 1}.0" and new.ids[:-1] == before.ids
     code = new.codes[-1]
     assert (code.id, code.label) == ("lone_working", "Lone working and safety")
     taken = {t.lower() for c in load_codebook(CODEBOOK).codes for t in [*c.seeds, *(c.rules.any if c.rules else [])]}

@@ -12,6 +12,7 @@ from probation_themes.cli import commands_review  # noqa: F401  (review, export 
 from probation_themes.cli import commands_doctor, commands_redact  # noqa: F401  (doctor, redact)
 from probation_themes.cli import commands_topics  # noqa: F401  (topics, topics search, topics promote)
 from probation_themes.cli import commands_nonanswers  # noqa: F401  (non-answers, non-answers judge|list)
+from probation_themes.cli import commands_suggest  # noqa: F401  (codebook suggest)
 from probation_themes.cli.demo import demo_command  # noqa: F401
 from probation_themes.cli.main import app
 

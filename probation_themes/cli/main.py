@@ -316,6 +316,10 @@ def _stored_codebook(proj: Project):
     return stored
 
 
+def _n(count: int, one: str, many: str | None = None) -> str:
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
+
+
 def render_code(report: CodeReport, codebook) -> None:
     """Print what a coding run wrote, per code, with coverage by method and rule warnings."""
     if report.kept_from_run and not report.coded_quotes:
@@ -333,9 +337,38 @@ def render_code(report: CodeReport, codebook) -> None:
     table.add_column("code")
     table.add_column("label")
     table.add_column(f"{new}quotes", justify="right")
+    rules_ran = report.method == "rules"
+    show_negation = rules_ran and any(getattr(c, "negation", True) for c in codebook.codes)
+    show_stance = rules_ran and any(getattr(c, "polarity", None) for c in codebook.codes)
+    if show_negation:
+        table.add_column("negation", justify="right")
+    if show_stance:
+        table.add_column("stance", justify="right")
     for code in codebook.codes:
-        table.add_row(code.id, Text(visible(code.label)), f"{report.per_code.get(code.id, 0):,}")
+        cells = [code.id, Text(visible(code.label)), f"{report.per_code.get(code.id, 0):,}"]
+        if show_negation:
+            cells.append(f"{report.negation_removed.get(code.id, 0):,}" if getattr(code, "negation", True) else "off")
+        if show_stance:
+            cells.append(f"{report.stance_removed.get(code.id, 0):,}" if getattr(code, "polarity", None) else "")
+        table.add_row(*cells)
     out.print(table)
+    if show_negation or show_stance:
+        columns = " and ".join(n for n, shown in (("negation", show_negation), ("stance", show_stance)) if shown)
+        out.print(f"{columns.capitalize()}: codings the rules would have made but for matches inside a negation "
+                  "(no, not, never, n't …)" + (" or among strongly opposite words (codes with a polarity)" if show_stance
+                                                 else "") + "; off: the code counts negated matches.")
+    removed_n = sum(report.negation_removed.values())
+    removed_s = sum(report.stance_removed.values())
+    if removed_n or removed_s:
+        matches = sum(report.negated_matches.values())
+        parts = []
+        if removed_n:
+            parts.append(f"negation removed {_n(removed_n, 'coding')} ({_n(matches, 'negated match', 'negated matches')} "
+                         "in all)")
+        if removed_s:
+            parts.append(f"stance removed {_n(removed_s, 'coding')}")
+        out.print("Rules that did not count: " + "; ".join(parts) + ". `probation-themes review --status all` "
+                  "shows the words under each quote; add the code there (+) if the rule was right after all.")
     if report.kept_from_run:
         kept = report.quotes - report.coded_quotes
         out.print(

@@ -100,6 +100,24 @@ def _codes_table(item: Item, colours: dict[str, str]) -> Table:
     return table
 
 
+def blocked_lines(item: Item, colours: dict[str, str]) -> Text:
+    """One line per code whose rule matches did not count, saying why: "negated: 'no sign of …'"."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    for n, (code, evidence) in enumerate(item.blocked):
+        if n:
+            text.append("\n")
+        text.append("  not suggested: ", style="dim")
+        text.append(visible(code.label), style=Style(color=colours.get(code.id)))
+        reasons = []
+        for e in evidence:
+            if e.negated is not None:
+                reasons.append(f"negated: {e.negated!r}")
+            elif e.countered is not None:
+                reasons.append(f"{e.text!r} countered by {e.countered!r}")
+        text.append(" — " + visible("; ".join(dict.fromkeys(reasons))) + " (+ adds it)", style="dim")
+    return text
+
+
 def _progress_lines(progress: Progress, coder: str) -> Text:
     line = Text(f"done {progress.done} · left {progress.remaining} · of {progress.total}", style="bold")
     line.append(f" · coder {visible(coder)}", style="dim")
@@ -167,6 +185,8 @@ def render(
         below.append(Layout(_codes_table(item, colours) if item.rows
                             else Text("No codes suggested or added: + adds one.", style="dim"),
                             size=max(1, min(len(item.rows), 12))))
+    if not state.help and item.blocked:
+        below.append(Layout(blocked_lines(item, colours), size=min(len(item.blocked), 3)))
     memos = [f"memo{' on ' + code if code else ''}: {visible(text)}" for code, text in sorted(item.memos.items())]
     if memos:
         below.append(Layout(Text("\n".join(memos), style="yellow", no_wrap=True, overflow="ellipsis"),

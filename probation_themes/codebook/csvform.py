@@ -45,6 +45,8 @@ COLUMNS = (
     "id", "label", "parent", "definition", "include", "exclude", "examples", "color",
     "any", "all", "near", "none", "regex", "seeds",
 )
+#: Columns written only when some code uses them (so codebooks without them keep their layout).
+OPTIONAL_COLUMNS = ("negation", "polarity", "ignore_negation")
 REQUIRED_COLUMNS = ("id", "label", "definition")
 LIST_COLUMNS = ("include", "exclude", "examples", "seeds")
 
@@ -68,10 +70,16 @@ def codebook_to_csv(codebook: Codebook) -> str:
     if codebook.description:
         writer.writerow(["description", guard(codebook.description)])
     writer.writerow([])
-    writer.writerow(COLUMNS)
+    used = [
+        column for column in OPTIONAL_COLUMNS
+        if any(_optional_cell(code, column) for code in codebook.codes)
+    ]
+    columns = (*COLUMNS, *used)
+    writer.writerow(columns)
     for code in codebook.codes:
         rules = code.rules
         cells = {
+            **{column: _optional_cell(code, column) for column in used},
             "id": code.id,
             "label": code.label,
             "parent": code.parent or "",
@@ -84,8 +92,16 @@ def codebook_to_csv(codebook: Codebook) -> str:
             },
             "near": join_near(rules.near) if rules else "",
         }
-        writer.writerow([guard(cells[column]) for column in COLUMNS])
+        writer.writerow([guard(cells[column]) for column in columns])
     return buffer.getvalue()
+
+
+def _optional_cell(code, column: str) -> str:
+    if column == "negation":
+        return "" if code.negation else "false"
+    if column == "polarity":
+        return code.polarity or ""
+    return join_list(code.rules.ignore_negation) if code.rules else ""
 
 
 class _Reader:
@@ -184,8 +200,8 @@ class _Reader:
             name = raw.strip().lower()
             if not name:
                 continue
-            if name not in COLUMNS:
-                close = difflib.get_close_matches(name, COLUMNS, n=1, cutoff=0.6)
+            if name not in COLUMNS + OPTIONAL_COLUMNS:
+                close = difflib.get_close_matches(name, COLUMNS + OPTIONAL_COLUMNS, n=1, cutoff=0.6)
                 hint = f"did you mean {close[0]!r}?" if close else "the columns are " + ", ".join(COLUMNS)
                 raise self.fail(f"row {number} (the header) has an unknown column {raw.strip()!r}; {hint}",
                                 location=f"row {number}, column {raw.strip()}")
@@ -213,7 +229,7 @@ class _Reader:
                      "named columns; move its text into a named column or delete it")
                 )
         code: dict = {}
-        for field in ("id", "label", "definition", "parent", "color"):
+        for field in ("id", "label", "definition", "parent", "color", "negation", "polarity"):
             value = cells.get(field, "").strip()
             if value:
                 code[field] = value
@@ -222,8 +238,8 @@ class _Reader:
             if items:
                 code[field] = items
         rules: dict = {}
-        for field in ("any", "all", "none", "regex"):
-            items = split_list(cells.get(field, ""), exact=field == "regex")
+        for field in ("any", "all", "none", "regex", "ignore_negation"):
+            items = split_list(cells.get(field, ""), exact=field in ("regex", "ignore_negation"))
             if items:
                 rules[field] = items
         near = self.read_near(cells.get("near", ""), number)

@@ -14,7 +14,9 @@ its ``Description``::
     Code id: workload
 
 Reading understands that layout, and any other tool's plain description (which becomes
-the definition). Rules and seed words have no place in the exchange format and are not
+the definition). A code's ``polarity`` and a ``negation: false`` are folded in as lines of
+their own (``Polarity: positive``, ``Negation: off``) just before the id, so they survive a
+trip through NVivo. Rules and seed words have no place in the exchange format and are not
 written. GUIDs are derived from the code ids (uuid5), so writing twice gives the same bytes.
 """
 
@@ -44,6 +46,8 @@ ORIGIN = "probation_themes"
 
 _SECTIONS = (("include", "Include:"), ("exclude", "Exclude:"), ("examples", "Examples:"))
 _ID_LINE = re.compile(r"^Code id: ([a-z][a-z0-9_]*)$")
+_POLARITY_LINE = re.compile(r"^Polarity: (positive|negative)$")
+_NEGATION_LINE = re.compile(r"^Negation: (on|off)$")
 _SHORT_HEX = re.compile(r"^#([0-9A-Fa-f]{3})$")
 _LONG_HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
 _VERSION_IN_NAME = re.compile(r"(?<![\d.])v?(\d+\.\d+\.\d+)(?![\d.])")
@@ -65,7 +69,12 @@ def fold_description(code: Code) -> str:
             lists += ["- " + entry.replace("\n", "\n  ") for entry in entries]
     if lists:
         blocks.append("\n".join(lists))
-    blocks.append(f"Code id: {code.id}")
+    settings = []
+    if code.polarity:
+        settings.append(f"Polarity: {code.polarity}")
+    if not code.negation:
+        settings.append("Negation: off")
+    blocks.append("\n".join([*settings, f"Code id: {code.id}"]))
     return "\n\n".join(blocks)
 
 
@@ -88,6 +97,10 @@ def fold_description_line(code: Code) -> str:
         entries = getattr(code, field)
         if entries:
             parts.append(heading + "".join(ENTRY_MARK + flat(entry) for entry in entries))
+    if code.polarity:
+        parts.append(f"Polarity: {code.polarity}")
+    if not code.negation:
+        parts.append("Negation: off")
     parts.append(f"Code id: {code.id}")
     return LINE_SEPARATOR.join(parts)
 
@@ -97,7 +110,8 @@ def unfold_description(text: str) -> dict[str, object]:
 
     A description from another tool has no headings: all of it is the definition.
     The one-line form of :func:`fold_description_line` is read too. Returns a mapping
-    with ``definition`` and, when present, ``include``, ``exclude``, ``examples`` and ``id``.
+    with ``definition`` and, when present, ``include``, ``exclude``, ``examples``,
+    ``polarity``, ``negation`` and ``id``.
     """
     if "\n" not in text.strip() and LINE_SEPARATOR + "Code id: " in text:
         return _unfold_line(text.strip())
@@ -108,8 +122,16 @@ def unfold_description(text: str) -> dict[str, object]:
     current: list[str] | None = None
     for line in lines:
         id_match = _ID_LINE.match(line.strip())
+        polarity = _POLARITY_LINE.match(line.strip())
+        negation = _NEGATION_LINE.match(line.strip())
         if id_match:
             fields["id"] = id_match.group(1)
+            current = None
+        elif polarity:
+            fields["polarity"] = polarity.group(1)
+            current = None
+        elif negation:
+            fields["negation"] = negation.group(1) == "on"
             current = None
         elif line.strip() in headings:
             current = fields.setdefault(headings[line.strip()], [])  # type: ignore[assignment]
@@ -134,8 +156,14 @@ def _unfold_line(text: str) -> dict[str, object]:
     for part in parts:
         id_match = _ID_LINE.match(part.strip())
         heading = next((h for h in headings if part.startswith(h + " ")), None)
+        polarity = _POLARITY_LINE.match(part.strip())
+        negation = _NEGATION_LINE.match(part.strip())
         if id_match:
             fields["id"] = id_match.group(1)
+        elif polarity:
+            fields["polarity"] = polarity.group(1)
+        elif negation:
+            fields["negation"] = negation.group(1) == "on"
         elif heading:
             fields[headings[heading]] = [e.strip() for e in part[len(heading):].split(ENTRY_MARK) if e.strip()]
         else:

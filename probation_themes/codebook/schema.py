@@ -10,6 +10,7 @@ from typing import Annotated
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -54,6 +55,46 @@ def check_term(term: str) -> str:
             "or use `regex` for punctuation"
         )
     return cleaned
+
+
+def check_term_or_none(text: str) -> str | None:
+    """``text`` tidied as a rule term, or None when it is not a valid term."""
+    try:
+        return check_term(text)
+    except ValueError:
+        return None
+
+
+def check_negation(value: object) -> bool:
+    """Read a code's `negation` switch: true (the default) or false; yes/no and on/off as text too."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in ("true", "yes", "on"):
+            return True
+        if word in ("false", "no", "off"):
+            return False
+    raise ValueError(
+        f"negation must be true or false, not {value!r}: false stops negation cues (no, not, never …) "
+        "from cancelling this code's matches; leave it out to keep the default (true)"
+    )
+
+
+def check_polarity(value: object) -> str | None:
+    """Read a code's `polarity`: positive, negative, or nothing."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in ("positive", "negative"):
+            return word
+        if not word:
+            return None
+    raise ValueError(
+        f"polarity must be positive or negative, not {value!r}: it says which way the code leans, so "
+        "matches surrounded by strongly opposite words do not count; leave it out for a code about a topic"
+    )
 
 
 def check_distance(n: int) -> int:
@@ -161,8 +202,12 @@ class Rules(BaseModel):
     )
     none: list[Term] = Field(default_factory=list, description="If any occurs, the code does not fire.")
     regex: list[Pattern] = Field(default_factory=list, description="Case-insensitive regular expressions.")
+    ignore_negation: list[Entry] = Field(
+        default_factory=list,
+        description="Terms (of any, all or near) and regex patterns of this code that count even inside a negation's scope.",
+    )
 
-    @field_validator("any", "all", "none", "regex", mode="before")
+    @field_validator("any", "all", "none", "regex", "ignore_negation", mode="before")
     @classmethod
     def _terms(cls, value: object) -> object:
         # A single term written without list brackets, or a key left empty, is what the user meant.
@@ -181,6 +226,27 @@ class Rules(BaseModel):
         """True when no rule would ever fire."""
         return not (self.any or self.all or self.near or self.regex)
 
+    @model_validator(mode="after")
+    def _exemptions_are_rules(self) -> Rules:
+        known = {*self.any, *self.all, *(t for a, b, _ in self.near for t in (a, b)), *self.regex}
+        problems = [
+            InitErrorDetails(
+                type=PydanticCustomError(
+                    "ignore_negation",
+                    repr(entry).replace("{", "{{").replace("}", "}}")
+                    + " is not one of this code's any, all or near terms or regex patterns; write it exactly "
+                    "as it appears there (ignore_negation lists rules that count even when negated)",
+                ),
+                loc=("ignore_negation", j),
+                input=entry,
+            )
+            for j, entry in enumerate(self.ignore_negation)
+            if entry not in known and check_term_or_none(entry) not in known
+        ]
+        if problems:
+            raise ValidationError.from_exception_data(type(self).__name__, problems)
+        return self
+
 
 class Code(BaseModel):
     """One code (theme) of a codebook."""
@@ -195,6 +261,12 @@ class Code(BaseModel):
     exclude: list[Entry] = Field(default_factory=list, description="Exclusion criteria.")
     examples: list[Entry] = Field(default_factory=list, description="Anchor quotes.")
     color: str | None = Field(default=None, description="#RRGGBB colour.")
+    negation: Annotated[bool, BeforeValidator(check_negation)] = Field(
+        default=True, description="Negated matches do not count (default true); false turns that off."
+    )
+    polarity: Annotated[str | None, BeforeValidator(check_polarity)] = Field(
+        default=None, description="positive or negative: which way the code leans (see stance in the docs)."
+    )
     rules: Rules | None = None
     seeds: list[Entry] = Field(default_factory=list, description="Seed words for topic models.")
 
@@ -236,7 +308,9 @@ class Code(BaseModel):
     @classmethod
     def _no_empty_rules(cls, value: Rules | None) -> Rules | None:
         # `rules: {}` means the same as no rules; one spelling keeps YAML and CSV round trips equal.
-        if value is not None and not (value.any or value.all or value.near or value.none or value.regex):
+        if value is not None and not (
+            value.any or value.all or value.near or value.none or value.regex or value.ignore_negation
+        ):
             return None
         return value
 

@@ -9,8 +9,11 @@ import yaml
 from probation_themes.codebook.schema import Code, Codebook, Rules
 from probation_themes.errors import CodebookError
 
-CODE_FIELDS = ("id", "label", "parent", "definition", "include", "exclude", "examples", "color", "rules", "seeds")
-RULE_FIELDS = ("any", "all", "near", "none", "regex")
+CODE_FIELDS = (
+    "id", "label", "parent", "definition", "include", "exclude", "examples", "color", "negation", "polarity",
+    "rules", "seeds",
+)
+RULE_FIELDS = ("any", "all", "near", "none", "regex", "ignore_negation")
 
 
 class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser when built with it
@@ -166,6 +169,8 @@ def _code_mapping(code: Code) -> dict:
         value = getattr(code, field)
         if field == "rules":
             value = _rules_mapping(value) if value is not None else None
+        if field == "negation" and value is True:
+            continue  # the default; written only when a code turns negation off
         if value is None or value == [] or value == {}:
             continue
         out[field] = list(value) if isinstance(value, list) else value
@@ -185,8 +190,9 @@ def dump_codebook_yaml(codebook: Codebook) -> str:
     """Write a codebook as YAML text, ready to save and edit by hand.
 
     Fields come in the documented order (name, version, description, codes; within a
-    code id, label, parent, definition, include, exclude, examples, color, rules, seeds;
-    within rules any, all, near, none, regex). Empty optional fields are left out,
+    code id, label, parent, definition, include, exclude, examples, color, negation, polarity,
+    rules, seeds; within rules any, all, near, none, regex, ignore_negation). ``negation`` is
+    written only when it is false (true is the default). Empty optional fields are left out,
     non-ASCII text is kept as it is, and loading the text gives back an equal codebook.
 
     Args:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Sequence
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from probation_themes.codebook import Codebook
@@ -38,12 +39,20 @@ class CodedRows:
         coded: positions in ``quotes`` of the quotes with at least one suggestion.
         term_counts: rule-term counts of this chunk (see ``RuleScan``); empty
             when the coder has no rules.
+        blocked: ``(quote id, code id, None, matches JSON)`` per code whose rules
+            matched a quote but did not fire because of negation or stance (see
+            ``engine.blocked_json``); only the rules coder makes these.
+        removed: ``{"negation": Counter, "stance": Counter, "negated_matches":
+            Counter}``, each keyed by code id: codings removed by negation, by
+            stance, and matches negation set aside.
     """
 
     quotes: Sequence[Any]
     rows: list[Row]
     coded: list[int]
     term_counts: dict[tuple[str, str, str], int]
+    blocked: list[Row] = field(default_factory=list)
+    removed: dict[str, Counter] = field(default_factory=dict)
 
 
 def is_whole(value: object) -> bool:

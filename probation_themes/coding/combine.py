@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from probation_themes.coding.topics import THRESHOLD as TOPIC_THRESHOLD
 from probation_themes.models import Coding
@@ -24,6 +24,8 @@ def combine_all(
     *,
     topic_codings: Sequence[Coding] = (),
     topic_threshold: float = ALL_TOPIC_THRESHOLD,
+    blocked: Collection[tuple[str, str]] = (),
+    set_aside: Callable[[str, str, list[tuple[int, int]]], bool] | None = None,
 ) -> list[Coding]:
     """Merge rule, model and topic suggestions into one ``all`` suggestion per quote and code.
 
@@ -47,7 +49,11 @@ def combine_all(
        topic's share. Topics thus add what rules miss (quotes that speak of the
        theme in the seed words' company but not in the rules' phrases) without
        diluting what the rules found; a topic alone, without a seed word, never
-       adds a code.
+       adds a code. Nor does a topic add a code the rules found evidence against:
+       not where the code's rule matches were all negated or countered
+       (``blocked``), nor where every seed word found sits inside a negation or
+       among strongly opposite words by the rule coder's own reading
+       (``set_aside``, e.g. :meth:`RulesCoder.sets_aside`).
 
     The evidence of an ``all`` suggestion is the deciding coder's, and for a
     model decision also the rule matches for the same quote and code, if any.
@@ -60,6 +66,9 @@ def combine_all(
         codes: every code id, in codebook order (the order within a quote).
         topic_codings: the topic coder's suggestions for those quotes, if any.
         topic_threshold: smallest topic share for a topic suggestion to be added.
+        blocked: ``(quote id, code)`` pairs whose rule matches negation or stance set aside.
+        set_aside: ``(quote id, code, seed word spans) -> bool``: whether the rule coder
+            would set every one of those words aside for that code.
 
     Returns:
         Suggestions with method ``all``, in quote order then codebook order.
@@ -81,9 +90,13 @@ def combine_all(
             merged.append((position[quote_id], rank[code_id], coding))
     for t in topic_codings:
         key = (t.quote_id, t.code)
-        if t.code in trained or key in rules or (t.confidence or 0.0) < topic_threshold:
+        if t.code in trained or key in rules or key in blocked or (t.confidence or 0.0) < topic_threshold:
             continue
-        if any(e.kind == "topic" and e.rule == "seed" for e in t.evidence):
+        seeds = [e for e in t.evidence if e.kind == "topic" and e.rule == "seed"]
+        spans = [(e.start, e.end) for e in seeds if e.start is not None and e.end is not None]
+        if set_aside is not None and spans and set_aside(t.quote_id, t.code, spans):
+            continue
+        if seeds:
             coding = t.model_copy(update={"method": "all", "evidence": list(t.evidence)})
             merged.append((position[t.quote_id], rank[t.code], coding))
     merged.sort(key=lambda item: (item[0], item[1]))

@@ -16,7 +16,6 @@ import os
 import re
 import sys
 import threading
-from bisect import bisect_right
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -28,7 +27,20 @@ from typing import Any, TypeVar
 import regex
 
 from probation_themes.codebook import Codebook
+from probation_themes.codebook.schema import check_term_or_none
 from probation_themes.coding.base import Row
+from probation_themes.coding.cues import negation_cues, stance_words
+from probation_themes.coding.evidence import (  # noqa: F401  (_independent_terms, _near: used by tests)
+    Blocked,
+    Match,
+    _evidence_order,
+    _independent_terms,
+    _near,
+    _near_keys,
+    blocked_json,
+)
+from probation_themes.coding.judge import judge
+from probation_themes.coding.negation import CueIds
 from probation_themes.coding.terms import TermIndex
 from probation_themes.errors import CoderError
 from probation_themes.models import rule_evidence_json
@@ -44,16 +56,20 @@ S = TypeVar("S")
 P = TypeVar("P")
 R = TypeVar("R")
 
-#: (rule, term as written, start, end) — one piece of evidence, cheap to send between processes.
-Match = tuple[str, str, int, int]
 #: (quote index, code index, confidence, evidence) — one coding before it becomes a Coding.
 Hit = tuple[int, int, float, tuple[Match, ...]]
 #: {term or pattern id: [(start, end), …]} — where each term occurred in one text.
 Spans = dict[int, list[tuple[int, int]]]
 #: A matched batch: its hits, and per term and per pattern the number of texts it occurred in.
 Scanned = tuple[list[Hit], Counter, Counter]
-#: A matched chunk as rows: the rows, the positions of the quotes coded, and the term and pattern counts.
-ScannedRows = tuple[list[Row], list[int], Counter, Counter]
+#: (quote index, code index, blocked matches) — a code whose rules matched but did not fire.
+Miss = tuple[int, int, tuple[Blocked, ...]]
+#: Everything one scan found: hits, term and pattern counts, misses, and per (code index,
+#: "negation" | "stance") the codings removed and per code index the matches negation set aside.
+FullScan = tuple[list[Hit], Counter, Counter, list[Miss], Counter, Counter]
+#: A matched chunk as rows: the rows, the positions of the quotes coded, the term and pattern
+#: counts, the blocked rows, the codings removed and the matches negated.
+ScannedRows = tuple[list[Row], list[int], Counter, Counter, list[Row], Counter, Counter]
 
 
 @dataclass(frozen=True)
@@ -64,26 +80,13 @@ class _CodeRules:
     near: tuple[tuple[int, int, int], ...]
     none: tuple[int, ...]
     regex: tuple[int, ...]
-
-
-def _word_index(starts: list[int], offset: int) -> int:
-    return bisect_right(starts, offset) - 1
-
-
-def _near(
-    a_spans: list[tuple[int, int]], b_spans: list[tuple[int, int]], limit: int, starts: list[int]
-) -> set[tuple[int, int]]:
-    """Spans of a and b that lie within ``limit`` words of each other, in either order."""
-    found: set[tuple[int, int]] = set()
-    for a in a_spans:
-        for b in b_spans:
-            first, second = (a, b) if a[1] <= b[0] else (b, a)
-            if first[1] > second[0]:
-                continue  # overlapping occurrences are one passage, not two terms near each other
-            gap = _word_index(starts, second[0]) - _word_index(starts, first[1] - 1)
-            if gap <= limit:
-                found.update((a, b))
-    return found
+    #: Matches inside a negation's scope do not count (the codebook's `negation`, default on).
+    negation: bool = True
+    #: Terms and patterns whose matches count even when negated (`rules.ignore_negation`).
+    exempt_terms: frozenset[int] = frozenset()
+    exempt_patterns: frozenset[int] = frozenset()
+    #: +1 for `polarity: positive`, -1 for negative, 0 for none.
+    polarity: int = 0
 
 
 def _uses(
@@ -95,6 +98,9 @@ def _uses(
         for t in pick(code):
             found.setdefault(t, set()).add(ci)
     return {t: tuple(sorted(cs)) for t, cs in found.items()}
+
+
+_POLARITY = {None: 0, "positive": 1, "negative": -1}
 
 
 def _compile(
@@ -117,9 +123,13 @@ def _compile(
             return terms.setdefault(term, len(terms))
 
         r = code.rules
+        negation = getattr(code, "negation", True) is not False
+        polarity = _POLARITY.get(getattr(code, "polarity", None), 0)
         if r is None:
-            compiled.append(_CodeRules(code.id, (), (), (), (), ()))
+            compiled.append(_CodeRules(code.id, (), (), (), (), (), negation, polarity=polarity))
             continue
+        exempt = set(getattr(r, "ignore_negation", ()) or ())
+        exempt |= {tidy for e in exempt if (tidy := check_term_or_none(e))}
         compiled.append(
             _CodeRules(
                 code.id,
@@ -131,16 +141,53 @@ def _compile(
                 ),
                 none=tuple(number(t, f"none -> {j}") for j, t in enumerate(r.none)),
                 regex=tuple(patterns.setdefault(p, len(patterns)) for p in r.regex),
+                negation=negation,
+                exempt_terms=frozenset(terms[t] for t in exempt if t in terms),
+                exempt_patterns=frozenset(patterns[p] for p in exempt if p in patterns),
+                polarity=polarity,
             )
         )
     return list(terms), places, list(patterns), compiled
+
+
+def cue_terms(codes: list[_CodeRules], negation: bool, first_id: int) -> tuple[list[str], CueIds]:
+    """The negation cues and stance words a codebook needs, as extra terms numbered from ``first_id``.
+
+    Only what some code uses is added: no cue when every code has negation off
+    (or ``negation`` is False for the whole run), no stance word when no code
+    has a polarity. Each kind gets its own ids even where words repeat.
+    """
+    extra: list[str] = []
+    kinds: dict[str, frozenset[int]] = {}
+
+    def add(kind: str, words: Iterable[str]) -> None:
+        ids = []
+        for word in words:
+            ids.append(first_id + len(extra))
+            extra.append(word)
+        kinds[kind] = frozenset(ids)
+
+    polar = any(c.polarity for c in codes)
+    negating = negation and any(c.negation for c in codes)
+    cues, stance = negation_cues(), stance_words()
+    if negating or polar:  # stance words are not counted when negated, so polar codes need cues too
+        add("before", cues.before)
+        add("after", cues.after)
+        add("pseudo", cues.pseudo)
+        add("terminators", cues.terminators)
+    if polar:
+        add("contrast", stance.contrast)
+        add("positive", stance.positive)
+        add("negative", stance.negative)
+    return extra, CueIds(**kinds, window=cues.window, stance_window=stance.window)
 
 
 class _Engine:
     """The compiled rules: one term index, the regexes, and each code's triggers. Picklable.
 
     ``score`` gives a coding's confidence from its number of distinct terms; it
-    is tabulated here, so the engine pickles without it.
+    is tabulated here, so the engine pickles without it. Term ids from
+    ``n_terms`` on are negation cues and stance words (see :func:`cue_terms`).
     """
 
     def __init__(
@@ -149,30 +196,56 @@ class _Engine:
         patterns: list[str],
         codes: list[_CodeRules],
         score: Callable[[int], float],
+        cues: CueIds | None = None,
+        n_terms: int | None = None,
+        negation: bool = True,
     ) -> None:
         self.index = index
         self.patterns = patterns
         # The `regex` module (not `re`) because it can stop a match after a time limit: a
         # pattern that backtracks catastrophically on some quote stops the run with a clear
-        # message instead of hanging it for hours.
-        self.regexes = [regex.compile(p, regex.IGNORECASE | regex.VERSION0) for p in patterns]
-        self.gates = [required_literals(p) for p in patterns]
+        # message instead of hanging it for hours. FULLCASE: "straße" matches "STRASSE".
+        self.regexes = [regex.compile(p, regex.IGNORECASE | regex.FULLCASE | regex.VERSION0) for p in patterns]
+        # A text must hold a word of every group of a gate; the group likeliest to fail (long
+        # words, few of them) is tried first, so most texts are turned away after one look.
+        self.gates = [
+            None if g is None else tuple(sorted(g, key=lambda grp: (-min(len(w) for w, _ in grp), len(grp))))
+            for g in map(required_literals, patterns)
+        ]
         self.codes = codes
+        self.n_terms = len(index.terms) if n_terms is None else n_terms
+        self.cues = cues or CueIds()
+        self.negation = negation
         # Evaluation starts from the terms found, so a quote costs in proportion
         # to its matches, not to the size of the codebook: each term id maps to
-        # the codes using it as (any, all, near, none).
+        # the codes using it as (any, all, near, none). A `near` pair is listed
+        # under one of its terms only, the one in fewer of its code's pairs, so a
+        # word shared by many pairs ("crc") does not make every pair be checked.
         uses = [
             _uses(codes, lambda c: c.any),
             _uses(codes, lambda c: c.all),
-            _uses(codes, lambda c: [x for a, b, _ in c.near for x in (a, b)]),
+            _near_keys(codes),
             _uses(codes, lambda c: c.none),
         ]
-        self.plan: dict[int, tuple[tuple[int, ...], ...]] = {
+        self.plan: dict[int, tuple[tuple, ...]] = {
             t: tuple(u.get(t, ()) for u in uses) for t in range(len(index.terms))
         }
+        self.none_ids = frozenset(t for c in codes for t in c.none)
         self.regex_codes = _uses(codes, lambda c: c.regex)
         self.confidence = [score(n) for n in range(257)]
         self.code_ids = [code.code_id for code in codes]
+        self.negating = frozenset(ci for ci, c in enumerate(codes) if c.negation and negation)
+        self.polar = {ci: c.polarity for ci, c in enumerate(codes) if c.polarity}
+        self.watched = self.negating | frozenset(self.polar)
+        self.negation_ids = self.cues.negation_ids
+        self.cue_kinds = self.cues.kinds()
+        # The terms and patterns each code's triggers use (for negation, which only needs those).
+        self.code_terms = [frozenset([*c.any, *c.all, *(t for a, b, _ in c.near for t in (a, b))]) for c in codes]
+        self.code_patterns = [frozenset(c.regex) for c in codes]
+        self.exempt = {
+            ci: (c.exempt_terms, c.exempt_patterns)
+            for ci, c in enumerate(codes) if ci in self.negating and (c.exempt_terms or c.exempt_patterns)
+        }
 
     def _regex_hits(self, text: str) -> Spans:
         found: Spans = {}
@@ -207,16 +280,29 @@ class _Engine:
                 found[rid] = spans
         return found
 
-    def _fire(self, text: str, hits: Spans, rx: Spans) -> dict[int, list[Match]]:
-        """Evidence for each code that fires on one text, keyed by code index."""
-        terms, plan = self.index.terms, self.plan
+    def _fire(
+        self, text: str, hits: Spans, rx: Spans, starts: list[int] | None = None,
+        suppress_from: Spans | None = None, only: Iterable[int] | None = None,
+    ) -> dict[int, list[Match]]:
+        """Evidence for each code that fires on one text, keyed by code index.
+
+        ``suppress_from``: the hits whose ``none`` terms silence codes (default
+        ``hits``); ``only``: evaluate these codes and no others.
+        """
+        terms, plan, n_terms = self.index.terms, self.plan, self.n_terms
         fired: dict[int, list[Match]] = {}
         maybe_all: set[int] = set()
-        maybe_near: set[int] = set()
+        maybe_near: dict[int, list[int]] = {}
         suppressed: set[int] = set()
-        for t in hits:
-            suppressed.update(plan[t][3])
+        if self.none_ids:
+            for t in self.none_ids.intersection(suppress_from if suppress_from is not None else hits):
+                suppressed.update(plan[t][3])
+        if only is not None:
+            keep = set(only)
+            suppressed |= set(range(len(self.codes))) - keep
         for t, spans in hits.items():
+            if t >= n_terms:
+                continue
             any_codes, all_codes, near_codes, _ = plan[t]
             if any_codes:
                 term = terms[t]
@@ -230,25 +316,41 @@ class _Engine:
             if all_codes:
                 maybe_all.update(all_codes)
             if near_codes:
-                maybe_near.update(near_codes)
+                for ci, j in near_codes:
+                    if ci in maybe_near:
+                        maybe_near[ci].append(j)
+                    else:
+                        maybe_near[ci] = [j]
         for ci in maybe_all - suppressed:
             code = self.codes[ci]
             if all(t in hits for t in code.all):
                 fired.setdefault(ci, []).extend(
                     [("all", terms[t], s, e) for t in dict.fromkeys(code.all) for s, e in hits[t]]
                 )
-        starts: list[int] | None = None
-        for ci in maybe_near - suppressed:
+        for ci, pairs in maybe_near.items():
+            if ci in suppressed:
+                continue
             near: set[Match] = set()
-            for a, b, limit in self.codes[ci].near:
+            code_near = self.codes[ci].near
+            for j in sorted(set(pairs)):
+                a, b, limit = code_near[j]
                 if a in hits and b in hits:
                     if starts is None:
                         starts = [m.start() for m in _WORD.finditer(text)]
-                    for span in _near(hits[a], hits[b], limit, starts):
-                        # Report each span under the term(s) of the pair that it is.
-                        for t in (a, b):
-                            if span in hits[t]:
-                                near.add(("near", terms[t], *span))
+                    near_a, near_b = _near(hits[a], hits[b], limit, starts)
+                    # Report each span under the term(s) of the pair that it is.
+                    if a == b:
+                        near.update(("near", terms[a], *span) for span in near_a)
+                        continue
+                    in_a, in_b = set(hits[a]), set(hits[b])
+                    for span in near_a:
+                        near.add(("near", terms[a], *span))
+                        if span in in_b:
+                            near.add(("near", terms[b], *span))
+                    for span in near_b:
+                        near.add(("near", terms[b], *span))
+                        if span in in_a:
+                            near.add(("near", terms[a], *span))
             if near:
                 fired.setdefault(ci, []).extend(near)
         for r, spans in rx.items():
@@ -258,14 +360,18 @@ class _Engine:
                     fired.setdefault(ci, []).extend([("regex", pattern, s, e) for s, e in spans])
         return fired
 
-    def scan(self, texts: Sequence[str], first: int = 0) -> Scanned:
-        """Match ``texts`` and apply every code's rules; quote indexes start at ``first``."""
+    def scan_full(self, texts: Sequence[str], first: int = 0) -> FullScan:
+        """Match ``texts``, apply every code's rules, negation and stance; quote indexes start at ``first``."""
         out: list[Hit] = []
         term_seen: Counter = Counter()
         regex_seen: Counter = Counter()
+        misses: list[Miss] = []
+        removed: Counter = Counter()
+        negated_n: Counter = Counter()
         find = self.index.find
         conf = self.confidence
         use_regex = bool(self.regexes)
+        watched = self.watched
         for i, text in enumerate(texts, first):
             hits = find(text)
             rx = self._regex_hits(text) if use_regex else {}
@@ -275,6 +381,8 @@ class _Engine:
             if rx:
                 regex_seen.update(rx.keys())
             fired = self._fire(text, hits, rx)
+            if watched and fired:
+                fired = judge(self, text, hits, rx, fired, misses, removed, negated_n, i)
             for ci in sorted(fired):
                 evidence = fired[ci]
                 if len(evidence) > 1:
@@ -283,19 +391,19 @@ class _Engine:
                 else:
                     n_terms = 1
                 out.append((i, ci, conf[min(n_terms, 256)], tuple(evidence)))
-        return out, term_seen, regex_seen
+        return out, term_seen, regex_seen, misses, removed, negated_n
 
+    def scan(self, texts: Sequence[str], first: int = 0) -> Scanned:
+        """Match ``texts`` and apply every code's rules; quote indexes start at ``first``."""
+        return self.scan_full(texts, first)[:3]
 
     def scan_rows(self, quote_ids: Sequence[str], texts: Sequence[str]) -> ScannedRows:
         """Match ``texts`` and return the suggestions as store rows (see :data:`Row`)."""
-        hits, term_seen, regex_seen = self.scan(texts)
+        hits, term_seen, regex_seen, misses, removed, negated_n = self.scan_full(texts)
         ids = self.code_ids
         rows = [(quote_ids[qi], ids[ci], conf, rule_evidence_json(texts[qi], ev)) for qi, ci, conf, ev in hits]
-        return rows, list(dict.fromkeys(h[0] for h in hits)), term_seen, regex_seen
-
-
-def _evidence_order(m: Match) -> tuple[int, int, str, str]:
-    return (m[2], m[3], m[0], m[1])
+        blocked = [(quote_ids[qi], ids[ci], None, blocked_json(ev)) for qi, ci, ev in misses]
+        return rows, list(dict.fromkeys(h[0] for h in hits)), term_seen, regex_seen, blocked, removed, negated_n
 
 
 # What a worker process works with: a function and the state it reads (compiled rules, a
@@ -422,11 +530,11 @@ def in_workers(
         executor.shutdown(wait=True, cancel_futures=True)
 
 
-def _scan(engine: _Engine, job: tuple[int, list[str]]) -> Scanned:
-    return engine.scan(job[1], job[0])
+def _scan(engine: _Engine, job: tuple[int, list[str]]) -> FullScan:
+    return engine.scan_full(job[1], job[0])
 
 
-def _scan_in_workers(engine: _Engine, texts: list[str], jobs: int, batch_size: int) -> Iterator[Scanned]:
+def _scan_in_workers(engine: _Engine, texts: list[str], jobs: int, batch_size: int) -> Iterator[FullScan]:
     """Match ``texts`` in up to ``jobs`` worker processes, yielding chunks in text order."""
     # Several chunks per worker even out uneven comment lengths.
     size = max(1, min(batch_size, -(-len(texts) // (jobs * 4))))
@@ -453,40 +561,6 @@ def _rows_in_workers(
 
 #: A gate: groups of (word, case_sensitive); a text can match only if every group has a word in it.
 Gate = tuple[tuple[tuple[str, bool], ...], ...]
-
-
-def _independent_terms(evidence: list[Match]) -> int:
-    """How many different terms matched, not counting a term found only inside another's match.
-
-    "high caseloads" matched by both `high caseload` and `caseload` is one piece of
-    evidence, not two, so it does not raise the confidence. ``evidence`` is in
-    position order.
-    """
-    # Fast paths (most codings): one term, or spans in position order that never overlap.
-    terms = {m[1] for m in evidence}
-    if len(terms) == 1:
-        return 1
-    reach = -1
-    for _rule, _term, start, end in evidence:
-        if start < reach:
-            break
-        reach = end
-    else:
-        return len(terms)
-    spans: dict[str, list[tuple[int, int]]] = {}
-    for _rule, term, start, end in evidence:
-        spans.setdefault(term, []).append((start, end))
-    others = {term: [(s, e, t) for t, ss in spans.items() if t != term for s, e in ss] for term in spans}
-    count = 0
-    for term, own in spans.items():
-        # A term is dependent when each of its spans sits inside another term's span
-        # (for identical spans, the alphabetically first term is kept).
-        inside = all(
-            any(s2 <= s and e <= e2 and ((s2, e2) != (s, e) or t2 < term) for s2, e2, t2 in others[term])
-            for s, e in own
-        )
-        count += not inside
-    return max(count, 1)
 
 
 def required_literals(pattern: str) -> Gate | None:

@@ -18,22 +18,28 @@ from probation_themes.coding import registry
 from probation_themes.coding.base import BaseCoder, CodedRows, check_workers, is_whole
 from probation_themes.coding.baselines import phrase_matcher_baseline, tokenizer_baseline
 from probation_themes.coding.engine import (
+    FullScan,
     Hit,
     Match,
+    Miss,
     Scanned,
     Spans,
     _compile,
     _Engine,
+    cue_terms,
     gc_paused,
     _rows_in_workers,
     _scan_in_workers,
     _usable_cpus,
 )
+from probation_themes.coding.negation import QuoteContext
 from probation_themes.coding.terms import SurfaceForm, TermIndex
 from probation_themes.errors import CoderError
-from probation_themes.models import Coding, Evidence, Quote
+from probation_themes.models import Coding, Evidence, Quote, blocked_evidence
 
 __all__ = [
+    "Blocked",
+    "blocked_evidence",
     "CONFIDENCE_BASE",
     "PARALLEL_MIN_QUOTES",
     "Hit",
@@ -74,6 +80,28 @@ class RuleScan:
 
     codings: list[Coding] = field(default_factory=list)
     term_counts: dict[TermKey, int] = field(default_factory=dict)
+    #: Codes whose rules matched a quote but did not fire, because of negation or stance.
+    blocked: list[Blocked] = field(default_factory=list)
+    #: Per code id: the codings negation removed (the code fired on no match left).
+    negation_removed: Counter = field(default_factory=Counter)
+    #: Per code id: the codings stance removed (every match was countered).
+    stance_removed: Counter = field(default_factory=Counter)
+    #: Per code id: the matches negation set aside, whether or not the code fired anyway.
+    negated_matches: Counter = field(default_factory=Counter)
+
+
+@dataclass
+class Blocked:
+    """A code whose rules matched a quote but that was not suggested, and why.
+
+    ``evidence`` lists the matches that did not count: each has ``negated`` (the
+    words from the negation cue to the term, e.g. "no sign of any positives") or
+    ``countered`` (the strongly charged words around it, e.g. "chaotic, stressful").
+    """
+
+    quote_id: str
+    code: str
+    evidence: list[Evidence]
 
 
 def unmatched_terms(term_counts: dict[TermKey, int]) -> list[TermKey]:
@@ -121,6 +149,15 @@ class RulesCoder(BaseCoder):
     ("can’t" = "can't"). A match must start and end at a word boundary: ``ict``
     does not match "strict", ``pay`` does not match "repay".
 
+    Negation (on for every code unless it says ``negation: false``): a match
+    inside the scope of a negation cue ("no sign of any positives", "not
+    welcoming") does not count, NegEx-style; a cue inside the matched term itself
+    ("not manageable", "no time to") does not negate it. Stance (for a code with
+    ``polarity: positive`` or ``negative``): a match whose clause leans strongly
+    the other way does not count. A code left with no match is not suggested, and
+    :attr:`RuleScan.blocked` says which matches were set aside and why. The cue
+    and stance word lists are in ``coding/data/`` (see docs/methods.md).
+
     Each coding's evidence lists every occurrence of every term (or pattern)
     that made it fire, with its character offsets in the quote text, sorted by
     position. Its confidence is ``1 - 0.4 ** n`` where n is the number of
@@ -135,6 +172,8 @@ class RulesCoder(BaseCoder):
         lemmas: match inflected forms of rule words; False matches them as written.
         batch_size: most quotes handled (and, by :meth:`iter_scan`, returned)
             at a time.
+        negation: False ignores negation for every code (as if each said
+            ``negation: false``); stance still applies to codes with a polarity.
 
     Attributes:
         codes_: code ids in codebook order.
@@ -146,16 +185,19 @@ class RulesCoder(BaseCoder):
     method = "rules"
 
     def __init__(
-        self, n_jobs: int | None = None, lemmas: bool = True, batch_size: int = 20000
+        self, n_jobs: int | None = None, lemmas: bool = True, batch_size: int = 20000, negation: bool = True
     ) -> None:
         self.n_jobs = n_jobs
         self.lemmas = lemmas
         self.batch_size = batch_size
+        self.negation = negation
 
     # -- fitting -------------------------------------------------------------
 
     def _check_params(self) -> None:
         check_workers(self.n_jobs, self.batch_size)
+        if not isinstance(self.negation, bool):
+            raise CoderError(f"negation={self.negation!r} must be True or False.")
 
     def fit(self, codebook: Codebook, quotes: Sequence[Quote] | None = None) -> RulesCoder:
         """Compile every code's rules into one matcher and return the coder.
@@ -182,8 +224,9 @@ class RulesCoder(BaseCoder):
                 "codes you want coded automatically (see the codebook format in the docs)."
             )
         terms, places, patterns, compiled = _compile(codebook)
-        index = TermIndex(terms, lemmas=self.lemmas)
-        for term, forms in zip(index.terms, index.forms):
+        cues, cue_ids = cue_terms(compiled, self.negation, len(terms))
+        index = TermIndex([*terms, *cues], lemmas=self.lemmas, literal_from=len(terms))
+        for term, forms in zip(index.terms[: len(terms)], index.forms):
             if not forms:
                 code_id, location = places[term]
                 raise CoderError(
@@ -191,11 +234,11 @@ class RulesCoder(BaseCoder):
                     "digits to match; write a word or phrase, or use `regex` for punctuation.",
                     code_id=code_id,
                 )
-        self.engine_ = _Engine(index, patterns, compiled, confidence)
+        self.engine_ = _Engine(index, patterns, compiled, confidence, cue_ids, len(terms), self.negation)
         self.codes_ = [code.id for code in codebook.codes]
         self.automaton_ = index.automaton
         self.n_forms_ = index.n_forms
-        self.forms_: dict[str, list[SurfaceForm]] = dict(zip(index.terms, index.forms))
+        self.forms_: dict[str, list[SurfaceForm]] = dict(zip(index.terms[: len(terms)], index.forms))
         return self
 
     # -- coding --------------------------------------------------------------
@@ -207,11 +250,11 @@ class RulesCoder(BaseCoder):
             return 1
         return jobs
 
-    def _scan_serial(self, texts: list[str]) -> Iterator[Scanned]:
+    def _scan_serial(self, texts: list[str]) -> Iterator[FullScan]:
         for lo in range(0, len(texts), self.batch_size):
-            yield self.engine_.scan(texts[lo : lo + self.batch_size], lo)
+            yield self.engine_.scan_full(texts[lo : lo + self.batch_size], lo)
 
-    def _scan_parallel(self, texts: list[str], jobs: int) -> Iterator[Scanned]:
+    def _scan_parallel(self, texts: list[str], jobs: int) -> Iterator[FullScan]:
         return _scan_in_workers(self.engine_, texts, jobs, self.batch_size)
 
     def iter_scan(self, quotes: Sequence[Quote]) -> Iterator[RuleScan]:
@@ -242,9 +285,10 @@ class RulesCoder(BaseCoder):
                     part = next(parts, None)
                     if part is None:
                         return
-                    hits, term_seen, regex_seen = part
+                    hits, term_seen, regex_seen, misses, removed, negated_n = part
                     counts = self._term_counts(term_seen, regex_seen)
-                    batch = RuleScan(self._codings(quotes, hits), counts)
+                    batch = RuleScan(self._codings(quotes, hits), counts, self._blocked(quotes, misses),
+                                     *self._removed(removed, negated_n))
                 yield batch
 
     def iter_rows(
@@ -289,8 +333,10 @@ class RulesCoder(BaseCoder):
         else:
             scanned = ((part, self.engine_.scan_rows(*chunk)) for part, chunk in chunks())
         with closing(scanned):
-            for part, (rows, coded, term_seen, regex_seen) in scanned:
-                yield CodedRows(part, rows, coded, self._term_counts(term_seen, regex_seen))
+            for part, (rows, coded, term_seen, regex_seen, blocked, removed, negated_n) in scanned:
+                by_code = self._removed(removed, negated_n)
+                yield CodedRows(part, rows, coded, self._term_counts(term_seen, regex_seen), blocked,
+                                {"negation": by_code[0], "stance": by_code[1], "negated_matches": by_code[2]})
 
     def scan(self, quotes: Sequence[Quote]) -> RuleScan:
         """Code the quotes and count, for every rule term, the quotes it occurred in.
@@ -310,6 +356,10 @@ class RulesCoder(BaseCoder):
         with gc_paused():
             for batch in self.iter_scan(quotes):
                 total.codings.extend(batch.codings)
+                total.blocked.extend(batch.blocked)
+                total.negation_removed.update(batch.negation_removed)
+                total.stance_removed.update(batch.stance_removed)
+                total.negated_matches.update(batch.negated_matches)
                 for key, count in batch.term_counts.items():
                     total.term_counts[key] += count
         return total
@@ -346,6 +396,47 @@ class RulesCoder(BaseCoder):
                 )
             )
         return out
+
+    def sets_aside(self, text: str, code_id: str, spans: Sequence[tuple[int, int]]) -> bool:
+        """Whether every span of ``text`` would not count for ``code_id``: negated or countered.
+
+        The test the rules apply to their own matches (negation when the code has it
+        on, stance when it has a polarity), offered for words other coders found, such
+        as a topic's seed words in ``code --method all``.
+
+        Raises:
+            CoderError: the coder has not been fitted.
+        """
+        self.check_is_fitted()
+        engine = self.engine_
+        ci = self.codes_.index(code_id)
+        negating, sign = ci in engine.negating, engine.polar.get(ci, 0)
+        if not spans or not (negating or sign):
+            return False
+        special = [(t, s) for t, s in engine.index.find(text).items() if t >= engine.n_terms]
+        if not special:
+            return False
+        context = QuoteContext(text, special, engine.cues, engine.cue_kinds)
+        return all(
+            (negating and context.negated(a, b) is not None) or (sign and context.countered(a, b, sign))
+            for a, b in spans
+        )
+
+    def _blocked(self, quotes: Sequence[Quote], misses: list[Miss]) -> list[Blocked]:
+        codes = self.codes_
+        out = []
+        for qi, ci, matches in misses:
+            text = quotes[qi].text
+            out.append(Blocked(quotes[qi].quote_id, codes[ci], [blocked_evidence(text, m) for m in matches]))
+        return out
+
+    def _removed(self, removed: Counter, negated_n: Counter) -> tuple[Counter, Counter, Counter]:
+        codes = self.codes_
+        negation: Counter = Counter()
+        stance: Counter = Counter()
+        for (ci, why), n in removed.items():
+            (negation if why == "negation" else stance)[codes[ci]] += n
+        return negation, stance, Counter({codes[ci]: n for ci, n in negated_n.items()})
 
     def _term_counts(self, term_seen: Counter, regex_seen: Counter) -> dict[TermKey, int]:
         engine = self.engine_

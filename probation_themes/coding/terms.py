@@ -7,12 +7,15 @@ joined into *surface forms*: the exact lower-case strings to look for. All forms
 of all terms go into one Aho–Corasick automaton (pyahocorasick), which finds
 every occurrence in one pass over a comment.
 
-Text and terms are put through the same :func:`normalise` (lower case, straight
-apostrophes, hyphens, dashes and every kind of white space to a plain space) so
-"part-time", "part – time" and "Part\\ntime" all match the term ``part time``.
-:func:`normalise` never changes the length of the text, and the rare text with a
-run of spaces is compacted with an offset map, so every match maps back to exact
-character offsets in the original text.
+Text and terms are put through the same :func:`fold` (Unicode case folding and
+NFKC compatibility normalisation, straight apostrophes, hyphens, dashes and every
+kind of white space to a plain space) so "part-time", "part – time" and
+"Part\\ntime" all match the term ``part time``, ``straße`` matches "STRASSE" and
+the ligature in "e\ufb03cient" matches ``efficient``. Folding can change the
+length of a few characters (ß → ss, ﬃ → ffi, … → ...); :func:`fold` then returns
+a map back to the original offsets, and the rare text with a run of spaces is
+compacted with an offset map too, so every match maps back to exact character
+offsets in the text as stored.
 
 A match counts only at word boundaries: the character before it and the one
 after it must not be a letter or digit. A wildcard word (``overwhelm*``) matches
@@ -24,6 +27,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
+import unicodedata
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -51,6 +55,10 @@ _ASCII_TABLE = bytes(
 )
 _SPACE_RUN = re.compile(r" {2,}")
 _WORD_CHARS = r"[^\W_]"
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+
+#: (folded start, folded end, original start, original end) of a stretch whose length folding changed.
+Unit = tuple[int, int, int, int]
 
 
 def _lower_same_length(text: str) -> str:
@@ -71,6 +79,83 @@ def normalise(text: str) -> str:
         # bytes.translate is several times faster than str.translate with a dict.
         return text.lower().encode("ascii").translate(_ASCII_TABLE).decode("ascii")
     return _lower_same_length(text).translate(_TABLE)
+
+
+def _fold_unit(unit: str) -> str:
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", unit).casefold())
+    if folded == "i\u0307":  # 'İ' folds to i + combining dot; "İCT" should still match "ict"
+        return "i"
+    return folded.translate(_TABLE)
+
+
+def fold(text: str) -> tuple[str, list[Unit] | None]:
+    """Return ``text`` case-folded and NFKC-normalised as the matcher sees it, with a map back.
+
+    Apostrophes are straightened and dashes and white space become plain spaces,
+    as in :func:`normalise`; beyond it, ``ß`` becomes ``ss``, ligatures such as
+    ``ﬃ`` and full-width letters become plain letters, and a letter with a
+    combining accent equals the same letter precomposed.
+
+    Returns:
+        ``(folded, None)`` when every character folded to exactly one (almost
+        every text), else ``(folded, units)`` where ``units`` lists, in order,
+        each stretch whose length changed; :func:`unfold_span` maps a span of the
+        folded text back to the original.
+    """
+    if text.isascii():
+        return text.lower().encode("ascii").translate(_ASCII_TABLE).decode("ascii"), None
+    t = text.translate(_TABLE)
+    if t.isascii():  # only curly quotes, dashes or odd spaces: the fast path again
+        return t.lower(), None
+    folded = t.casefold()
+    if len(folded) == len(t) and unicodedata.is_normalized("NFKC", folded) and "\u0307" not in folded:
+        return folded, None
+    pieces: list[str] = []
+    units: list[Unit] = []
+    last = p = 0
+    for m in _NON_ASCII_RUN.finditer(t):
+        a, b = m.span()
+        if a > last and unicodedata.combining(t[a]):
+            a -= 1  # a combining mark belongs with the letter before it
+        plain = t[last:a].lower()
+        pieces.append(plain)
+        p += len(plain)
+        i = a
+        while i < b:
+            j = i + 1
+            while j < len(t) and unicodedata.combining(t[j]):
+                j += 1
+            out = _fold_unit(t[i:j])
+            if len(out) != j - i:
+                units.append((p, p + len(out), i, j))
+            pieces.append(out)
+            p += len(out)
+            i = j
+        last = max(b, i)
+    pieces.append(t[last:].lower())
+    return "".join(pieces), units or None
+
+
+def unfold_span(start: int, end: int, units: list[Unit], starts: list[int]) -> tuple[int, int]:
+    """Map a span of folded text back to the original text (``starts``: each unit's folded start).
+
+    A span that begins or ends inside a folded stretch (the "ss" of "ß") covers
+    the whole original character.
+    """
+    i = bisect_right(starts, start) - 1
+    if i < 0:
+        a = start
+    else:
+        fs, fe, os_, oe = units[i]
+        a = os_ if start < fe else start - fe + oe
+    last = end - 1
+    k = bisect_right(starts, last) - 1
+    if k < 0:
+        b = end
+    else:
+        fs, fe, os_, oe = units[k]
+        b = oe if last < fe else last - fe + oe + 1
+    return a, b
 
 
 def compact(normalised: str) -> tuple[str, list[tuple[int, int]] | None]:
@@ -131,7 +216,7 @@ class _Word:
 
 
 def _words(term: str, lemmas: bool) -> list[_Word]:
-    text = " ".join(normalise(term).split())
+    text = " ".join(fold(term)[0].split())
     tokens = list(_tokenizer()(text))
     raw: list[list] = []  # [text, wildcard, space_after]
     for tok in tokens:
@@ -151,7 +236,7 @@ def _words(term: str, lemmas: bool) -> list[_Word]:
         else:
             # A few table forms are hyphenated ("court-martialled"); text has spaces there.
             found = inflections(word, alone=n_words == 1)
-            forms = tuple(dict.fromkeys(normalise(f) for f in found))
+            forms = tuple(dict.fromkeys(fold(f)[0] for f in found))
         words.append(_Word(forms, wild, space))
     return words
 
@@ -212,11 +297,16 @@ class TermIndex:
 
     Build it once with the terms (their position in the list is their id), then
     call :meth:`find` for each text. It pickles, so worker processes can use it.
+    Terms from ``literal_from`` on (the negation cues and stance words the rule
+    coder adds) are matched as written, without inflections.
     """
 
-    def __init__(self, terms: Sequence[str], *, lemmas: bool = True) -> None:
+    def __init__(self, terms: Sequence[str], *, lemmas: bool = True, literal_from: int | None = None) -> None:
         self.terms = list(terms)
-        self.forms: list[list[SurfaceForm]] = [expand_term(t, lemmas=lemmas) for t in self.terms]
+        cut = len(self.terms) if literal_from is None else literal_from
+        self.forms: list[list[SurfaceForm]] = [
+            expand_term(t, lemmas=lemmas and i < cut) for i, t in enumerate(self.terms)
+        ]
         entries: dict[str, list[tuple[int, bool, re.Pattern[str] | None]]] = {}
         for term_id, forms in enumerate(self.forms):
             for form in forms:
@@ -241,7 +331,8 @@ class TermIndex:
         """
         if not self.n_forms:
             return {}
-        s, breaks = compact(normalise(text))
+        folded, units = fold(text)
+        s, breaks = compact(folded)
         # Padding with spaces makes "start of text" and "end of text" ordinary boundaries.
         s = f" {s} "
         hits: dict[int, list[tuple[int, int]]] = {}
@@ -274,6 +365,9 @@ class TermIndex:
                 t: [(to_original(a, breaks), to_original(b - 1, breaks) + 1) for a, b in spans]
                 for t, spans in hits.items()
             }
+        if units is not None and hits:
+            unit_starts = [u[0] for u in units]
+            hits = {t: [unfold_span(a, b, units, unit_starts) for a, b in spans] for t, spans in hits.items()}
         for spans in hits.values():
             if len(spans) > 1:
                 spans.sort()

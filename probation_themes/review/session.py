@@ -70,6 +70,9 @@ class Item:
     rows: tuple[Row, ...]
     memos: dict[str, str]  # '' = memo on the whole quote
     done: bool  # this coder has finished the quote
+    #: codes not suggested because negation or stance set their rule matches aside (shown so the
+    #: coder sees why, and can add the code), with those matches; codes already listed are left out
+    blocked: tuple[tuple[CodeChoice, tuple[Evidence, ...]], ...] = ()
 
     def row(self, code: str) -> Row | None:
         """The row of ``code``, or None when the code is neither suggested nor decided."""
@@ -257,7 +260,13 @@ class ReviewSession:
             for n, c in enumerate(ordered, 1)
         )
         self._tally.set_quote(state.quote.quote_id, state.decisions)
-        return Item(state.quote, index, rows, state.memos, state.done)
+        listed = {r.code.id for r in rows}
+        blocked = tuple(
+            (self._by_id.get(c) or CodeChoice(c, c), ev)
+            for c, ev in sorted(state.blocked.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0]))
+            if c not in listed
+        )
+        return Item(state.quote, index, rows, state.memos, state.done, blocked)
 
     # -- moving ----------------------------------------------------------------
 

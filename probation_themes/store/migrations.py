@@ -222,6 +222,20 @@ _M007_NON_ANSWERS = """
         );
 """
 
+# Rule matches that did not count because negation or stance set them aside, per quote and code:
+# the offsets and the reason only (the words are read from the quote when shown), so review can
+# say why a code was not suggested. Replaced with the method's suggestions.
+_M008_BLOCKED_MATCHES = """
+        CREATE TABLE blocked_matches (
+            quote_id TEXT NOT NULL REFERENCES quotes(quote_id),
+            code TEXT NOT NULL,
+            method TEXT NOT NULL,
+            evidence TEXT NOT NULL,
+            run_id INTEGER NOT NULL REFERENCES runs(run_id),
+            PRIMARY KEY (quote_id, code, method)
+        );
+"""
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", _M001_INITIAL),
     ("002_coder_codings", _M002_CODER_CODINGS),
@@ -230,6 +244,7 @@ MIGRATIONS: list[Migration] = [
     ("005_topics", _M005_TOPICS),
     ("006_migration_versions", _M006_MIGRATION_VERSIONS),
     ("007_non_answers", _M007_NON_ANSWERS),
+    ("008_blocked_matches", _M008_BLOCKED_MATCHES),
 ]
 
 

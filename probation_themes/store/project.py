@@ -77,7 +77,9 @@ class QuoteRef(NamedTuple):
     text: str
 
 
-_EVIDENCE_DEFAULTS = {"kind": "rule", "rule": None, "text": "", "start": None, "end": None, "weight": None}
+_EVIDENCE_DEFAULTS = {
+    "kind": "rule", "rule": None, "text": "", "start": None, "end": None, "weight": None, "negated": None, "countered": None,
+}
 
 def _json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
@@ -206,6 +208,16 @@ class SuggestionWriter:
         self._db.executemany(
             "INSERT INTO suggestions (quote_id, code, method, confidence, evidence, run_id) VALUES (?,?,?,?,?,?)",
             ((q, c, method, conf, ev, run_id) for q, c, conf, ev in rows),
+        )
+        return self._db.total_changes - before
+
+    def blocked(self, rows: Iterable[SuggestionRow]) -> int:
+        """Store the codes whose rule matches negation or stance set aside (offsets only, no words)."""
+        before = self._db.total_changes
+        method, run_id = self._method, self._run_id
+        self._db.executemany(
+            "INSERT OR REPLACE INTO blocked_matches (quote_id, code, method, evidence, run_id) VALUES (?,?,?,?,?)",
+            ((q, c, method, ev, run_id) for q, c, _conf, ev in rows),
         )
         return self._db.total_changes - before
 
@@ -614,6 +626,7 @@ class Project:
                         db.execute("DELETE FROM suggestions")
                     else:
                         db.execute("DELETE FROM suggestions WHERE method = ?", (method,))
+                    db.execute("DELETE FROM blocked_matches WHERE method = ?", (method,))
                 yield SuggestionWriter(db, method, run_id)
         finally:
             if ids_from_project:
@@ -651,6 +664,21 @@ class Project:
                      decided_at=datetime.fromisoformat(r[4]), suggestion_method=r[5], memo=r[6])
             for r in rows
         ]
+
+    def blocked_matches(self, quote_id: str, method: str = "rules") -> dict[str, list[dict]]:
+        """The codes whose rule matches in one quote were set aside by negation or stance.
+
+        Returns ``{code: [match, …]}`` as stored (``rule``, ``term``, ``start``, ``end``
+        and ``negated`` or ``countered`` offsets); read the words from the quote's text,
+        e.g. with :func:`probation_themes.coding.rules.blocked_evidence`.
+        """
+        return {
+            code: json.loads(evidence)
+            for code, evidence in self._db.execute(
+                "SELECT code, evidence FROM blocked_matches WHERE quote_id = ? AND method = ? ORDER BY code",
+                (quote_id, method),
+            )
+        }
 
     def suggestion_counts(self) -> dict[str, int]:
         """Number of stored suggestions per method."""

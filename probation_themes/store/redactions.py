@@ -128,6 +128,10 @@ def redact_stored(
                 (q.text, q.start, q.end, q.quote_id),
             )
             changed += 1
+        for qid in log:
+            # Offsets of matches negation or stance set aside no longer fit the new text;
+            # the next `code` run finds them again.
+            db.execute("DELETE FROM blocked_matches WHERE quote_id = ?", (qid,))
         moved, dropped = _suggestions(db, log, cleaner, evidence, elsewhere)
         for table, column in sorted(_FREE_TEXT):
             _clean_column(db, table, column, cleaner.free_text, elsewhere)

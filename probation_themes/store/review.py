@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from probation_themes.errors import StoreError
-from probation_themes.models import Evidence, Quote
+from probation_themes.models import Evidence, Quote, blocked_evidence
 from probation_themes.store.project import _EVIDENCE_DEFAULTS, _QUOTE_COLUMNS, Project, rows_for_ids
 from probation_themes.store.working import quote_clause, suggestion_clause
 
@@ -48,6 +48,8 @@ class QuoteState:
     decisions: dict[str, str]  # this coder's latest decision per code: accept | reject
     memos: dict[str, str]  # latest memo per code ('' = the whole quote)
     done: bool
+    #: codes whose rule matches negation or stance set aside, with those matches as evidence
+    blocked: dict[str, tuple[Evidence, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -190,7 +192,13 @@ def quote_state(
         f"SELECT 1 FROM reviewed r WHERE r.quote_id = ? AND r.coder = ? AND {scope} AND r.undone_at IS NULL",
         (quote_id, coder, *scope_params),
     ).fetchone() is not None
-    return QuoteState(Project._quote(row), suggestions, decisions, {c: t for c, t in memos.items() if t}, done)
+    quote = Project._quote(row)
+    blocked = {
+        c: tuple(blocked_evidence(quote.text, m) for m in matches)
+        for c, matches in project.blocked_matches(quote_id).items()
+        if not code or c == code
+    }
+    return QuoteState(quote, suggestions, decisions, {c: t for c, t in memos.items() if t}, done, blocked)
 
 
 def coder_decisions(project: Project, coder: str, code: str | None = None) -> dict[str, dict[str, str]]:

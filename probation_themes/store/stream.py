@@ -55,6 +55,8 @@ class EvidenceFacts(NamedTuple):
     start: int | None
     end: int | None
     weight: float | None
+    negated: str | None = None
+    countered: str | None = None
 
 
 class CodingFacts(NamedTuple):
@@ -309,6 +311,6 @@ def iter_rejects(project: Project, batch_size: int = BATCH_SIZE) -> Iterator[Rej
 def _evidence(stored: str) -> tuple[EvidenceFacts, ...]:
     return tuple(
         EvidenceFacts(e.get("kind", "rule"), e.get("rule"), e["term"], e.get("text", ""), e.get("start"), e.get("end"),
-                      e.get("weight"))
+                      e.get("weight"), e.get("negated"), e.get("countered"))
         for e in json.loads(stored)
     )

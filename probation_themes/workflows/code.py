@@ -15,7 +15,7 @@ from probation_themes.coding.base import CodedRows
 from probation_themes.coding.combine import combine_all
 from probation_themes.coding.model import ModelCoder, Shortfall, TopicFeatures
 from probation_themes.coding.engine import gc_paused
-from probation_themes.coding.rules import RulesCoder, TermKey, unmatched_terms
+from probation_themes.coding.rules import RuleScan, RulesCoder, TermKey, unmatched_terms
 from probation_themes.coding.topics import TopicCoder
 from probation_themes.errors import CoderError, StoreError
 from probation_themes.models import Coding, Run
@@ -79,6 +79,12 @@ class CodeReport:
     used_topics: bool = False
     #: Quotes flagged as non-answers, which were not coded (and count in no figure).
     non_answers: int = 0
+    #: rules: per code, the codings negation removed (its rules matched only negated words).
+    negation_removed: dict[str, int] = field(default_factory=dict)
+    #: rules: per code, the codings stance removed (every match was countered; codes with a polarity).
+    stance_removed: dict[str, int] = field(default_factory=dict)
+    #: rules: per code, the matches negation set aside, whether or not the code fired on others.
+    negated_matches: dict[str, int] = field(default_factory=dict)
 
     @property
     def coverage(self) -> float:
@@ -241,6 +247,7 @@ def code_project(
         )
     )
     per_code: Counter[str] = Counter()
+    removed: dict[str, Counter[str]] = {"negation": Counter(), "stance": Counter(), "negated_matches": Counter()}
     term_counts: Counter[TermKey] = Counter()
     responses: set[str] = set()
     coded: set[str] = set()
@@ -253,6 +260,10 @@ def code_project(
                 quotes = part.quotes
                 responses.update([q.response_id for q in quotes])
                 written += write.rows(part.rows)
+                if part.blocked:
+                    write.blocked(part.blocked)
+                for why, counts in part.removed.items():
+                    removed[why].update(counts)
                 per_code.update([row[1] for row in part.rows])
                 coded.update([quotes[i].response_id for i in part.coded])
                 term_counts.update(part.term_counts)
@@ -286,6 +297,9 @@ def code_project(
         topic_features=topics_note,
         used_topics=topic_input is not None,
         non_answers=count_non_answers(project),
+        negation_removed=dict(removed["negation"]),
+        stance_removed=dict(removed["stance"]),
+        negated_matches=dict(removed["negated_matches"]),
     )
 
 
@@ -312,8 +326,8 @@ class _Scorer:
 
     def __call__(
         self, batch: list[QuoteRef], shares: Shares | None = None
-    ) -> tuple[list[SuggestionRow], list[int], dict[TermKey, int]]:
-        """Store rows, coded positions and rule-term counts of one batch.
+    ) -> tuple[list[SuggestionRow], list[int], dict[TermKey, int], list[SuggestionRow], dict[str, Counter]]:
+        """Store rows, coded positions, rule-term counts, blocked rows and removal counts of one batch.
 
         ``shares``: the batch's stored topic shares, when the model reads topics
         and this runs where the project cannot be read (an engine's worker).
@@ -321,9 +335,9 @@ class _Scorer:
         if self.method == "rules":
             # One chunk for the whole batch, coded in this process (the engine spreads batches).
             part = next(self.rules.iter_rows([batch], n_quotes=len(batch), chunk_size=max(1, len(batch))))
-            return part.rows, part.coded, part.term_counts
+            return part.rows, part.coded, part.term_counts, part.blocked, part.removed
         codings, counts = self._codings(batch, shares)
-        return (*_rows(batch, codings), counts)
+        return (*_rows(batch, codings), counts, [], {})
 
     def _topics_for(self, shares: Shares | None) -> TopicFeatures | None:
         model = self.model
@@ -340,7 +354,7 @@ class _Scorer:
         if self.method == "topics":
             return self.topics.predict(batch), {}
         scan = self.rules.scan(batch)
-        return self._with_topics(batch, scan.codings), scan.term_counts
+        return self._with_topics(batch, scan), scan.term_counts
 
     def local_parts(self, batches: Iterator[list[QuoteRef]], n_quotes: int) -> Iterator[CodedRows]:
         """Every batch coded in this process, using the coders' own worker processes."""
@@ -370,21 +384,29 @@ class _Scorer:
         if self.method != "all":
             return scored.codings
         model = self.model
+        rules = getattr(model, "rules_", None)
+        texts = {q.quote_id: q.text for q in scored.quotes}
         return combine_all(
             [q.quote_id for q in scored.quotes], scored.rule_codings, scored.codings, model.trained_codes_,
             model.codes_, topic_codings=self.topics.predict(scored.quotes) if self.topics is not None else [],
+            set_aside=(lambda quote_id, code, spans: rules.sets_aside(texts[quote_id], code, spans)) if rules else None,
         )
 
-    def _with_topics(self, batch: list[QuoteRef], rule_codings: list[Coding]) -> list[Coding]:
+    def _with_topics(self, batch: list[QuoteRef], scan: RuleScan) -> list[Coding]:
         if self.method != "all":
-            return rule_codings
+            return scan.codings
         topic_codings = self.topics.predict(batch) if self.topics is not None else []
-        return combine_all([q.quote_id for q in batch], rule_codings, [], [], self.codes, topic_codings=topic_codings)
+        texts = {q.quote_id: q.text for q in batch}
+        return combine_all(
+            [q.quote_id for q in batch], scan.codings, [], [], self.codes, topic_codings=topic_codings,
+            blocked={(b.quote_id, b.code) for b in scan.blocked},
+            set_aside=lambda quote_id, code, spans: self.rules.sets_aside(texts[quote_id], code, spans),
+        )
 
 
 def _score(
     item: tuple[list[QuoteRef], Shares | None], scorer: _Scorer
-) -> tuple[list[SuggestionRow], list[int], dict[TermKey, int]]:
+) -> tuple[list[SuggestionRow], list[int], dict[TermKey, int], list[SuggestionRow], dict[str, Counter]]:
     batch, shares = item
     return scorer(batch, shares)
 
