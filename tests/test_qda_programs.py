@@ -4,8 +4,8 @@
   and import-codings reads that back.
 - pyqdpx (reads selections the way QualCoder does: coder and date from the selection,
   the first coding only): used where it imports (it needs Python 3.12).
-- Taguette's own codebook import and export (a heavy install: a slow test that skips
-  when Taguette is not installed).
+- Taguette's own codebook import and export (in the test extra; the test skips only
+  where Taguette is not installed).
 - QualCoder does not install from the package registry; its "Import plain text codes
   list" format (no header, ``Category>>Code`` paths, the memo second) is read here as
   that importer reads it.
@@ -233,7 +233,6 @@ def test_bundled_codebook_as_qualcoder_list(tmp_path: Path):
                for _cat, memo in codes.values())
 
 
-@pytest.mark.slow
 def test_taguette_imports_our_codebook_and_keeps_every_description_on_one_line(tmp_path: Path):
     import_codebook = pytest.importorskip("taguette.import_codebook")
     taguette_export = pytest.importorskip("taguette.export")
