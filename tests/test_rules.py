@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from probation_themes.codebook import Codebook
 from probation_themes.coding import engine as engine_module
+from probation_themes.coding import workers as workers_module
 from probation_themes.coding import rules as rules_module
 from probation_themes.coding.lemmas import inflections
 from probation_themes.coding.rules import (
@@ -418,7 +419,7 @@ def test_two_processes_give_exactly_the_single_process_result(monkeypatch):
 
 def test_spawned_workers_give_the_same_result(monkeypatch):
     monkeypatch.setattr(rules_module, "PARALLEL_MIN_QUOTES", 10)
-    monkeypatch.setattr(engine_module, "_start_method", lambda: "spawn")
+    monkeypatch.setattr(workers_module, "_start_method", lambda: "spawn")
     calls = spy_on_workers(monkeypatch)
     quotes = make_quotes(generated_texts(300, seed=5))
     codebook = make_codebook(**_PARALLEL_RULES)
@@ -553,7 +554,7 @@ def test_rows_are_the_scans_codings_as_the_store_keeps_them(monkeypatch, n_jobs)
 
 def test_workers_that_cannot_start_fall_back_to_this_process(monkeypatch):
     monkeypatch.setattr(rules_module, "PARALLEL_MIN_QUOTES", 10)
-    monkeypatch.setattr(engine_module, "_init_worker", _failing_initializer)
+    monkeypatch.setattr(workers_module, "_init_worker", _failing_initializer)
     quotes = make_quotes(generated_texts(200, seed=11))
     codebook = make_codebook(**_PARALLEL_RULES)
     one = RulesCoder(n_jobs=1).fit(codebook).scan(quotes)

@@ -463,7 +463,7 @@ def code(
         if book is None:
             book = _stored_codebook(proj)
         # A plain line, not a spinner: a spinner's thread would make the coders start their
-        # worker processes by "spawn" (slow) instead of "fork" (see coding.engine._start_method).
+        # worker processes by "spawn" (slow) instead of "fork" (see coding.workers._start_method).
         err.print(f"Coding with {method.value}…")
         report = code_project(
             proj, book, method=method.value, n_jobs=jobs, train_coder=train_coder, engine=runner, full=full,
