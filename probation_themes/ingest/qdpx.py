@@ -137,6 +137,12 @@ def _code_map(root: ET.Element, names: CodeNames, known: Codebook | None) -> tup
 NO_USER = "(no user)"
 
 
+def is_machine_user(user: str) -> bool:
+    """Whether a user is this toolkit's export's name for a method's suggestions (``rules (machine suggestion)``)."""
+    method, _, rest = user.partition(" ")
+    return rest == "(machine suggestion)" and method.casefold() in ("rules", "topics", "model", "all")
+
+
 class SeveralUsersError(IngestError):
     """The file holds the codings of several users and the coder named none of them."""
 
@@ -281,7 +287,8 @@ def read_qdpx_codings(
         user_names = _user_names(root)
         in_file = _users_in(root)
         chosen = next((u for u, _n in in_file if coder and name_key(u) == name_key(coder)), None)
-        named = [(u, n) for u, n in in_file if u != NO_USER]
+        # This toolkit's own export names a method's suggestions as a user: no person to keep apart.
+        named = [(u, n) for u, n in in_file if u != NO_USER and not is_machine_user(u)]
         if chosen is None and len(named) > 1:
             listed = ", ".join(f"{u} ({n:,} coding{'s' if n != 1 else ''})" for u, n in in_file)
             file = shlex.quote(str(path))

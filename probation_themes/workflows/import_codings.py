@@ -10,7 +10,7 @@ from probation_themes.codebook import Codebook
 from probation_themes.codebook.implied import ancestors, is_implied, with_counts
 from probation_themes.errors import CoderError, IngestError, StoreError
 from probation_themes.ingest.codings import Layout, Level, read_codings
-from probation_themes.ingest.qdpx import NO_USER, qdpx_users, read_qdpx_codings
+from probation_themes.ingest.qdpx import NO_USER, is_machine_user, qdpx_users, read_qdpx_codings
 from probation_themes.models import Run
 from probation_themes.store import Project
 from probation_themes.workflows.provenance import file_sha256, library_versions
@@ -275,6 +275,8 @@ def import_each_user(
 ) -> list[ImportReport]:
     """Import every user of a REFI-QDA project as a coder of their own name, checking them all first.
 
+    The users this toolkit's exports name after a method's suggestions (``rules (machine
+    suggestion)``) are no coders: their codings are left out, and the last report says so.
     Each user's codings are read and checked before any is stored, so a file with a
     problem stores nothing. Each user then replaces their own earlier import.
 
@@ -289,24 +291,21 @@ def import_each_user(
             "Import a coding sheet with --coder NAME.", path=path,
         )
     users = qdpx_users(path)
-    named = [user for user, _n in users if user != NO_USER]
+    named = [user for user, _n in users if user != NO_USER and not is_machine_user(user)]
     if not named:
         raise IngestError(
             f"{path.name} names no user for its codings, so there is no coder to import them under. "
             "Import them with --coder NAME.", path=path,
         )
-    if NO_USER in dict(users):
-        raise IngestError(
-            f"{path.name} has {dict(users)[NO_USER]:,} codings with no user (creatingUser) besides those of "
-            f"{', '.join(named)}, so --each-user would leave them out. Import them all as one coder with "
-            "--coder NAME, or each user with --coder USER (leaving out the codings with no user).", path=path,
-        )
     for user in named:
         check_coder_name(user)
     for user in named:  # every user's codings read and checked before any is stored
         import_codings_check(project, path, coder=user, codebook=codebook)
-    return [import_codings(project, path, coder=user, codebook=codebook, roll_up_subcodes=roll_up_subcodes)
-            for user in named]
+    reports = [import_codings(project, path, coder=user, codebook=codebook, roll_up_subcodes=roll_up_subcodes)
+               for user in named]
+    for report in reports:  # the users imported now were not left out; the machine's suggestions are, once
+        report.left_out = [(u, n) for u, n in report.left_out if u not in named and report is reports[-1]]
+    return reports
 
 
 def import_codings_check(project: Project, path: str | Path, *, coder: str, codebook: Codebook | None) -> None:
