@@ -159,6 +159,7 @@ def test_each_user_imports_every_user_as_a_coder_with_their_dates(project: Path,
     assert set(_stored(project, "Ann Smith")) == {("a1:1.1", "workload"), ("a2:1.1", "ict")}
     result = invoke("agree", "--coder", "Ann Smith", "--coder", "bob", "-p", project, "--bootstrap", "0")
     assert result.exit_code == 0, result.output
+    assert "coded on 2023-11-05)" in result.output and "coded 2023-11-07 to 2023-11-08)" in result.output
 
 
 def test_each_user_and_coder_are_one_or_the_other(project: Path, tmp_path: Path):
