@@ -268,3 +268,16 @@ def test_export_of_an_unknown_imported_coder_says_who_there_is(project: Path, tm
     assert result.exit_code == 1
     message = " ".join(result.output.split())
     assert "'carol'" in message and "Ann Smith, bob" in message and "Traceback" not in message
+
+
+def test_doctor_lists_imported_coders_with_their_days_and_dates_that_are_not_dates(project: Path, tmp_path: Path):
+    _team_project(project, tmp_path)
+    db = sqlite3.connect(project)
+    db.execute("UPDATE coder_codings SET coded_at = 'garbled' WHERE coder = 'bob' AND unit_id = 'a2:1.1'")
+    db.commit()
+    db.close()
+    result = invoke("doctor", "-p", project)
+    assert result.exit_code == 0, result.output
+    message = " ".join(result.output.split())
+    assert "Ann Smith (2 codings, coded on 2023-11-05); bob (2 codings, coded on 2023-11-07)" in message
+    assert "1 imported coding carries a date that is not a date" in message
