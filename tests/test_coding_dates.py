@@ -281,3 +281,22 @@ def test_doctor_lists_imported_coders_with_their_days_and_dates_that_are_not_dat
     message = " ".join(result.output.split())
     assert "Ann Smith (2 codings, coded on 2023-11-05); bob (2 codings, coded on 2023-11-07)" in message
     assert "1 imported coding carries a date that is not a date" in message
+
+
+def test_export_codings_lists_an_imported_coders_codings_with_their_dates(project: Path, tmp_path: Path):
+    import csv
+
+    _team_project(project, tmp_path)
+    out = tmp_path / "codings.csv"
+    result = invoke("export", "codings", "-o", out, "--coder", "bob", "--coder", "Ann Smith", "-p", project)
+    assert result.exit_code == 0, result.output
+    with out.open(encoding="utf-8-sig", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["method"] == "import"]
+    assert sorted((r["quote_id"], r["code"], r["coder"], r["decided_at"], r["status"]) for r in rows) == [
+        ("a1:1.1", "ict", "bob", "2023-11-07T16:00:00+01:00", "accepted"),
+        ("a1:1.1", "workload", "Ann Smith", "2023-11-05T10:15:00+00:00", "accepted"),
+        ("a2:1.1", "ict", "Ann Smith", "", "accepted"),
+        ("a2:1.1", "ict", "bob", "2023-11-08T09:00:00+00:00", "accepted"),
+    ]
+    wide = invoke("export", "codings", "-o", tmp_path / "w.csv", "--wide", "--coder", "bob", "-p", project)
+    assert wide.exit_code == 1 and "long form" in wide.output

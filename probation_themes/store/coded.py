@@ -7,13 +7,14 @@ gives imported coders' codings per quote, with their dates, for exports.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from probation_themes.errors import StoreError
 from probation_themes.models import Coding
 from probation_themes.store.project import Project
+from probation_themes.store.stream import Batch, CodingFacts
 
 
 @dataclass
@@ -102,3 +103,20 @@ def _date(value: str | None) -> datetime | None:
         return datetime.fromisoformat(value) if value else None
     except ValueError:  # a date damaged in the file (doctor names it): exported undated
         return None
+
+
+def with_imported(batches: Iterable[Batch], imported: Sequence[Coding]) -> Iterator[Batch]:
+    """Each batch with the imported codings of its quotes added (method ``import``, the coder, its date).
+
+    For the long coding table: an imported coder's coding is a row of its own, its date
+    in ``decided_at`` (empty where the file gave none).
+    """
+    by_quote: dict[str, list[Coding]] = {}
+    for coding in imported:
+        by_quote.setdefault(coding.quote_id, []).append(coding)
+    for batch in batches:
+        added = [
+            CodingFacts(q.seq, q.quote_id, q.response_id, c.code, "import", c.status, None, c.coder, c.decided_at, ())
+            for q in batch.quotes for c in by_quote.get(q.quote_id, [])
+        ]
+        yield Batch(batch.quotes, [*batch.codings, *added]) if added else batch
