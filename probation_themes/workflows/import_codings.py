@@ -216,6 +216,8 @@ def import_codings(
                 "roll_up_subcodes": roll_up_subcodes, "skipped_ids": len(table.skipped_ids),
                 "created_codes": list(table.created_codes), "codebook_hash": used.content_hash(),
                 "coded_between": list(table.coded_between) if table.coded_between else None,
+                "user_in_file": table.coder_in_file, "users_in_file": [list(u) for u in table.users_in_file],
+                "left_out": [list(u) for u in table.left_out],
             },
             # The codebook's hash stays in the parameters: a run carrying it would make
             # this codebook the one reports use, and importing must not change reports.
