@@ -300,3 +300,14 @@ def test_export_codings_lists_an_imported_coders_codings_with_their_dates(projec
     ]
     wide = invoke("export", "codings", "-o", tmp_path / "w.csv", "--wide", "--coder", "bob", "-p", project)
     assert wide.exit_code == 1 and "long form" in wide.output
+
+
+def test_the_nvivo_bundle_carries_imported_coders_in_its_project(project: Path, tmp_path: Path):
+    before = _team_project(project, tmp_path)
+    result = invoke("export", "nvivo", "-o", tmp_path / "bundle", "--status", "accepted", "--coder", "Ann Smith",
+                    "--coder", "bob", "-p", project)
+    assert result.exit_code == 0, result.output
+    assert "4 codings imported as Ann Smith, bob" in (tmp_path / "bundle" / "README.txt").read_text(encoding="utf-8")
+    result = invoke("import-codings", tmp_path / "bundle" / "project.qdpx", "--each-user", "-p", project)
+    assert result.exit_code == 0, result.output
+    assert {coder: _stored(project, coder) for coder in ("Ann Smith", "bob")} == before

@@ -64,6 +64,13 @@ AllowLargeOption = Annotated[
 ]
 
 
+ImportedCoderOption = Annotated[
+    Optional[list[str]],
+    typer.Option("--coder", help="Also write the codings imported as this coder (see import-codings), each "
+                                 "with its coder and date; give once per coder.", show_default=False),
+]
+
+
 def _snapshot(
     project: Path, codebook: Path | None, status: ExportStatus, allow_large: bool = False, method: str | None = None
 ) -> tuple[Snapshot, Codebook, dict[int, datetime]]:
@@ -155,11 +162,7 @@ def export_qdpx(
     method: MethodOption = None,
     codebook: CodebookOption = None,
     allow_large: AllowLargeOption = False,
-    coder: Annotated[
-        Optional[list[str]],
-        typer.Option("--coder", help="Also write the codings imported as this coder (see import-codings), each "
-                                     "with its coder and date; give once per coder.", show_default=False),
-    ] = None,
+    coder: ImportedCoderOption = None,
     project: ProjectOption = Path(DEFAULT_PROJECT),
 ) -> None:
     """Write the project as a REFI-QDA project (.qdpx): respondents' texts, codes, codings, cases and attributes.
@@ -216,14 +219,18 @@ def export_nvivo(
     method: MethodOption = None,
     codebook: CodebookOption = None,
     allow_large: AllowLargeOption = False,
+    coder: ImportedCoderOption = None,
     project: ProjectOption = Path(DEFAULT_PROJECT),
 ) -> None:
     """Write an NVivo bundle: codebook (.qdc), project (.qdpx), classification sheet, coded quotes, README.txt.
 
-    README.txt says what the codings count (method, runs, codebook, status).
+    README.txt says what the codings count (method, runs, codebook, status). With --coder,
+    project.qdpx also holds imported coders' codings, each with its coder and date.
     """
     snapshot, book, run_times = _snapshot(project, codebook, status, allow_large, method)
-    files = nvivo_bundle(snapshot, book, status=status.value, run_times=run_times, memos=_memos(project))
+    imported = _imported(project, coder or [], snapshot, book)
+    files = nvivo_bundle(snapshot, book, status=status.value, run_times=run_times, memos=_memos(project),
+                         imported=imported)
     if output.exists() and not output.is_dir():
         raise ExportError(f"{output} is a file; give a folder for the NVivo bundle with -o, e.g. -o nvivo_bundle.")
     try:
