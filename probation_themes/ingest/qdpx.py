@@ -30,7 +30,7 @@ import shlex
 import xml.etree.ElementTree as ET
 import zipfile
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
@@ -161,7 +161,7 @@ def _user_names(root: ET.Element) -> dict[str, str]:
     }
 
 
-def _codings(root: ET.Element):
+def _codings(root: ET.Element) -> Iterator[tuple[ET.Element | None, ET.Element]]:
     """Every (selection or None, coding element) of the file's text sources."""
     for source in (e for e in root.iter() if _local(e.tag) == "TextSource"):
         for coding in _children(source, "Coding"):
