@@ -19,8 +19,9 @@ from probation_themes.errors import ExportError
 from probation_themes.export import write_bytes_atomic
 from probation_themes.export.nvivo import nvivo_bundle
 from probation_themes.export.refiqda import render_qdc, render_qdpx
-from probation_themes.models import Snapshot
+from probation_themes.models import Coding, Snapshot
 from probation_themes.store import Project
+from probation_themes.store.coded import imported_codings
 from probation_themes.store.nonanswers import count_non_answers
 from probation_themes.store.review import memo_notes
 from probation_themes.store.working import parse_methods, working_coding
@@ -60,6 +61,13 @@ AllowLargeOption = Annotated[
     bool,
     typer.Option("--allow-large", help=f"Export a project of more than {QDA_MAX_QUOTES:,} quotes anyway "
                                        "(built in memory: about 2.5 GB per 100,000 quotes)."),
+]
+
+
+ImportedCoderOption = Annotated[
+    Optional[list[str]],
+    typer.Option("--coder", help="Also write the codings imported as this coder (see import-codings), each "
+                                 "with its coder and date; give once per coder.", show_default=False),
 ]
 
 
@@ -154,27 +162,52 @@ def export_qdpx(
     method: MethodOption = None,
     codebook: CodebookOption = None,
     allow_large: AllowLargeOption = False,
+    coder: ImportedCoderOption = None,
     project: ProjectOption = Path(DEFAULT_PROJECT),
 ) -> None:
     """Write the project as a REFI-QDA project (.qdpx): respondents' texts, codes, codings, cases and attributes.
 
     The project's Description says what its codings count (method, runs, codebook, status).
+    Every coding carries its coder and date; with --coder, imported coders' codings are
+    written too, as their own, so `import-codings --each-user` gives them back.
     """
     if output.suffix.lower() != ".qdpx":
         raise ExportError(f"Name the output {output.stem}.qdpx: NVivo, ATLAS.ti, MAXQDA and QualCoder look for "
                           "that extension when they import a REFI-QDA project.")
     snapshot, book, run_times = _snapshot(project, codebook, status, allow_large, method)
     memos = _memos(project)
-    write_bytes_atomic(output, render_qdpx(snapshot, book, run_times=run_times, memos=memos))
+    imported = _imported(project, coder or [], snapshot, book)
+    write_bytes_atomic(output, render_qdpx(snapshot, book, run_times=run_times, memos=memos, imported=imported))
     respondents = len({q.response_id for q in snapshot.quotes})
     codings = len({(c.quote_id, c.code) for c in snapshot.codings})
     shown = {q.quote_id for q in snapshot.quotes}
     exported = {(c.quote_id, c.code) for c in snapshot.codings}
     noted = sum(1 for key in memos if key[0] in shown and (not key[1] or key in exported))
+    theirs = (f", {len(imported):,} imported codings of {', '.join(dict.fromkeys(c.coder or '' for c in imported))}"
+              if imported else "")
     err.print(f"Wrote {output}: {respondents:,} respondents, {len(snapshot.quotes):,} quotes, "
-              f"{codings:,} codings (status {status.value}), {len(book.codes)} codes"
+              f"{codings:,} codings (status {status.value}){theirs}, {len(book.codes)} codes"
               + (f", {noted:,} memos as notes." if noted else "."))
     print_working(snapshot.working)
+
+
+def _imported(project: Path, coders: list[str], snapshot: Snapshot, book: Codebook) -> list[Coding]:
+    """The imported coders' codings of the exported quotes, checked against the exported codebook."""
+    if not coders:
+        return []
+    with Project.open(project, create=False) as proj:
+        found = imported_codings(proj, [c.strip() for c in coders])
+    unknown = sorted({c.code for c in found} - set(book.ids))
+    if unknown:
+        raise ExportError(
+            f"The imported codings use codes the codebook '{book.name}' lacks ({', '.join(unknown[:10])}), so they "
+            "cannot be written with it. Export with the codebook they were imported with (--codebook FILE)."
+        )
+    shown = {q.quote_id for q in snapshot.quotes}
+    left = sum(1 for c in found if c.quote_id not in shown)
+    if left:
+        err.print(f"note: {left:,} imported codings of quotes left out of the export (non-answers) are not written.")
+    return [c for c in found if c.quote_id in shown]
 
 
 @export_app.command("nvivo")
@@ -186,14 +219,18 @@ def export_nvivo(
     method: MethodOption = None,
     codebook: CodebookOption = None,
     allow_large: AllowLargeOption = False,
+    coder: ImportedCoderOption = None,
     project: ProjectOption = Path(DEFAULT_PROJECT),
 ) -> None:
     """Write an NVivo bundle: codebook (.qdc), project (.qdpx), classification sheet, coded quotes, README.txt.
 
-    README.txt says what the codings count (method, runs, codebook, status).
+    README.txt says what the codings count (method, runs, codebook, status). With --coder,
+    project.qdpx also holds imported coders' codings, each with its coder and date.
     """
     snapshot, book, run_times = _snapshot(project, codebook, status, allow_large, method)
-    files = nvivo_bundle(snapshot, book, status=status.value, run_times=run_times, memos=_memos(project))
+    imported = _imported(project, coder or [], snapshot, book)
+    files = nvivo_bundle(snapshot, book, status=status.value, run_times=run_times, memos=_memos(project),
+                         imported=imported)
     if output.exists() and not output.is_dir():
         raise ExportError(f"{output} is a file; give a folder for the NVivo bundle with -o, e.g. -o nvivo_bundle.")
     try:

@@ -15,7 +15,7 @@ from probation_themes.cli.common import DEFAULT_PROJECT, JsonOption, ProjectOpti
 from probation_themes.cli.main import app
 from probation_themes.codebook import load_codebook
 from probation_themes.store import Project
-from probation_themes.workflows.import_codings import ImportReport, import_codings
+from probation_themes.workflows.import_codings import ImportReport, import_codings, import_each_user
 
 
 class CodingsFormat(str, Enum):
@@ -40,9 +40,15 @@ def render_import(report: ImportReport, labels: dict[str, str], project: Path | 
         out.print(f"  matched to answers by their text (column '{report.id_column}'): no id in the file is the project's")
     if report.coder_in_file:
         out.print(f"  only the codings of {report.coder_in_file}, one of the file's users (coders)")
+    elif len(report.users_in_file) == 1:
+        out.print(f"  the codings of {report.users_in_file[0][0]}, the file's one user (coder)")
     if report.coded_between:
         first, last = (when[:10] for when in report.coded_between)
         out.print(f"  coded on {first}" if first == last else f"  coded between {first} and {last}")
+        if report.dated_codings < report.codings:
+            out.print(f"  dated: {report.dated_codings:,} of {report.codings:,} codings (the file dates no others)")
+    elif report.format == "qdpx" and report.codings:
+        out.print("  undated: the file gives no date for these codings")
     if report.separator:
         out.print(f"  sub-codes read as parent{report.separator}child")
     if report.rolled_up:
@@ -73,6 +79,17 @@ def render_import(report: ImportReport, labels: dict[str, str], project: Path | 
             f"  [yellow]note:[/] {len(report.skipped_ids):,} uncoded document{'s' if len(report.skipped_ids) != 1 else ''} "
             f"of respondents the project does not have ({shown}): skipped."
         )
+    if report.left_out:
+        shown = ", ".join(f"{user} ({n:,})" for user, n in report.left_out)
+        err.print(
+            f"  [yellow]note:[/] left out the codings of the file's other users: {shown}. Import each with "
+            f"`probation-themes import-codings FILE --coder USER{where}`, or all with --each-user."
+        )
+    if report.unreadable_dates:
+        err.print(
+            f"  [yellow]note:[/] {report.unreadable_dates:,} coding{'s' if report.unreadable_dates != 1 else ''} "
+            "had a creationDateTime that is not a date; stored undated."
+        )
     if report.implied_codebook:
         made = (f"{len(report.created_codes):,} new code{'s' if len(report.created_codes) != 1 else ''}"
                 if report.created_codes else "no new codes")
@@ -100,10 +117,18 @@ def render_import(report: ImportReport, labels: dict[str, str], project: Path | 
 
 
 @app.command("import-codings")
-@user_errors
 def import_codings_command(
     file: Annotated[Path, typer.Argument(help="Codings as CSV, TSV or XLSX, or a REFI-QDA project (.qdpx).", show_default=False)],
-    coder: Annotated[str, typer.Option("--coder", help="Who made these codings, e.g. alice or gold.", show_default=False)],
+    coder: Annotated[
+        Optional[str],
+        typer.Option("--coder", help="Who made these codings, e.g. alice or gold; in a REFI-QDA project with several "
+                                     "users, the user whose codings to import.", show_default=False),
+    ] = None,
+    each_user: Annotated[
+        bool,
+        typer.Option("--each-user", help="REFI-QDA project: import every user's codings, each as a coder of the "
+                                         "user's name (instead of --coder)."),
+    ] = False,
     fmt: Annotated[
         Optional[CodingsFormat],
         typer.Option("--format", help=(
@@ -154,12 +179,40 @@ def import_codings_command(
 
     Reads long tables (id, code), wide tables (one 0/1 column per code), coding sheets
     with code names in Code 1 ... Code N columns (sub-codes as parent->child, parent/child ...),
-    and REFI-QDA projects. Re-importing the same coder replaces their earlier import. If any
+    and REFI-QDA projects (each coding with its coder and date; a project whose codings come
+    from several users needs --coder USER or --each-user). Re-importing the same coder replaces their earlier import. If any
     code or id is unknown, nothing is stored; ids the project lacks whose rows give no code
     (respondents dropped at ingest) are skipped and listed. A project without a codebook
     gets the one the code names imply, with placeholder definitions.
     """
+    if (coder is None) == (not each_user):
+        # Bad usage (exit 2), raised before the user-error handler, which would make it exit 1.
+        raise typer.BadParameter(
+            "give the coder with --coder NAME, or --each-user to import every user of a REFI-QDA project "
+            "as a coder of their own (not both).",
+            param_hint="--coder",
+        )
+    _import(file, coder, fmt, level, id_col, code_col, subcode_sep, roll_up_subcodes, codebook, encoding, sheet,
+            project, as_json)
+
+
+@user_errors
+def _import(
+    file: Path, coder: str | None, fmt: CodingsFormat | None, level: UnitLevel | None, id_col: str | None,
+    code_col: list[str] | None, subcode_sep: str | None, roll_up_subcodes: bool, codebook: Path | None,
+    encoding: str | None, sheet: str | None, project: Path, as_json: bool,
+) -> None:
     book = load_codebook(codebook) if codebook is not None else None
+    if coder is None:  # --each-user
+        with Project.open(project, create=False) as proj:
+            reports = import_each_user(proj, file, codebook=book, roll_up_subcodes=roll_up_subcodes)
+            used = book or proj.latest_codebook()
+        if as_json:
+            print_json([asdict(r) for r in reports])
+            return
+        for report in reports:
+            render_import(report, {c.id: c.label for c in used.codes} if used else {}, project)
+        return
     columns = code_col or []
     names_layout = len(columns) > 1 or (fmt is not None and fmt.value == "names")
     with Project.open(project, create=False) as proj:

@@ -62,6 +62,7 @@ from probation_themes.export.table import MAX_QUOTES, check_coded, digest_batch,
 from probation_themes.export.xlsx_report import render_xlsx
 from probation_themes.models import WorkingCoding
 from probation_themes.store import Project, StatusFilter
+from probation_themes.store.coded import imported_codings, with_imported
 from probation_themes.store.nonanswers import count_non_answers
 from probation_themes.store.stream import ProjectReader, attribute_names, iter_rejects, quote_details
 from probation_themes.store.review import latest_memos
@@ -483,10 +484,19 @@ def export_codings(
     ] = None,
     method: MethodOption = None,
     codebook: CodebookOption = None,
+    coder: Annotated[
+        Optional[list[str]],
+        typer.Option("--coder", help="Long form: also write the codings imported as this coder (method import, "
+                                     "decided_at the date they were coded, if known); give once per coder.",
+                     show_default=False),
+    ] = None,
     project: ProjectOption = Path(DEFAULT_PROJECT),
 ) -> None:
     """Write codings as CSV: long (response_id, quote_id, code, label, method, confidence, status, evidence,
     coder, decided_at, memo, quote_memo) or wide (one 0/1 column per code).
+
+    With --coder, an imported coder's codings are rows of their own (method import), with the
+    date each was coded, where the file it came from gave one, in decided_at.
 
     What the file counts (method, runs, codebook, status) is written beside it as
     NAME.csv-metadata.json (W3C CSV on the Web), and said on the terminal.
@@ -497,16 +507,29 @@ def export_codings(
             f"The wide form marks the codes that apply (1) or not (0), so --status {chosen.value} cannot be "
             "shown in it. Use the long form (without --wide), which has a status column for every coding."
         )
+    if wide and coder:
+        raise ExportError("--coder adds an imported coder's codings as rows of their own, which only the long form "
+                          "has; leave out --wide (or compare coders with `probation-themes agree`).")
     with Project.open(project, create=False) as proj:
         book = _load_codebook_or_project(codebook, proj)
         reader = _reader(proj, book, chosen.value, evidence=not wide, method=method)
+        imported = imported_codings(proj, [c.strip() for c in coder]) if coder else []
+        # An imported coding is applied: it is among the accepted codings, not the suggested or rejected.
+        imported = imported if chosen.value in ("all", "default", "accepted") else []
+        unknown = sorted({c.code for c in imported} - set(book.ids))
+        if unknown:
+            raise ExportError(
+                f"The imported codings use codes the codebook '{book.name}' lacks ({', '.join(unknown[:10])}). "
+                "Export with the codebook they were imported with (--codebook FILE)."
+            )
         if wide:
             columns = _export_columns(attribute, attribute_names(proj))
             header = wide_header(book, columns, per.value)
             rows = _Counted(wide_rows(reader.batches(details=False), book, columns=columns,
                                       details=lambda ids: quote_details(proj, ids), per=per.value, min_cell=min_cell))
         else:
-            header, rows = LONG_HEADER, _Counted(long_rows(reader.batches(), book, latest_memos(proj)))
+            header, rows = LONG_HEADER, _Counted(long_rows(with_imported(reader.batches(), imported), book,
+                                                           latest_memos(proj)))
         where = write_output(output, csv_chunks(header, rows, checked=wide), csv_file=True)
         about = working_lines(reader.working, book.name, book.version)
         if wide and min_cell > 1:

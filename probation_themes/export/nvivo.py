@@ -18,7 +18,7 @@ Files (all written by :func:`nvivo_bundle`):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from probation_themes.codebook import Codebook
@@ -27,7 +27,7 @@ from probation_themes.export.refiqda import Memos, cases, render_qdc, render_qdp
 from probation_themes.export.safety import CSV_FILE_ENCODING, csv_text
 from probation_themes.export.table import check_snapshot
 from probation_themes.export.xlsx_report import workbook_bytes
-from probation_themes.models import Quote, Snapshot
+from probation_themes.models import Coding, Quote, Snapshot
 
 README = """\
 NVivo bundle of the survey project "{project}" ({n_respondents} respondents in {n_cases} cases, {n_quotes} quotes,
@@ -93,7 +93,7 @@ def _quote_rows(snapshot: Snapshot, codebook: Codebook, memos: Memos) -> tuple[l
 
 def nvivo_bundle(
     snapshot: Snapshot, codebook: Codebook, *, status: str, run_times: Mapping[int, datetime] | None = None,
-    memos: Memos | None = None,
+    memos: Memos | None = None, imported: Sequence[Coding] = (),
 ) -> dict[str, bytes]:
     """Every file of the NVivo bundle, by file name (see the module docstring).
 
@@ -104,6 +104,8 @@ def nvivo_bundle(
         run_times: start time of each coding run, by run id (dates machine suggestions).
         memos: reviewers' memos (text, coder, date) by (quote id, code), for the project's
             notes and the ``memo`` column of the coded quotes.
+        imported: imported coders' codings, written into ``project.qdpx`` as their own
+            (see :func:`probation_themes.export.refiqda.render_qdpx`).
 
     Returns:
         File name -> content; the same project always gives the same bytes.
@@ -119,12 +121,15 @@ def nvivo_bundle(
         n_cases=len(case_rows), n_quotes=len(quote_rows),
         n_codings=len({(c.quote_id, c.code) for c in snapshot.codings}), status=status,
         codebook=codebook.name, version=codebook.version,
-        counts="".join(f"{line}\n" for line in working_lines(snapshot.working, codebook.name, codebook.version)),
+        counts="".join(f"{line}\n" for line in working_lines(snapshot.working, codebook.name, codebook.version))
+        + (f"project.qdpx also holds {len(imported):,} codings imported as "
+           f"{', '.join(dict.fromkeys(c.coder or '' for c in imported))}, each with its coder and date.\n"
+           if imported else ""),
     )
     return {
         "README.txt": readme.replace("\n", "\r\n").encode("utf-8"),
         "codebook.qdc": render_qdc(codebook),
-        "project.qdpx": render_qdpx(snapshot, codebook, run_times=run_times, memos=memos),
+        "project.qdpx": render_qdpx(snapshot, codebook, run_times=run_times, memos=memos, imported=imported),
         "classification.xlsx": workbook_bytes([("Respondents", [case_header, *case_rows], 1)]),
         "classification.csv": csv_text(case_header, case_rows).encode(CSV_FILE_ENCODING),
         "coded_quotes.xlsx": workbook_bytes([("Quotes", [quote_header, *quote_rows], 1)]),

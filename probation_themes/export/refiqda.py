@@ -4,7 +4,8 @@ A ``.qdpx`` is a zip holding ``project.qde`` (XML) and a ``sources`` folder of p
 files. This toolkit writes one text source per answer (respondent and question): its
 quotes in ingest order, separated by a blank line, with the question as the source's
 ``Question`` variable. Every coded quote is a ``PlainTextSelection`` over exactly that
-quote, carrying one ``Coding`` per code, with the coder and date. Respondents are
+quote, carrying one ``Coding`` per code, with the coder and date (imported coders' codings,
+when asked for, are selections of their own, with their coder and date). Respondents are
 ``Cases`` holding their answers, with their region, organisation and other attributes as
 variables, so NVivo, ATLAS.ti, MAXQDA and QualCoder can compare groups.
 
@@ -197,7 +198,8 @@ Memos = Mapping[tuple[str, str], tuple[str, str, datetime]]
 
 
 def project_qde(
-    snapshot: Snapshot, codebook: Codebook, run_times: Mapping[int, datetime], memos: Memos | None = None
+    snapshot: Snapshot, codebook: Codebook, run_times: Mapping[int, datetime], memos: Memos | None = None,
+    imported: Sequence[Coding] = (),
 ) -> tuple[bytes, dict[str, str]]:
     """The ``project.qde`` XML and the text of every source file (name in the zip -> text)."""
     check_snapshot(snapshot, codebook)
@@ -209,11 +211,16 @@ def project_qde(
         by_quote[quote_id].append(coding)
     order = {code_id: i for i, code_id in enumerate(codebook.ids)}
     quote_ids = {q.quote_id for q in snapshot.quotes}
+    for coding in imported:  # each imported coder's codings as they are, beside the working coding
+        if coding.quote_id not in quote_ids or coding.code not in order:
+            raise ExportError(f"The imported coding {coding.quote_id} {coding.code} ({coding.coder}) names a quote "
+                              "or code the export lacks. This is a bug: please report it with the command you ran.")
+        by_quote[coding.quote_id].append(coding)
     # A memo travels with what it is about: the quote's selection, or one of its codings.
     notes = {key: note for key, note in memos.items()
              if key[0] in quote_ids and (not key[1] or key in codings)}
-    users = sorted({user_name(c) for c in codings.values()} | {coder for _t, coder, _a in notes.values()},
-                   key=str.casefold)
+    users = sorted({user_name(c) for c in codings.values()} | {user_name(c) for c in imported}
+                   | {coder for _t, coder, _a in notes.values()}, key=str.casefold)
 
     root = ET.Element(f"{_Q}Project", {"name": snapshot.project or "Survey", "origin": ORIGIN})
     if users:
@@ -253,7 +260,8 @@ def project_qde(
                 "plainTextPath": f"internal://{source_guid}.txt",
             })
             for quote, (start, end) in zip(quotes, spans):
-                applied = sorted(by_quote.get(quote.quote_id, []), key=lambda c: order[c.code])
+                applied = sorted(by_quote.get(quote.quote_id, []),
+                                 key=lambda c: (order[c.code], c.method == "import", (c.coder or "").casefold()))
                 if applied or (quote.quote_id, "") in notes:
                     _selections(source, quote.quote_id, start, end, applied, run_times, notes)
             if question:
@@ -307,17 +315,19 @@ def _selections(source: ET.Element, quote_id: str, start: int, end: int, applied
     for index, coding in enumerate(applied):
         user = guid("user", user_name(coding))
         when = _date(coding, run_times)
+        # An imported coder's coding is theirs, beside the working coding's of the same code.
+        key = f"{quote_id}\x1f{coding.code}" + (f"\x1fimport\x1f{coding.coder}" if coding.method == "import" else "")
         attrs = {
-            "guid": guid("selection", f"{quote_id}\x1f{coding.code}"), "name": quote_id,
+            "guid": guid("selection", key), "name": quote_id,
             "startPosition": str(start), "endPosition": str(end), "creatingUser": user,
         }
-        coding_attrs = {"guid": guid("coding", f"{quote_id}\x1f{coding.code}"), "creatingUser": user}
+        coding_attrs = {"guid": guid("coding", key), "creatingUser": user}
         if when:
             attrs["creationDateTime"] = coding_attrs["creationDateTime"] = when
         selection = ET.SubElement(source, f"{_Q}PlainTextSelection", attrs)
         coding_el = ET.SubElement(selection, f"{_Q}Coding", coding_attrs)
         ET.SubElement(coding_el, f"{_Q}CodeRef", {"targetGUID": guid("code", coding.code)})
-        if (quote_id, coding.code) in notes:
+        if coding.method != "import" and (quote_id, coding.code) in notes:
             _note_ref(coding_el, quote_id, coding.code)
         if index == 0 and memo is not None:
             _note_ref(selection, quote_id, "")
@@ -333,7 +343,7 @@ def _zip_entry(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
 
 def render_qdpx(
     snapshot: Snapshot, codebook: Codebook, *, run_times: Mapping[int, datetime] | None = None,
-    memos: Memos | None = None,
+    memos: Memos | None = None, imported: Sequence[Coding] = (),
 ) -> bytes:
     """The project as a REFI-QDA ``.qdpx`` file for NVivo, ATLAS.ti, MAXQDA or QualCoder.
 
@@ -346,6 +356,9 @@ def render_qdpx(
         memos: reviewers' memos (text, coder, date) by (quote id, code): a quote memo
             becomes a note referred to by the quote's selection, a coding memo a note
             referred to by that coding (REFI-QDA ``Notes`` and ``NoteRef``).
+        imported: imported coders' codings (method ``import``, the coder, the date they
+            were coded or None), each written as a selection of its own with that coder
+            and date, beside the working coding's; see :func:`probation_themes.store.coded.imported_codings`.
 
     Returns:
         The zip file's bytes; the same project always gives the same bytes.
@@ -353,7 +366,7 @@ def render_qdpx(
     Raises:
         ExportError: a coding names a quote or code the snapshot or codebook lacks.
     """
-    xml, files = project_qde(snapshot, codebook, run_times or {}, memos)
+    xml, files = project_qde(snapshot, codebook, run_times or {}, memos, imported)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         _zip_entry(archive, PROJECT_FILE, _checked(xml, "project"))

@@ -29,8 +29,8 @@ Windows-1252, delimiter sniffing, Excel workbooks).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -96,6 +96,14 @@ class CodingsFile:
     matched_by_text: bool = False
     #: The earliest and latest coding dates a REFI-QDA project gives (ISO 8601 as written), if any.
     coded_between: tuple[str, str] | None = None
+    #: When each (unit, code) was coded (ISO 8601), where the file says (REFI-QDA); the earliest if coded twice.
+    coded_at: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    #: A REFI-QDA project's users with codings, and how many each made.
+    users_in_file: tuple[tuple[str, int], ...] = ()
+    #: The codings of the file's other users, left out because one user was chosen: (user, codings).
+    left_out: tuple[tuple[str, int], ...] = ()
+    #: Codings whose date could not be read as a date (kept, undated).
+    unreadable_dates: int = 0
 
 
 class _NoIdMatches(IngestError):

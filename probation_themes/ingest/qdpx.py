@@ -12,18 +12,26 @@ overlaps; quotes are found in the source text in ingest order. Codes are matched
 codebook by the GUID this toolkit gives each code id, then by the ``Code id:`` line of
 their description, then by label or id (ignoring case), then by their path of labels.
 Without a codebook, the file's own codes (with their hierarchy) become the implied
-codebook. When the coder's name is one of the file's users, only that user's codings
-are read (a selection's or coding's ``creatingUser``), so each coder of a team project
-can be imported in turn.
+codebook.
+
+Each coding's coder is its ``creatingUser`` (else its selection's), named through the
+file's ``<Users>``, and its date its ``creationDateTime`` (else its selection's). When the
+coder's name is one of the file's users, only that user's codings are read, and the
+codings of the others are counted as left out; a file whose codings come from several
+users is refused unless one of them is chosen (:class:`SeveralUsersError`), so one
+person's codings are never mixed with another's. :func:`qdpx_users` lists the users, so
+each can be imported as a coder of their own.
 """
 
 from __future__ import annotations
 
 import re
+import shlex
 import xml.etree.ElementTree as ET
 import zipfile
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from probation_themes.codebook import Codebook
@@ -125,16 +133,68 @@ def _code_map(root: ET.Element, names: CodeNames, known: Codebook | None) -> tup
     return ids, code_names
 
 
-def _user_guids(root: ET.Element, coder: str | None) -> set[str] | None:
-    """The GUIDs of the file's users named ``coder`` (ignoring case), or None when none is."""
-    if not coder:
-        return None
-    found = {
-        user.get("guid") or ""
+#: How a coding with no ``creatingUser`` is named where users are listed.
+NO_USER = "(no user)"
+
+
+def is_machine_user(user: str) -> bool:
+    """Whether a user is this toolkit's export's name for a method's suggestions (``rules (machine suggestion)``)."""
+    method, _, rest = user.partition(" ")
+    return rest == "(machine suggestion)" and method.casefold() in ("rules", "topics", "model", "all")
+
+
+class SeveralUsersError(IngestError):
+    """The file holds the codings of several users and the coder named none of them."""
+
+    def __init__(self, message: str, *, path: Path, users: Sequence[tuple[str, int]]) -> None:
+        super().__init__(message, path=path)
+        #: (user name, codings) for every user with codings in the file, in the file's order.
+        self.users = tuple(users)
+
+
+def _user_names(root: ET.Element) -> dict[str, str]:
+    """The file's users: GUID -> name (the GUID itself when the user has no name)."""
+    return {
+        user.get("guid") or "": (user.get("name") or "").strip() or (user.get("guid") or "")
         for users in root if _local(users.tag) == "Users"
-        for user in _children(users, "User") if name_key(user.get("name") or "") == name_key(coder)
+        for user in _children(users, "User")
     }
-    return found or None
+
+
+def _codings(root: ET.Element) -> Iterator[tuple[ET.Element | None, ET.Element]]:
+    """Every (selection or None, coding element) of the file's text sources."""
+    for source in (e for e in root.iter() if _local(e.tag) == "TextSource"):
+        for coding in _children(source, "Coding"):
+            yield None, coding
+        for selection in _children(source, "PlainTextSelection"):
+            for coding in _children(selection, "Coding"):
+                yield selection, coding
+
+
+def _who(coding: ET.Element, selection: ET.Element | None, names: dict[str, str]) -> str:
+    """The name of the user who made a coding (its own creatingUser, else its selection's)."""
+    user = (coding.get("creatingUser") or (selection.get("creatingUser") if selection is not None else None) or "").strip()
+    return names.get(user, user) if user else NO_USER
+
+
+def _users_in(root: ET.Element) -> list[tuple[str, int]]:
+    names = _user_names(root)
+    counts: dict[str, int] = {}
+    for selection, coding in _codings(root):
+        who = _who(coding, selection, names)
+        counts[who] = counts.get(who, 0) + 1
+    return list(counts.items())
+
+
+def coded_at(value: str | None) -> str | None:
+    """A REFI-QDA ``creationDateTime`` as ISO 8601, or None when absent or not a date."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text).isoformat()
+    except ValueError:
+        return None
 
 
 def _position(selection: ET.Element, attribute: str) -> int | None:
@@ -214,29 +274,32 @@ def read_qdpx_codings(
             in the codebook, sources that match no respondent, or selections over no quote.
     """
     path = Path(path)
-    if not path.is_file():
-        what = "is a folder" if path.is_dir() else "does not exist"
-        raise IngestError(f"{path} {what}; give the REFI-QDA project file (.qdpx).", path=path)
+    _check_path(path)
     by_response: dict[str, list[Quote]] = defaultdict(list)
     for quote in quotes:
         by_response[quote.response_id].append(quote)
     xml_ids = {XML_FORBIDDEN.sub("\ufffd", r): r for r in by_response if XML_FORBIDDEN.search(r)}
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise IngestError(
-            f"{path.name} is not a readable .qdpx (zip) file ({exc}). Export the project again as a "
-            "REFI-QDA project.", path=path,
-        ) from None
+    archive = _open(path)
     with archive:
-        check_archive(archive, path)
-        root = parse_xml(_read_entry(archive, "project.qde", path), path, "a REFI-QDA project", IngestError)
-        if _local(root.tag) != "Project":
-            raise IngestError(f"{path.name}: project.qde is not a REFI-QDA project (root <{_local(root.tag)}>).",
-                              path=path)
+        root = _project_root(archive, path)
         names = CodeNames(codebook, create=create_codes)
         codes, code_names = _code_map(root, names, codebook)
-        users = _user_guids(root, coder)
+        user_names = _user_names(root)
+        in_file = _users_in(root)
+        chosen = next((u for u, _n in in_file if coder and name_key(u) == name_key(coder)), None)
+        # This toolkit's own export names a method's suggestions as a user: no person to keep apart.
+        named = [(u, n) for u, n in in_file if u != NO_USER and not is_machine_user(u)]
+        if chosen is None and len(named) > 1:
+            listed = ", ".join(f"{u} ({n:,} coding{'s' if n != 1 else ''})" for u, n in in_file)
+            file = shlex.quote(str(path))
+            each = ", ".join(f"`probation-themes import-codings {file} --coder {shlex.quote(u)}`" for u, _n in named)
+            raise SeveralUsersError(
+                f"{path.name} holds the codings of {len(in_file)} users: {listed}. The coder {coder!r} is none of "
+                "them, and one person's codings must not be mixed with another's, so nothing was imported. "
+                f"Import each user as a coder of their own: {each}; or all of them at once with "
+                f"`probation-themes import-codings {file} --each-user`.",
+                path=path, users=in_file,
+            )
         response_of_quote = {q.quote_id: q.response_id for q in quotes}
         case_of_source = {
             ref.get("targetGUID"): case.get("name")
@@ -252,7 +315,9 @@ def read_qdpx_codings(
         }
         unknown_sources: list[str] = []
         skipped: list[str] = []
-        dates: list[str] = []
+        dates: dict[tuple[str, str], str] = {}
+        left_out: dict[str, int] = {}
+        undated = 0
         stray: list[str] = []
         unplaced: list[str] = []
         for source in (e for e in root.iter() if _local(e.tag) == "TextSource"):
@@ -275,19 +340,21 @@ def read_qdpx_codings(
             spans = _spans(text, own) if text is not None else []
             selections = [(None, source)] + [(s, s) for s in _children(source, "PlainTextSelection")]
             for selection, holder in selections:
-                applied = []
+                applied: dict[str, str | None] = {}
                 for coding in _children(holder, "Coding"):
-                    who = coding.get("creatingUser") or (selection.get("creatingUser") if selection is not None else None)
-                    if users is not None and who not in users:
+                    who = _who(coding, selection, user_names)
+                    if chosen is not None and who != chosen:
+                        left_out[who] = left_out.get(who, 0) + 1
                         continue
-                    when = coding.get("creationDateTime") or (
+                    written = coding.get("creationDateTime") or (
                         selection.get("creationDateTime") if selection is not None else None)
-                    if when:
-                        dates.append(when.strip())
+                    when = coded_at(written)
+                    undated += bool(written and written.strip() and when is None)
                     for ref in _children(coding, "CodeRef"):
                         code = codes.get(ref.get("targetGUID") or "")
                         if code is not None:
-                            applied.append(code)
+                            earlier = applied.get(code)
+                            applied[code] = when if earlier is None or (when is not None and when < earlier) else earlier
                 if not applied:
                     continue
                 if selection is None:
@@ -305,7 +372,12 @@ def read_qdpx_codings(
                     hit = [qid for s, e, qid in spans if s < end and start < e]
                     if not hit:
                         stray.append(f"{name} [{start}:{end}]")
-                positives.update(dict.fromkeys((qid, code) for qid in hit for code in applied))
+                for qid in hit:
+                    for code, when in applied.items():
+                        positives[(qid, code)] = None
+                        earlier = dates.get((qid, code))
+                        if when is not None and (earlier is None or when < earlier):
+                            dates[(qid, code)] = when
     problems = []
     if unknown_codes:
         problems.append(f"codes not in the codebook '{codebook.name if codebook else ''}' ({', '.join(sorted(unknown_codes)[:_SHOWN])})"
@@ -330,6 +402,51 @@ def read_qdpx_codings(
         positives=tuple(positives), missing_codes=(),
         codebook=names.codebook() if names.created or codebook is not None else None,
         created_codes=tuple(names.created), skipped_ids=tuple(skipped),
-        coder_in_file=coder.strip() if users is not None and coder else None,
-        coded_between=(min(dates), max(dates)) if dates else None,
+        coder_in_file=chosen,
+        coded_between=(min(dates.values()), max(dates.values())) if dates else None,
+        coded_at=dates, users_in_file=tuple(in_file), left_out=tuple(left_out.items()), unreadable_dates=undated,
     )
+
+
+def _check_path(path: Path) -> None:
+    if not path.is_file():
+        what = "is a folder" if path.is_dir() else "does not exist"
+        raise IngestError(f"{path} {what}; give the REFI-QDA project file (.qdpx).", path=path)
+
+
+def _open(path: Path) -> zipfile.ZipFile:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise IngestError(
+            f"{path.name} is not a readable .qdpx (zip) file ({exc}). Export the project again as a "
+            "REFI-QDA project.", path=path,
+        ) from None
+    try:
+        check_archive(archive, path)
+    except IngestError:
+        archive.close()
+        raise
+    return archive
+
+
+def _project_root(archive: zipfile.ZipFile, path: Path) -> ET.Element:
+    root = parse_xml(_read_entry(archive, "project.qde", path), path, "a REFI-QDA project", IngestError)
+    if _local(root.tag) != "Project":
+        raise IngestError(f"{path.name}: project.qde is not a REFI-QDA project (root <{_local(root.tag)}>).",
+                          path=path)
+    return root
+
+
+def qdpx_users(path: str | Path) -> list[tuple[str, int]]:
+    """The users whose codings a ``.qdpx`` holds, with how many codings each made, in the file's order.
+
+    A coding with no ``creatingUser`` is counted under :data:`NO_USER`.
+
+    Raises:
+        IngestError: the file is not a safe, readable REFI-QDA project.
+    """
+    path = Path(path)
+    _check_path(path)
+    with _open(path) as archive:
+        return _users_in(_project_root(archive, path))

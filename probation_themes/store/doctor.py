@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from probation_themes.store.project import Project
 
@@ -104,6 +105,7 @@ def _check(project: Project, health: Health) -> None:
         health.problems.append(f"{n} suggestions were made by runs that are not recorded")
     _reconcile(project, health)
     _evidence(project, health)
+    _imported(project, health)
     for run_id, command, started in db.execute(
         "SELECT run_id, command, started_at FROM runs WHERE status = 'running' ORDER BY run_id"
     ):
@@ -122,6 +124,29 @@ def _check(project: Project, health: Health) -> None:
         "decisions": int(db.execute("SELECT COUNT(*) FROM decisions").fetchone()[0]),
         "runs": int(db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]),
     }
+
+
+def _imported(project: Project, health: Health) -> None:
+    """A note of each imported coder's codings and the days they were made; dates that are not dates."""
+    listed, damaged = [], 0
+    for coder in project.coders():
+        rows = project._db.execute("SELECT coded_at FROM coder_codings WHERE coder = ?", (coder,)).fetchall()
+        days = []
+        for (when,) in rows:
+            if not when:
+                continue
+            try:
+                days.append(datetime.fromisoformat(when).date().isoformat())
+            except (TypeError, ValueError):
+                damaged += 1
+        span = ("undated" if not days else f"coded on {min(days)}" if min(days) == max(days)
+                else f"coded {min(days)} to {max(days)}")
+        listed.append(f"{coder} ({len(rows):,} codings, {span})")
+    if listed:
+        health.notes.append("imported coders: " + "; ".join(listed))
+    if damaged:
+        health.notes.append(f"{damaged:,} imported coding{'s carry' if damaged != 1 else ' carries'} a date that is "
+                            "not a date and counts as undated (import the coder again to renew it)")
 
 
 def _reconcile(project: Project, health: Health) -> None:

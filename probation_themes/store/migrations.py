@@ -236,6 +236,12 @@ _M008_BLOCKED_MATCHES = """
         );
 """
 
+# When each imported coding was made, where the file says (a REFI-QDA coding's creationDateTime,
+# as ISO 8601); NULL for coding sheets, which carry no dates, and for codings imported before.
+_M009_CODING_DATES = """
+        ALTER TABLE coder_codings ADD COLUMN coded_at TEXT;
+"""
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", _M001_INITIAL),
     ("002_coder_codings", _M002_CODER_CODINGS),
@@ -245,6 +251,7 @@ MIGRATIONS: list[Migration] = [
     ("006_migration_versions", _M006_MIGRATION_VERSIONS),
     ("007_non_answers", _M007_NON_ANSWERS),
     ("008_blocked_matches", _M008_BLOCKED_MATCHES),
+    ("009_coding_dates", _M009_CODING_DATES),
 ]
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Literal, NamedTuple
@@ -52,6 +52,8 @@ class CoderCodings:
     level: Literal["response", "quote"]
     units: frozenset[str]
     positives: frozenset[tuple[str, str]]  # (unit_id, code)
+    #: When each coding was made (ISO 8601), for the codings whose file dates them (REFI-QDA).
+    coded_at: Mapping[tuple[str, str], str] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -459,12 +461,15 @@ class Project:
         positives: Iterable[tuple[str, str]],
         *,
         run_id: int,
+        coded_at: Mapping[tuple[str, str], str] | None = None,
     ) -> tuple[int, int]:
         """Store a coder's codings, replacing any earlier import by that coder, all or nothing.
 
         ``units`` are every response or quote the coder looked at (coded or not);
-        ``positives`` the (unit_id, code) pairs they applied. Returns (units, codings) stored.
+        ``positives`` the (unit_id, code) pairs they applied; ``coded_at`` when each was
+        made (ISO 8601), where the file says. Returns (units, codings) stored.
         """
+        dates = coded_at or {}
         unit_list = list(dict.fromkeys(units))
         pairs = list(dict.fromkeys(positives))
         with self._transaction() as db:
@@ -475,8 +480,8 @@ class Project:
                 ((coder, level, u, run_id) for u in unit_list),
             )
             db.executemany(
-                "INSERT INTO coder_codings (coder, level, unit_id, code, run_id) VALUES (?,?,?,?,?)",
-                ((coder, level, u, code, run_id) for u, code in pairs),
+                "INSERT INTO coder_codings (coder, level, unit_id, code, run_id, coded_at) VALUES (?,?,?,?,?,?)",
+                ((coder, level, u, code, run_id, dates.get((u, code))) for u, code in pairs),
             )
         return len(unit_list), len(pairs)
 
@@ -490,13 +495,14 @@ class Project:
         if not rows:
             return None
         positives = self._db.execute(
-            "SELECT unit_id, code FROM coder_codings WHERE coder = ?", (coder,)
+            "SELECT unit_id, code, coded_at FROM coder_codings WHERE coder = ?", (coder,)
         ).fetchall()
         return CoderCodings(
             coder=coder,
             level=rows[0][0],
             units=frozenset(r[1] for r in rows),
-            positives=frozenset((u, c) for u, c in positives),
+            positives=frozenset((u, c) for u, c, _at in positives),
+            coded_at={(u, c): at for u, c, at in positives if at},
         )
 
     def response_ids(self) -> set[str]:

@@ -123,11 +123,15 @@ class CoderLabels:
     positives: frozenset[tuple[str, str]]
     #: Other kinds of coder the same name belongs to, when it was given without a prefix.
     also: tuple[CoderKind, ...] = ()
+    #: The days an imported coder's dated codings were made (first, last), where their file dated them.
+    coded_days: tuple[str, str] | None = None
 
     def describe(self, compared_at: Level | None = None) -> str:
-        """How the coder is described in reports, saying whether quotes were rolled up."""
+        """How the coder is described in reports, saying whether quotes were rolled up and when they coded."""
         rolled = ", rolled up to responses" if compared_at == "response" and self.level == "quote" else ""
-        return f"{self.name} ({WHAT[self.kind]}, {self.level} level{rolled})"
+        days = self.coded_days
+        when = "" if days is None else f", coded on {days[0]}" if days[0] == days[1] else f", coded {days[0]} to {days[1]}"
+        return f"{self.name} ({WHAT[self.kind]}, {self.level} level{rolled}{when})"
 
     def choice_note(self, role: str) -> str | None:
         """When the name belongs to several coders: which one was used, and how to pick another."""
@@ -425,7 +429,9 @@ def load_coder(project: Project, name: str) -> CoderLabels:
     if wanted in (None, "imported") and bare in available["imported"]:
         imported = project.coder_codings(bare)
         if imported is not None:
-            return CoderLabels(bare, "imported", imported.level, imported.units, imported.positives, also)
+            days = sorted(when[:10] for when in imported.coded_at.values())
+            return CoderLabels(bare, "imported", imported.level, imported.units, imported.positives, also,
+                               (days[0], days[-1]) if days else None)
     if wanted in (None, "reviewer") and bare in available["reviewer"]:
         latest: dict[tuple[str, str], str] = {}
         for d in project.decisions():

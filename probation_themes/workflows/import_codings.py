@@ -8,9 +8,9 @@ from pathlib import Path
 
 from probation_themes.codebook import Codebook
 from probation_themes.codebook.implied import ancestors, is_implied, with_counts
-from probation_themes.errors import CoderError, StoreError
+from probation_themes.errors import CoderError, IngestError, StoreError
 from probation_themes.ingest.codings import Layout, Level, read_codings
-from probation_themes.ingest.qdpx import read_qdpx_codings
+from probation_themes.ingest.qdpx import NO_USER, is_machine_user, qdpx_users, read_qdpx_codings
 from probation_themes.models import Run
 from probation_themes.store import Project
 from probation_themes.workflows.provenance import file_sha256, library_versions
@@ -58,6 +58,14 @@ class ImportReport:
     other_coders: list[str] = field(default_factory=list)
     #: The earliest and latest date of the codings read, where the file dates them (REFI-QDA).
     coded_between: tuple[str, str] | None = None
+    #: How many of the codings stored carry their date (REFI-QDA); coding sheets carry none.
+    dated_codings: int = 0
+    #: A REFI-QDA project's users with codings, and how many each made.
+    users_in_file: list[tuple[str, int]] = field(default_factory=list)
+    #: The other users' codings, left out because one user was chosen: (user, codings).
+    left_out: list[tuple[str, int]] = field(default_factory=list)
+    #: Codings whose date was not a date (stored undated).
+    unreadable_dates: int = 0
 
 
 def check_coder_name(name: str) -> str:
@@ -180,11 +188,17 @@ def import_codings(
     if used is None:
         raise StoreError(f"{Path(path).name} names no code, so there is nothing to import.", path=Path(path))
     positives = table.positives
+    dates = dict(table.coded_at)
     rolled = 0
     if roll_up_subcodes:
         extra = {(unit, parent) for unit, code in positives for parent in ancestors(used, code)} - set(positives)
         rolled = len(extra)
         positives = tuple(dict.fromkeys([*positives, *sorted(extra)]))
+        for unit, code in table.positives:  # a parent rolled up is dated by its earliest sub-code
+            for parent in ancestors(used, code):
+                when = table.coded_at.get((unit, code))
+                if (unit, parent) in extra and when and (unit, parent) not in table.coded_at:
+                    dates[(unit, parent)] = min(when, dates.get((unit, parent), when))
     stored_hash = None
     if create:
         used = with_counts(book, used, _counts(project, used, name, table.level, positives))
@@ -202,6 +216,8 @@ def import_codings(
                 "roll_up_subcodes": roll_up_subcodes, "skipped_ids": len(table.skipped_ids),
                 "created_codes": list(table.created_codes), "codebook_hash": used.content_hash(),
                 "coded_between": list(table.coded_between) if table.coded_between else None,
+                "user_in_file": table.coder_in_file, "users_in_file": [list(u) for u in table.users_in_file],
+                "left_out": [list(u) for u in table.left_out],
             },
             # The codebook's hash stays in the parameters: a run carrying it would make
             # this codebook the one reports use, and importing must not change reports.
@@ -217,7 +233,7 @@ def import_codings(
     )
     try:
         units, codings = project.replace_coder_codings(
-            name, table.level, table.units, positives, run_id=run_id
+            name, table.level, table.units, positives, run_id=run_id, coded_at=dates
         )
     except BaseException:
         project.finish_run(run_id, status="failed")
@@ -245,4 +261,56 @@ def import_codings(
         id_column=table.id_column,
         other_coders=project.coders(),
         coded_between=table.coded_between,
+        dated_codings=sum(1 for pair in positives if pair in dates),
+        users_in_file=list(table.users_in_file),
+        left_out=list(table.left_out),
+        unreadable_dates=table.unreadable_dates,
     )
+
+
+def import_each_user(
+    project: Project,
+    path: str | Path,
+    *,
+    codebook: Codebook | None = None,
+    roll_up_subcodes: bool = False,
+) -> list[ImportReport]:
+    """Import every user of a REFI-QDA project as a coder of their own name, checking them all first.
+
+    The users this toolkit's exports name after a method's suggestions (``rules (machine
+    suggestion)``) are no coders: their codings are left out, and the last report says so.
+    Each user's codings are read and checked before any is stored, so a file with a
+    problem stores nothing. Each user then replaces their own earlier import.
+
+    Raises:
+        IngestError: the file is not a ``.qdpx``, names no user, or cannot be imported.
+        CoderError: a user's name cannot be a coder name (blank, or a machine coder's).
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".qdpx":
+        raise IngestError(
+            f"{path.name} is not a REFI-QDA project (.qdpx); only those name their coders (users). "
+            "Import a coding sheet with --coder NAME.", path=path,
+        )
+    users = qdpx_users(path)
+    named = [user for user, _n in users if user != NO_USER and not is_machine_user(user)]
+    if not named:
+        raise IngestError(
+            f"{path.name} names no user for its codings, so there is no coder to import them under. "
+            "Import them with --coder NAME.", path=path,
+        )
+    for user in named:
+        check_coder_name(user)
+    for user in named:  # every user's codings read and checked before any is stored
+        import_codings_check(project, path, coder=user, codebook=codebook)
+    reports = [import_codings(project, path, coder=user, codebook=codebook, roll_up_subcodes=roll_up_subcodes)
+               for user in named]
+    for report in reports:  # the users imported now were not left out; the machine's suggestions are, once
+        report.left_out = [(u, n) for u, n in report.left_out if u not in named and report is reports[-1]]
+    return reports
+
+
+def import_codings_check(project: Project, path: str | Path, *, coder: str, codebook: Codebook | None) -> None:
+    """Read a ``.qdpx`` user's codings as :func:`import_codings` would, storing nothing (raises as it does)."""
+    book, create = _codebook(project, codebook)
+    read_qdpx_codings(path, codebook=book, quotes=project.quotes(), create_codes=create, coder=coder)
