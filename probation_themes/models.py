@@ -88,7 +88,7 @@ class IngestResult(_Record):
 class Evidence(_Record):
     """Why a coding was made: a matched rule term, a topic weight or a model's top terms."""
 
-    kind: Literal["rule", "topic", "model"] = "rule"
+    kind: Literal["rule", "topic", "model", "single_choice"] = "rule"
     rule: str | None = Field(default=None, description="any, all, near, regex (for kind=rule).")
     term: str = Field(description="The rule term as written, topic label or model feature.")
     text: str = Field(default="", description="The words of the quote that matched.")

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from probation_themes.cli.common import DEFAULT_PROJECT, JsonOption, ProjectOption, err, out, print_json, user_errors
 from probation_themes.cli.main import app
+from probation_themes.cli.terminal import visible
 from probation_themes.codebook import load_codebook
 from probation_themes.store import Project
 from probation_themes.workflows.agreement import AgreementReport, CodeAgreement, Estimate, compare_coders
@@ -94,6 +95,22 @@ def agreement_table(report: AgreementReport) -> Table:
     return table
 
 
+def single_choice_table(report: AgreementReport) -> Table:
+    """Single-label figures of each single-choice group: one label per unit, the code given or none."""
+    table = Table(title="Single-choice groups (one label per unit: the code given, or none)", title_justify="left")
+    for header, justify in (("group", "left"), ("rule", "left"), ("n", "right"), ("accuracy", "right"),
+                            ("macro-F1", "right"), ("κ", "right"), ("two+ codes A/B", "right")):
+        table.add_column(header, justify=justify)
+
+    def cell(value: float | None) -> str:
+        return "—" if value is None else f"{value:.2f}"
+
+    for g in report.single_choice:
+        table.add_row(visible(g.group), "exactly one" if g.exactly_one else "at most one", f"{g.n:,}",
+                      cell(g.accuracy), cell(g.macro_f1), cell(g.kappa), f"{g.multiple_a:,}/{g.multiple_b:,}")
+    return table
+
+
 def _undefined_notes(report: AgreementReport) -> list[str]:
     lines = []
     for result in [*report.codes, report.overall]:
@@ -110,6 +127,8 @@ def render_agreement(report: AgreementReport) -> None:
     for note in report.notes:
         err.print(f"[yellow]note:[/] {escape(note)}")
     out.print(agreement_table(report))
+    if report.single_choice:
+        out.print(single_choice_table(report))
     unit = report.level
     compared = _count(report.units_compared, unit)
     if report.include_uncoded:

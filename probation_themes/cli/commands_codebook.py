@@ -71,8 +71,10 @@ def show(file: CodebookArg, as_json: JsonOption = False) -> None:
     """List a codebook's codes with their rule and seed counts."""
     book = read_codebook(file)
     rows = codebook_summary(book)
+    groups = book.single_choice_groups()
     if as_json:
-        print_json({"name": book.name, "version": book.version, "codes": rows})
+        print_json({"name": book.name, "version": book.version, "codes": rows,
+                    "single_choice_groups": [{"name": g.name, "codes": list(g.codes), "rule": g.rule} for g in groups]})
         return
     table = Table(title=Text(visible(f"{book.name} — version {book.version}")), title_justify="left")
     for col in ("id", "label", "any", "all", "near", "none", "regex", "seeds"):
@@ -84,6 +86,8 @@ def show(file: CodebookArg, as_json: JsonOption = False) -> None:
             *(str(row[f"n_{k}"]) for k in ("any", "all", "near", "none", "regex", "seeds")),
         )
     out.print(table)
+    for g in groups:
+        out.print(Text(visible(f"Single choice ({g.rule} per answer): {g.name} — {', '.join(g.codes)}")))
 
 
 @codebook_app.command("convert")

@@ -369,6 +369,11 @@ def render_code(report: CodeReport, codebook) -> None:
             parts.append(f"stance removed {_n(removed_s, 'coding')}")
         out.print("Rules that did not count: " + "; ".join(parts) + ". `probation-themes review --status all` "
                   "shows the words under each quote; add the code there (+) if the rule was right after all.")
+    single = getattr(report, "single_choice_removed", {})
+    if single:
+        said = "; ".join(f"{visible(name)}: {_n(n, 'suggestion')}" for name, n in single.items())
+        out.print(f"Single choice: where a quote had two or more codes of one single-choice group, only the most "
+                  f"confident was kept ({said} set aside; the kept code's evidence names the others).")
     if report.kept_from_run:
         kept = report.quotes - report.coded_quotes
         out.print(

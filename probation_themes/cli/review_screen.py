@@ -118,6 +118,18 @@ def blocked_lines(item: Item, colours: dict[str, str]) -> Text:
     return text
 
 
+def choice_lines(item: Item) -> list[str]:
+    """One line per suggested code that won a single-choice group: "single choice: tone — Praise chosen over: …"."""
+    lines = []
+    for row in item.rows:
+        if row.suggestion is None:
+            continue
+        for e in row.suggestion.evidence:
+            if e.kind == "single_choice":
+                lines.append(visible(f"{e.term} — {row.code.label} {e.text}"))
+    return lines
+
+
 def _progress_lines(progress: Progress, coder: str) -> Text:
     line = Text(f"done {progress.done} · left {progress.remaining} · of {progress.total}", style="bold")
     line.append(f" · coder {visible(coder)}", style="dim")
@@ -187,6 +199,10 @@ def render(
                             size=max(1, min(len(item.rows), 12))))
     if not state.help and item.blocked:
         below.append(Layout(blocked_lines(item, colours), size=min(len(item.blocked), 3)))
+    chosen = choice_lines(item) if not state.help else []
+    if chosen:
+        below.append(Layout(Text("\n".join(chosen), style="dim", no_wrap=True, overflow="ellipsis"),
+                            size=min(len(chosen), 3)))
     memos = [f"memo{' on ' + code if code else ''}: {visible(text)}" for code, text in sorted(item.memos.items())]
     if memos:
         below.append(Layout(Text("\n".join(memos), style="yellow", no_wrap=True, overflow="ellipsis"),

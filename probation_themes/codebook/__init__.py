@@ -11,6 +11,7 @@ from probation_themes.codebook.io import (
     save_codebook,
     validate_codebook,
 )
+from probation_themes.codebook.groups import SingleChoiceGroup
 from probation_themes.codebook.schema import Code, Codebook, Rules
 from probation_themes.codebook.summary import codebook_summary
 from probation_themes.codebook.yamlform import dump_codebook_yaml
@@ -20,6 +21,7 @@ __all__ = [
     "Code",
     "Codebook",
     "Rules",
+    "SingleChoiceGroup",
     "codebook_from_csv",
     "codebook_from_yaml",
     "codebook_summary",

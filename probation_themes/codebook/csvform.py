@@ -5,6 +5,8 @@ Layout (see docs/codebook.md)::
     name,Probation unification staff survey
     version,1.0.0
     description,Codes for the 2021 staff survey
+    exclusive,exactly_one                      (optional: one top-level code per answer)
+    exclusive_group,Tone,at_most_one,positive | negative   (optional, one row per group)
     <blank row>
     id,label,parent,definition,include,exclude,examples,color,any,all,near,none,regex,seeds
     workload,High caseloads and workloads,,Comments about ...,caseload* | workload | ...
@@ -40,13 +42,13 @@ from probation_themes.codebook.messages import Problem, join_problems, problems_
 from probation_themes.codebook.schema import Codebook
 from probation_themes.errors import CodebookError
 
-META_FIELDS = ("name", "version", "description")
+META_FIELDS = ("name", "version", "description", "exclusive")
 COLUMNS = (
     "id", "label", "parent", "definition", "include", "exclude", "examples", "color",
     "any", "all", "near", "none", "regex", "seeds",
 )
 #: Columns written only when some code uses them (so codebooks without them keep their layout).
-OPTIONAL_COLUMNS = ("negation", "polarity", "ignore_negation")
+OPTIONAL_COLUMNS = ("negation", "polarity", "exclusive", "ignore_negation")
 REQUIRED_COLUMNS = ("id", "label", "definition")
 LIST_COLUMNS = ("include", "exclude", "examples", "seeds")
 
@@ -69,6 +71,10 @@ def codebook_to_csv(codebook: Codebook) -> str:
     writer.writerow(["version", codebook.version])
     if codebook.description:
         writer.writerow(["description", guard(codebook.description)])
+    if codebook.exclusive:
+        writer.writerow(["exclusive", codebook.exclusive])
+    for group in codebook.exclusive_groups:
+        writer.writerow(["exclusive_group", guard(group.name or ""), group.choose, join_list(group.codes)])
     writer.writerow([])
     used = [
         column for column in OPTIONAL_COLUMNS
@@ -101,6 +107,8 @@ def _optional_cell(code, column: str) -> str:
         return "" if code.negation else "false"
     if column == "polarity":
         return code.polarity or ""
+    if column == "exclusive":
+        return code.exclusive or ""
     return join_list(code.rules.ignore_negation) if code.rules else ""
 
 
@@ -171,10 +179,23 @@ class _Reader:
             if first == "id":
                 return index
             number = index + 1
+            if first == "exclusive_group":
+                cells = [*row[1:4], "", "", ""][:3]
+                if any(cell.strip() for cell in row[4:]):
+                    raise self.fail(f"row {number} (exclusive_group) has text beyond its fourth cell; write the "
+                                    "group's name, at_most_one or exactly_one, then its code ids joined by ' | '",
+                                    location=f"row {number}")
+                group: dict = {"codes": split_list(cells[2])}
+                if cells[0].strip():
+                    group["name"] = cells[0].strip()
+                if cells[1].strip():
+                    group["choose"] = cells[1].strip()
+                self.data.setdefault("exclusive_groups", []).append(group)
+                continue
             if first not in META_FIELDS:
                 raise self.fail(
                     f"row {number} starts with {row[0].strip()!r}; above the table of codes only rows "
-                    "starting with name, version or description may appear, and the table must start "
+                    "starting with name, version, description, exclusive or exclusive_group may appear, and the table must start "
                     "with a header row whose first cell is 'id'",
                     location=f"row {number}",
                 )
@@ -229,7 +250,7 @@ class _Reader:
                      "named columns; move its text into a named column or delete it")
                 )
         code: dict = {}
-        for field in ("id", "label", "definition", "parent", "color", "negation", "polarity"):
+        for field in ("id", "label", "definition", "parent", "color", "negation", "polarity", "exclusive"):
             value = cells.get(field, "").strip()
             if value:
                 code[field] = value

@@ -24,7 +24,7 @@ import io
 from typing import Literal
 
 from probation_themes.codebook.cells import guard
-from probation_themes.codebook.qdc import fold_description, fold_description_line
+from probation_themes.codebook.qdc import choice_lines, fold_description, fold_description_line
 from probation_themes.codebook.schema import Codebook
 
 Dialect = Literal["maxqda", "qualcoder", "taguette"]
@@ -56,13 +56,13 @@ def codebook_to_dialect_csv(codebook: Codebook, dialect: Dialect) -> str:
     """
     if dialect == "maxqda":
         header = ["Code", "Memo"]
-        rows = [[_path(codebook, c.id, "\\"), fold_description(c)] for c in codebook.codes]
+        rows = [[_path(codebook, c.id, "\\"), fold_description(c, choice_lines(codebook, c))] for c in codebook.codes]
     elif dialect == "qualcoder":
         header = None  # QualCoder reads every row as a code, a header too
-        rows = [[_path(codebook, c.id, ">>"), fold_description(c)] for c in codebook.codes]
+        rows = [[_path(codebook, c.id, ">>"), fold_description(c, choice_lines(codebook, c))] for c in codebook.codes]
     else:
         header = ["tag", "description"]
-        rows = [[_path(codebook, c.id, " / "), fold_description_line(c)] for c in codebook.codes]
+        rows = [[_path(codebook, c.id, " / "), fold_description_line(c, choice_lines(codebook, c))] for c in codebook.codes]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     if header:

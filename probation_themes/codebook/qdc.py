@@ -26,7 +26,7 @@ import re
 import unicodedata
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import defusedxml.ElementTree as SafeET
@@ -48,6 +48,64 @@ _SECTIONS = (("include", "Include:"), ("exclude", "Exclude:"), ("examples", "Exa
 _ID_LINE = re.compile(r"^Code id: ([a-z][a-z0-9_]*)$")
 _POLARITY_LINE = re.compile(r"^Polarity: (positive|negative)$")
 _NEGATION_LINE = re.compile(r"^Negation: (on|off)$")
+#: Single-choice groups, which REFI-QDA has no field for (see :func:`choice_lines`).
+_CHILDREN_LINE = re.compile(r"^Single choice among its children: (at most one|exactly one)$")
+_TOP_LINE = re.compile(r"^Single choice among top-level codes: (at most one|exactly one)$")
+_GROUP_LINE = re.compile(r"^Single choice group (\d+)(?:: (.+?))? \((at most one|exactly one)\)$")
+_CHOICE_OF = {"at most one": "at_most_one", "exactly one": "exactly_one"}
+_SAID = {v: k for k, v in _CHOICE_OF.items()}
+
+
+def choice_lines(codebook: Codebook, code: Code) -> list[str]:
+    """The description lines that carry a code's single-choice groups through REFI-QDA and code lists.
+
+    ``Single choice among its children: exactly one`` on a parent (``exclusive`` on the code),
+    ``Single choice among top-level codes: at most one`` on every top-level code (``exclusive``
+    on the codebook), ``Single choice group 1: Tone (at most one)`` (the group's place in
+    ``exclusive_groups``, then its name if it has one) on every code of a listed group.
+    """
+    lines = []
+    if code.exclusive:
+        lines.append(f"Single choice among its children: {_SAID[code.exclusive]}")
+    if codebook.exclusive and code.parent is None:
+        lines.append(f"Single choice among top-level codes: {_SAID[codebook.exclusive]}")
+    for index, group in enumerate(codebook.exclusive_groups, start=1):
+        if code.id in group.codes:
+            named = f": {group.name}" if group.name else ""
+            lines.append(f"Single choice group {index}{named} ({_SAID[group.choose]})")
+    return lines
+
+
+def _choice_field(line: str, fields: dict[str, object]) -> bool:
+    """Read one single-choice line into ``fields`` (private keys for the codebook's own); False if it is none."""
+    children, top, group = _CHILDREN_LINE.match(line), _TOP_LINE.match(line), _GROUP_LINE.match(line)
+    if children:
+        fields["exclusive"] = _CHOICE_OF[children.group(1)]
+    elif top:
+        fields["_top_exclusive"] = _CHOICE_OF[top.group(1)]
+    elif group:
+        fields.setdefault("_groups", []).append(  # type: ignore[union-attr]
+            (int(group.group(1)), group.group(2), _CHOICE_OF[group.group(3)]))
+    else:
+        return False
+    return True
+
+
+def gather_groups(rows: list[dict[str, object]]) -> dict[str, object]:
+    """The codebook's ``exclusive`` and ``exclusive_groups`` from rows read by :func:`unfold_description`."""
+    out: dict[str, object] = {}
+    groups: dict[tuple, dict[str, object]] = {}
+    for row in rows:
+        top = row.pop("_top_exclusive", None)
+        if top:
+            out["exclusive"] = top
+        for number, name, choice in row.pop("_groups", []):  # type: ignore[union-attr]
+            group = groups.setdefault((number, name), {**({"name": name} if name else {}), "codes": [],
+                                                       **({"choose": choice} if choice != "at_most_one" else {})})
+            group["codes"].append(row["id"])  # type: ignore[union-attr]
+    if groups:
+        out["exclusive_groups"] = [groups[key] for key in sorted(groups, key=lambda k: (k[0], k[1] or ""))]
+    return out
 _SHORT_HEX = re.compile(r"^#([0-9A-Fa-f]{3})$")
 _LONG_HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
 _VERSION_IN_NAME = re.compile(r"(?<![\d.])v?(\d+\.\d+\.\d+)(?![\d.])")
@@ -58,7 +116,7 @@ def guid(kind: str, key: str) -> str:
     return str(uuid.uuid5(GUID_NAMESPACE, f"{kind}:{key}"))
 
 
-def fold_description(code: Code) -> str:
+def fold_description(code: Code, extra: Sequence[str] = ()) -> str:
     """The code's definition, criteria, examples and id as one plain-text ``Description``."""
     blocks = [code.definition]
     lists = []
@@ -74,6 +132,7 @@ def fold_description(code: Code) -> str:
         settings.append(f"Polarity: {code.polarity}")
     if not code.negation:
         settings.append("Negation: off")
+    settings += extra or ([f"Single choice among its children: {_SAID[code.exclusive]}"] if code.exclusive else [])
     blocks.append("\n".join([*settings, f"Code id: {code.id}"]))
     return "\n\n".join(blocks)
 
@@ -84,7 +143,7 @@ LINE_SEPARATOR = " | "
 ENTRY_MARK = " • "
 
 
-def fold_description_line(code: Code) -> str:
+def fold_description_line(code: Code, extra: Sequence[str] = ()) -> str:
     """:func:`fold_description` on one line, for programs whose fields drop line breaks (Taguette).
 
     ``Comments about caseloads. | Include: • caseloads • overtime | Exclude: • pay | Code id: workload``
@@ -101,6 +160,7 @@ def fold_description_line(code: Code) -> str:
         parts.append(f"Polarity: {code.polarity}")
     if not code.negation:
         parts.append("Negation: off")
+    parts += extra or ([f"Single choice among its children: {_SAID[code.exclusive]}"] if code.exclusive else [])
     parts.append(f"Code id: {code.id}")
     return LINE_SEPARATOR.join(parts)
 
@@ -133,6 +193,8 @@ def unfold_description(text: str) -> dict[str, object]:
         elif negation:
             fields["negation"] = negation.group(1) == "on"
             current = None
+        elif _choice_field(line.strip(), fields):
+            current = None
         elif line.strip() in headings:
             current = fields.setdefault(headings[line.strip()], [])  # type: ignore[assignment]
         elif current is not None and line.startswith("- "):
@@ -164,6 +226,8 @@ def _unfold_line(text: str) -> dict[str, object]:
             fields["polarity"] = polarity.group(1)
         elif negation:
             fields["negation"] = negation.group(1) == "on"
+        elif _choice_field(part.strip(), fields):
+            pass
         elif heading:
             fields[headings[heading]] = [e.strip() for e in part[len(heading):].split(ENTRY_MARK) if e.strip()]
         else:
@@ -183,7 +247,8 @@ def append_codes(parent: ET.Element, codebook: Codebook, namespace: str) -> None
         if code.color:
             attrs["color"] = code.color
         element = ET.SubElement(into, f"{{{namespace}}}Code", attrs)
-        ET.SubElement(element, f"{{{namespace}}}Description").text = fold_description(code)
+        ET.SubElement(element, f"{{{namespace}}}Description").text = fold_description(
+            code, choice_lines(codebook, code))
         for child in children.get(code.id, []):
             add(element, child)
 
@@ -384,6 +449,7 @@ def qdc_to_data(data: bytes, path: str | Path | None = None) -> dict[str, object
     rows = _sets_as_parents(root, rows, {str(r["id"]) for r in rows})
     for row in rows:
         row.pop("_guid")
+    groups = gather_groups(rows)
     stem = Path(path).stem if path else "Imported codebook"
     version = _VERSION_IN_NAME.search(stem)
-    return {"name": stem, "version": version.group(1) if version else "1.0.0", "codes": rows}
+    return {"name": stem, "version": version.group(1) if version else "1.0.0", **groups, "codes": rows}

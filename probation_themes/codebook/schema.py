@@ -19,6 +19,8 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from probation_themes.codebook.groups import ExclusiveGroup, SingleChoiceGroup, check_choice, group_problems, single_choice_groups
+
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 #: Characters XML 1.0 cannot carry at all (so no .qdc, .qdpx or NVivo file could hold them):
@@ -267,6 +269,10 @@ class Code(BaseModel):
     polarity: Annotated[str | None, BeforeValidator(check_polarity)] = Field(
         default=None, description="positive or negative: which way the code leans (see stance in the docs)."
     )
+    exclusive: Annotated[str | None, BeforeValidator(check_choice)] = Field(
+        default=None,
+        description="true, at_most_one or exactly_one: an answer takes at most (exactly) one of this code's children.",
+    )
     rules: Rules | None = None
     seeds: list[Entry] = Field(default_factory=list, description="Seed words for topic models.")
 
@@ -327,6 +333,13 @@ class Codebook(BaseModel):
     name: str
     version: str = Field(description="major.minor.patch; bump when codes or rules change.")
     description: str | None = None
+    exclusive: Annotated[str | None, BeforeValidator(check_choice)] = Field(
+        default=None,
+        description="true, at_most_one or exactly_one: an answer takes at most (exactly) one top-level code.",
+    )
+    exclusive_groups: list[ExclusiveGroup] = Field(
+        default_factory=list, description="Named groups of codes of which an answer takes at most (exactly) one."
+    )
     codes: list[Code] = Field(min_length=1)
 
     @field_validator("name")
@@ -436,6 +449,20 @@ class Codebook(BaseModel):
             # so the user is told which code to fix instead of "(top level)".
             raise ValidationError.from_exception_data(type(self).__name__, problems)
         return self
+
+    @model_validator(mode="after")
+    def _single_choice(self) -> Codebook:
+        problems = [
+            InitErrorDetails(type=PydanticCustomError("single_choice", message), loc=loc, input=None)
+            for loc, message in group_problems(self)
+        ]
+        if problems:
+            raise ValidationError.from_exception_data(type(self).__name__, problems)
+        return self
+
+    def single_choice_groups(self) -> list[SingleChoiceGroup]:
+        """Groups of codes of which an answer takes at most one (or exactly one), in codebook order."""
+        return single_choice_groups(self)
 
     @property
     def ids(self) -> list[str]:

@@ -11,7 +11,7 @@ from probation_themes.errors import CodebookError
 
 CODE_FIELDS = (
     "id", "label", "parent", "definition", "include", "exclude", "examples", "color", "negation", "polarity",
-    "rules", "seeds",
+    "exclusive", "rules", "seeds",
 )
 RULE_FIELDS = ("any", "all", "near", "none", "regex", "ignore_negation")
 
@@ -182,6 +182,14 @@ def codebook_mapping(codebook: Codebook) -> dict:
     out: dict = {"name": codebook.name, "version": codebook.version}
     if codebook.description:
         out["description"] = codebook.description
+    if codebook.exclusive:
+        out["exclusive"] = codebook.exclusive
+    if codebook.exclusive_groups:
+        out["exclusive_groups"] = [
+            {**({"name": g.name} if g.name else {}), "codes": _FlowList(g.codes),
+             **({"choose": g.choose} if g.choose != "at_most_one" else {})}
+            for g in codebook.exclusive_groups
+        ]
     out["codes"] = [_code_mapping(code) for code in codebook.codes]
     return out
 
@@ -189,9 +197,9 @@ def codebook_mapping(codebook: Codebook) -> dict:
 def dump_codebook_yaml(codebook: Codebook) -> str:
     """Write a codebook as YAML text, ready to save and edit by hand.
 
-    Fields come in the documented order (name, version, description, codes; within a
-    code id, label, parent, definition, include, exclude, examples, color, negation, polarity,
-    rules, seeds; within rules any, all, near, none, regex, ignore_negation). ``negation`` is
+    Fields come in the documented order (name, version, description, exclusive,
+    exclusive_groups, codes; within a code id, label, parent, definition, include, exclude,
+    examples, color, negation, polarity, exclusive, rules, seeds; within rules any, all, near, none, regex, ignore_negation). ``negation`` is
     written only when it is false (true is the default). Empty optional fields are left out,
     non-ASCII text is kept as it is, and loading the text gives back an equal codebook.
 

@@ -32,6 +32,7 @@ from probation_themes.coding.engine import (
     _scan_in_workers,
     _usable_cpus,
 )
+from probation_themes.coding.exclusive import enforce, enforce_rows
 from probation_themes.coding.negation import QuoteContext
 from probation_themes.coding.terms import SurfaceForm, TermIndex
 from probation_themes.errors import CoderError
@@ -177,6 +178,8 @@ class RulesCoder(BaseCoder):
 
     Attributes:
         codes_: code ids in codebook order.
+        groups_: the codebook's single-choice groups; where a quote fires two codes
+            of one, only the more confident stays (see :mod:`probation_themes.coding.exclusive`).
         forms_: for each distinct term, the surface forms it was expanded into.
         n_forms_: number of distinct surface forms in the automaton.
         automaton_: the pyahocorasick automaton holding every surface form.
@@ -236,6 +239,7 @@ class RulesCoder(BaseCoder):
                 )
         self.engine_ = _Engine(index, patterns, compiled, confidence, cue_ids, len(terms), self.negation)
         self.codes_ = [code.id for code in codebook.codes]
+        self.groups_ = codebook.single_choice_groups()
         self.automaton_ = index.automaton
         self.n_forms_ = index.n_forms
         self.forms_: dict[str, list[SurfaceForm]] = dict(zip(index.terms[: len(terms)], index.forms))
@@ -287,7 +291,8 @@ class RulesCoder(BaseCoder):
                         return
                     hits, term_seen, regex_seen, misses, removed, negated_n = part
                     counts = self._term_counts(term_seen, regex_seen)
-                    batch = RuleScan(self._codings(quotes, hits), counts, self._blocked(quotes, misses),
+                    batch = RuleScan(enforce(self._codings(quotes, hits), self.groups_), counts,
+                                     self._blocked(quotes, misses),
                                      *self._removed(removed, negated_n))
                 yield batch
 
@@ -335,8 +340,10 @@ class RulesCoder(BaseCoder):
         with closing(scanned):
             for part, (rows, coded, term_seen, regex_seen, blocked, removed, negated_n) in scanned:
                 by_code = self._removed(removed, negated_n)
+                rows, lost = enforce_rows(rows, self.groups_)
                 yield CodedRows(part, rows, coded, self._term_counts(term_seen, regex_seen), blocked,
-                                {"negation": by_code[0], "stance": by_code[1], "negated_matches": by_code[2]})
+                                {"negation": by_code[0], "stance": by_code[1], "negated_matches": by_code[2],
+                                 "single_choice": Counter(lost)})
 
     def scan(self, quotes: Sequence[Quote]) -> RuleScan:
         """Code the quotes and count, for every rule term, the quotes it occurred in.

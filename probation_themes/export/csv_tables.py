@@ -63,6 +63,8 @@ def format_evidence(evidence: Sequence[Evidence]) -> str:
                 part += f' → "{item.text}"'
             if item.start is not None and item.end is not None:
                 part += f" [{item.start}:{item.end}]"
+        elif item.kind == "single_choice":
+            part = f"{item.term}, {item.text}"
         elif item.weight is not None:
             part += f" ({format_number(item.weight)})"
         parts.append(part)

@@ -26,8 +26,9 @@ import krippendorff
 import numpy as np
 from sklearn.metrics import cohen_kappa_score
 
-from probation_themes.codebook import Codebook
+from probation_themes.codebook import Codebook, SingleChoiceGroup
 from probation_themes.errors import CodebookError, StoreError
+from probation_themes.workflows.single_choice import GroupAgreement, group_agreement
 from probation_themes.store import Project
 from probation_themes.store.nonanswers import non_answer_units
 
@@ -171,6 +172,8 @@ class AgreementReport:
     #: Units left out because they are non-answers ("Nothing.", "n/a"): quotes flagged as
     #: such, or responses whose every quote is one.
     non_answers_excluded: int = 0
+    #: Single-label figures per single-choice group of the codebook (accuracy, macro-F1, kappa).
+    single_choice: list[GroupAgreement] = field(default_factory=list)
 
 
 # -- statistics from 2×2 counts (vectorised) -------------------------------------
@@ -486,6 +489,7 @@ def compare_labels(
     include_uncoded: bool = False,
     resamples: int = 1000,
     seed: int | None = 0,
+    groups: Sequence[SingleChoiceGroup] = (),
 ) -> AgreementReport:
     """Compare two coders' judgements on the units both covered.
 
@@ -506,6 +510,8 @@ def compare_labels(
         include_uncoded: keep units neither coder applied any code to.
         resamples: bootstrap resamples of units (0: no intervals).
         seed: seed of the bootstrap.
+        groups: single-choice groups to give single-label figures for (see
+            :mod:`probation_themes.workflows.single_choice`).
 
     Raises:
         StoreError: response-level codings asked for at quote level, or no unit to compare.
@@ -564,6 +570,7 @@ def compare_labels(
         codes=per_code,
         overall=overall,
         notes=[note for note in (a.choice_note("A"), b.choice_note("B")) if note],
+        single_choice=group_agreement(units, a.positives, b.positives, groups),
     )
 
 
@@ -652,8 +659,10 @@ def compare_coders(
 
         left_out = len(covered(a) & covered(b) & skipped[chosen_level])
         a, b = _without(a, skipped), _without(b, skipped)
+    book = codebook if codebook is not None else project.latest_codebook()
     report = compare_labels(
         a, b, codes=chosen, level=level, response_of=response_of,
         include_uncoded=include_uncoded, resamples=resamples, seed=seed,
+        groups=book.single_choice_groups() if book is not None else (),
     )
     return replace(report, non_answers_excluded=left_out)

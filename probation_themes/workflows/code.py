@@ -13,6 +13,7 @@ from probation_themes.codebook import Codebook
 from probation_themes.coding import registry
 from probation_themes.coding.base import CodedRows
 from probation_themes.coding.combine import combine_all
+from probation_themes.coding.exclusive import enforce_rows
 from probation_themes.coding.model import ModelCoder, Shortfall, TopicFeatures
 from probation_themes.coding.engine import gc_paused
 from probation_themes.coding.rules import RuleScan, RulesCoder, TermKey, unmatched_terms
@@ -85,6 +86,8 @@ class CodeReport:
     stance_removed: dict[str, int] = field(default_factory=dict)
     #: rules: per code, the matches negation set aside, whether or not the code fired on others.
     negated_matches: dict[str, int] = field(default_factory=dict)
+    #: Per single-choice group: the suggestions set aside because a quote had a more likely code of the group.
+    single_choice_removed: dict[str, int] = field(default_factory=dict)
 
     @property
     def coverage(self) -> float:
@@ -247,7 +250,9 @@ def code_project(
         )
     )
     per_code: Counter[str] = Counter()
-    removed: dict[str, Counter[str]] = {"negation": Counter(), "stance": Counter(), "negated_matches": Counter()}
+    removed: dict[str, Counter[str]] = {
+        "negation": Counter(), "stance": Counter(), "negated_matches": Counter(), "single_choice": Counter()}
+    groups = codebook.single_choice_groups()
     term_counts: Counter[TermKey] = Counter()
     responses: set[str] = set()
     coded: set[str] = set()
@@ -259,12 +264,15 @@ def code_project(
             for part in parts:
                 quotes = part.quotes
                 responses.update([q.response_id for q in quotes])
-                written += write.rows(part.rows)
+                # Every method keeps at most one code of a single-choice group per quote.
+                rows, lost = enforce_rows(part.rows, groups)
+                removed["single_choice"].update(lost)
+                written += write.rows(rows)
                 if part.blocked:
                     write.blocked(part.blocked)
                 for why, counts in part.removed.items():
                     removed[why].update(counts)
-                per_code.update([row[1] for row in part.rows])
+                per_code.update([row[1] for row in rows])
                 coded.update([quotes[i].response_id for i in part.coded])
                 term_counts.update(part.term_counts)
     except BaseException:
@@ -300,6 +308,7 @@ def code_project(
         negation_removed=dict(removed["negation"]),
         stance_removed=dict(removed["stance"]),
         negated_matches=dict(removed["negated_matches"]),
+        single_choice_removed=dict(removed["single_choice"]),
     )
 
 

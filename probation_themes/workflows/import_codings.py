@@ -89,6 +89,35 @@ def check_coder_name(name: str) -> str:
     return cleaned
 
 
+def check_single_choice(book: Codebook, positives: tuple[tuple[str, str], ...], source: str, level: str) -> None:
+    """Refuse codings that give one unit two codes of a single-choice group, naming the units (rows)."""
+    groups = book.single_choice_groups()
+    if not groups:
+        return
+    group_of = {code: g for g in groups for code in g.codes}
+    seen: dict[tuple[str, str], list[str]] = {}
+    for unit, code in positives:
+        group = group_of.get(code)
+        if group is not None:
+            seen.setdefault((unit, group.name), []).append(code)
+    broken = [(unit, name, codes) for (unit, name), codes in seen.items() if len(codes) > 1]
+    exactly = [g for g in groups if g.exactly_one]
+    if not broken:
+        return
+    what = "respondent" if level == "response" else "quote"
+    shown = "; ".join(f"{what} {unit}: {', '.join(codes)} ({name})" for unit, name, codes in broken[:8])
+    more = f" and {len(broken) - 8:,} more" if len(broken) > 8 else ""
+    raise StoreError(
+        f"{source} was not imported, and nothing was stored, because {len(broken):,} {what}"
+        f"{'s' if len(broken) != 1 else ''} {'have' if len(broken) != 1 else 'has'} two or more codes of a "
+        f"single-choice group, which the codebook allows only one of: {shown}{more}. Correct those rows in the "
+        "file (keep the one code that applies), or, if the coding frame lets an answer take several of them, "
+        "remove the group's `exclusive` from the codebook"
+        + (" (groups that take exactly one code are not checked for answers with none)" if exactly else "") + ".",
+        path=Path(source),
+    )
+
+
 def _codebook(project: Project, codebook: Codebook | None) -> tuple[Codebook | None, bool]:
     """The codebook to check codes against, and whether names it lacks become new (implied) codes."""
     if codebook is not None:
@@ -199,6 +228,7 @@ def import_codings(
                 when = table.coded_at.get((unit, code))
                 if (unit, parent) in extra and when and (unit, parent) not in table.coded_at:
                     dates[(unit, parent)] = min(when, dates.get((unit, parent), when))
+    check_single_choice(used, positives, table.source, table.level)
     stored_hash = None
     if create:
         used = with_counts(book, used, _counts(project, used, name, table.level, positives))
