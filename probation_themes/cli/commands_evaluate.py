@@ -22,7 +22,7 @@ from probation_themes.workflows.evaluate import (
     read_gold,
     read_ids,
     read_texts_and_codes,
-    test_mask,
+    split_mask,
 )
 
 #: The codebook a gold folder may hold, used when --codebook is not given.
@@ -57,6 +57,11 @@ def _pattern(value: Optional[str]) -> Optional[str]:
     except re.error as exc:
         raise typer.BadParameter(f"{value!r} is not a regular expression ({exc}); e.g. '^te' for ids starting te.") from None
     return value
+
+
+def _usage(message: str) -> None:
+    err.print(f"[bold red]Error:[/] {message}", markup=True, highlight=False)
+    raise typer.Exit(2)
 
 
 def _cell(score: Score | None) -> str:
@@ -315,21 +320,18 @@ def evaluate_command(
     per code, and accuracy and macro-F1 of single-choice groups. No project is needed.
     """
     if (gold is None) == (texts is None):
-        raise typer.BadParameter("give either --gold (a file or folder) or --texts with --codes.", param_hint="--gold")
+        _usage("Give either --gold (a file or folder) or --texts with --codes.")
     if texts is not None and not codes:
-        raise typer.BadParameter("--texts needs one or more --codes files.", param_hint="--codes")
+        _usage("--texts needs one or more --codes files.")
     if codes and texts is None:
-        raise typer.BadParameter("--codes goes with --texts (with --gold, the codes are in the gold file).", param_hint="--codes")
+        _usage("--codes goes with --texts (with --gold, the codes are in the gold file).")
     if test_ids is not None and test_pattern is not None:
-        raise typer.BadParameter("give --test-ids or --test-pattern, not both.", param_hint="--test-pattern")
+        _usage("Give --test-ids or --test-pattern, not both.")
     if codebook is None:
         if gold is not None and gold.is_dir() and (gold / FOLDER_CODEBOOK).is_file():
             codebook = gold / FOLDER_CODEBOOK
         else:
-            raise typer.BadParameter(
-                f"give the codebook with --codebook (only a --gold folder holding {FOLDER_CODEBOOK} supplies one).",
-                param_hint="--codebook",
-            )
+            _usage(f"Give the codebook with --codebook (only a --gold folder holding {FOLDER_CODEBOOK} supplies one).")
     book = load_codebook(codebook)
     if gold is not None:
         gold_set = read_gold(gold, book, text_col=text_col)
@@ -337,9 +339,9 @@ def evaluate_command(
         gold_set = read_texts_and_codes(texts, list(codes or []), book, text_col=text_col)
     mask = None
     if test_ids is not None:
-        mask = test_mask(gold_set, ids=read_ids(test_ids), source=str(test_ids))
+        mask = split_mask(gold_set, ids=read_ids(test_ids), source=str(test_ids))
     elif test_pattern is not None:
-        mask = test_mask(gold_set, pattern=test_pattern)
+        mask = split_mask(gold_set, pattern=test_pattern)
     with err.status("Evaluating…"):
         result = evaluate(
             gold_set, book, folds=folds, sizes=sizes, seed=seed, min_positives=min_positives, topics=topics,

@@ -10,7 +10,7 @@ project is needed.
 
 The held-out quotes come from k-fold cross-validation (``folds``) or from a
 given split (``test``: a mask of the gold texts, e.g. from
-:func:`~probation_themes.workflows.evaluate_gold.test_mask`); the model and the
+:func:`~probation_themes.workflows.evaluate_gold.split_mask`); the model and the
 baseline train on the first ``size`` quotes of the shuffled training pool
 (sizes may be shares of the pool, ``"5%"``), so each larger training set
 contains the smaller ones. The figures are those of
@@ -49,7 +49,7 @@ from probation_themes.workflows.evaluate_gold import (  # noqa: F401  (re-export
     read_gold_folder,
     read_ids,
     read_texts_and_codes,
-    test_mask,
+    split_mask,
 )
 from probation_themes.workflows.evaluate_metrics import FoldResult, Metrics, Score, fold_result, metrics  # noqa: F401
 

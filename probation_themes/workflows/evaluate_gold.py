@@ -362,7 +362,7 @@ def read_ids(path: str | Path) -> list[str]:
     return lines
 
 
-def test_mask(gold: GoldSet, *, ids: list[str] | None = None, pattern: str | None = None, source: str = "") -> np.ndarray:
+def split_mask(gold: GoldSet, *, ids: list[str] | None = None, pattern: str | None = None, source: str = "") -> np.ndarray:
     """Which gold texts are in the test split: those listed in ``ids``, or whose id matches ``pattern``.
 
     Raises:
