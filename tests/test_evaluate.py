@@ -246,3 +246,28 @@ def test_a_bad_codes_file_is_one_paragraph_and_exit_1(tmp_path: Path):
     result = runner.invoke(app, ["evaluate", "--gold", str(folder)])
     assert result.exit_code == 1
     assert "Traceback" not in result.output and "'pay'" in result.output and "train_long.csv" in result.output
+
+
+def test_the_few_label_aids_are_compared_when_the_model_has_them(tmp_path: Path, monkeypatch):
+    calls = []
+
+    class AidedCoder(model_module.ModelCoder):
+        def __init__(self, *args, weak_labels: bool = True, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.weak_labels = weak_labels
+
+        def fit(self, codebook, quotes=None, *, labels=None, topics=None, unlabelled=None):
+            calls.append((self.weak_labels, None if unlabelled is None else len(unlabelled), len(labels)))
+            return super().fit(codebook, quotes, labels=labels, topics=topics)
+
+    monkeypatch.setattr(evaluate_module, "ModelCoder", AidedCoder)
+    gold = read_gold(write_folder(tmp_path / "set", generate(80, seed=5)), BOOK)
+    result = evaluate(gold, BOOK, test=split_mask(gold, pattern="^te"), sizes=[30], topics=False)
+    assert result.aids == "weak labels from the rules and the uncoded texts"
+    # aids on: the 50 texts not trained on (30 of the pool's 60 and the 20 test texts) are the uncoded ones
+    assert calls == [(True, 50, 30), (False, None, 30)]
+    point = result.points[0]
+    assert point.model_without_aids is not None and point.model_without_aids.sample.folds == 1
+    calls.clear()
+    assert evaluate(gold, BOOK, test=split_mask(gold, pattern="^te"), sizes=[30], topics=False, aids=False).aids == ""
+    assert calls == [(True, 50, 30)]

@@ -236,8 +236,8 @@ def evaluate(
     usable = sorted(resolved)
     if not usable:
         raise CoderError(
-            f"Every training size ({', '.join(map(str, asked))}) is larger than the {pool} gold "
-            f"texts each fold trains on ({n} texts); choose sizes up to {pool}, or shares such as 25%."
+            f"Every training size ({', '.join(map(str, asked))}) is larger than the {pool} training "
+            f"texts ({n} gold texts); choose sizes up to {pool}, or shares such as 25%."
         )
     quotes = [
         Quote(quote_id=f"gold:{i + 2}", response_id=f"gold:{i + 2}", text=t, source=Path(gold.path).name, row=i + 2)
