@@ -271,3 +271,28 @@ def test_the_few_label_aids_are_compared_when_the_model_has_them(tmp_path: Path,
     calls.clear()
     assert evaluate(gold, BOOK, test=split_mask(gold, pattern="^te"), sizes=[30], topics=False, aids=False).aids == ""
     assert calls == [(True, 50, 30)]
+
+
+def test_the_table_shows_the_codebooks_single_choice_groups_and_the_models_thresholds(tmp_path: Path, monkeypatch):
+    group = SimpleNamespace(name="main theme", codes=tuple(CODES), exactly_one=True)
+    monkeypatch.setattr(Codebook, "single_choice_groups", lambda self: [group], raising=False)
+    fit = model_module.ModelCoder.fit
+
+    def fit_with_decisions(self, *args, **kwargs):
+        fitted = fit(self, *args, **kwargs)
+        self.thresholds_ = {c: 0.35 for c in self.trained_codes_}
+        self.decisions_ = {c: "always" for c in CODES}
+        return fitted
+
+    monkeypatch.setattr(model_module.ModelCoder, "fit", fit_with_decisions)
+    folder = write_folder(tmp_path / "set", generate(100, seed=6, single=True))
+    result = runner.invoke(app, ["evaluate", "--gold", str(folder), "--test-pattern", "^te", "--sizes", "100%",
+                                 "--no-topics"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "Single-choice groups" in result.output and "main theme" in result.output
+    assert "threshold" in result.output and "0.35" in result.output and "always" in result.output
+    report = json.loads(runner.invoke(app, ["evaluate", "--gold", str(folder), "--test-pattern", "^te",
+                                            "--sizes", "100%", "--no-topics", "--json"]).stdout)
+    assert report["groups"] == {"main theme": CODES}
+    assert report["decisions"]["ict"] == {"threshold": 0.35, "decision": "always"}
+    assert 0 < report["points"][0]["model"]["groups"]["main theme"]["accuracy"]["mean"] <= 1
