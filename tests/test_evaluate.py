@@ -296,3 +296,22 @@ def test_the_table_shows_the_codebooks_single_choice_groups_and_the_models_thres
     assert report["groups"] == {"main theme": CODES}
     assert report["decisions"]["ict"] == {"threshold": 0.35, "decision": "always"}
     assert 0 < report["points"][0]["model"]["groups"]["main theme"]["accuracy"]["mean"] <= 1
+
+
+def test_a_model_option_the_model_refuses_is_an_error_not_an_empty_curve(tmp_path: Path):
+    from probation_themes.errors import CoderError
+
+    gold = read_gold(write_folder(tmp_path / "set", generate(60, seed=7)), BOOK)
+    with pytest.raises(CoderError):
+        evaluate(gold, BOOK, test=split_mask(gold, pattern="^te"), sizes=[40], topics=False,
+                 model_options={"calibration": "no such calibration"})
+    result = evaluate(gold, BOOK, test=split_mask(gold, pattern="^te"), sizes=[5], topics=False)
+    assert result.points[0].model.micro.mean in (None, 0.0)  # too few examples: the model codes nothing
+
+
+def test_representation_is_a_usage_error_unless_the_model_has_it(tmp_path: Path):
+    folder = write_folder(tmp_path / "set", generate(8))
+    result = runner.invoke(app, ["evaluate", "--gold", str(folder), "--representation", "words"])
+    if evaluate_module.model_accepts("representation"):
+        pytest.skip("the model has a representation option")
+    assert result.exit_code == 2 and "--representation" in result.output

@@ -19,6 +19,7 @@ from probation_themes.workflows.evaluate import (
     Metrics,
     Score,
     evaluate,
+    model_accepts,
     read_gold,
     read_ids,
     read_texts_and_codes,
@@ -309,6 +310,14 @@ def evaluate_command(
             help="When the model has few-label aids (weak labels, uncoded texts), also score it with them off.",
         ),
     ] = True,
+    representation: Annotated[
+        Optional[str],
+        typer.Option(
+            "--representation",
+            help="The model's text representation, where the installed model offers a choice.",
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Measure how well the learned model codes next to the rules and a plain classifier, as coded examples grow.
@@ -327,6 +336,8 @@ def evaluate_command(
         _usage("--codes goes with --texts (with --gold, the codes are in the gold file).")
     if test_ids is not None and test_pattern is not None:
         _usage("Give --test-ids or --test-pattern, not both.")
+    if representation is not None and not model_accepts("representation"):
+        _usage("--representation: this version of the model has one text representation (TF-IDF words and n-grams).")
     if codebook is None:
         if gold is not None and gold.is_dir() and (gold / FOLDER_CODEBOOK).is_file():
             codebook = gold / FOLDER_CODEBOOK
@@ -346,6 +357,7 @@ def evaluate_command(
         result = evaluate(
             gold_set, book, folds=folds, sizes=sizes, seed=seed, min_positives=min_positives, topics=topics,
             test=mask, baseline=baseline, aids=aids,
+            model_options={"representation": representation} if representation is not None else None,
         )
     if as_json:
         print_json(asdict(result))

@@ -152,6 +152,11 @@ def _groups(codebook: Codebook, codes: list[str], groups) -> list[tuple[str, lis
     return result
 
 
+def model_accepts(option: str) -> bool:
+    """Whether the model has the option ``option`` (the model gains options between releases)."""
+    return option in inspect.signature(ModelCoder.__init__).parameters
+
+
 def _aid_options() -> tuple[dict, dict, bool, str]:
     """Model options with the few-label aids on and off, whether to pass unlabelled texts, and what they are."""
     init = inspect.signature(ModelCoder.__init__).parameters
@@ -183,6 +188,7 @@ def evaluate(
     baseline: bool = True,
     aids: bool = True,
     groups=None,
+    model_options: dict | None = None,
 ) -> Evaluation:
     """Score the model, the rules and a plain baseline against the gold coding at several training sizes.
 
@@ -202,6 +208,8 @@ def evaluate(
         aids: when the model has few-label aids, also score it with them off.
         groups: single-choice groups (objects with ``name``, ``codes``,
             ``exactly_one``); None reads the codebook's, if it has any.
+        model_options: further options of the model (e.g. ``representation``
+            where the model has it), given to every fit.
 
     Raises:
         CoderError: too few gold texts for the folds, or no usable size.
@@ -248,6 +256,7 @@ def evaluate(
     topic_features, topics_used = _topic_features(codebook, quotes, seed) if topics else (None, "off")
     choice = _groups(codebook, gold.codes, groups)
     on, off, unlabelled, aid_names = _aid_options()
+    on, off = {**(model_options or {}), **on}, {**(model_options or {}), **off}
     compare = aids and bool(aid_names)
 
     results: dict[int, dict[str, list[FoldResult]]] = {s: {} for s in usable}
@@ -390,6 +399,10 @@ class _ModelRun:
         try:
             model.fit(self.codebook, [quotes[i] for i in train], labels=labels, topics=self.topics, **extra)
         except CoderError:
+            positives = gold.labels[train].sum(axis=0)
+            enough = (positives >= self.min_positives) & (len(train) - positives >= self.min_positives)
+            if enough.any():  # not a shortage of examples: a bad option or unusable texts
+                raise
             # Too few examples of every code at this size: the model codes nothing.
             return predicted, proba, ok, None
         held = [quotes[i] for i in test]
