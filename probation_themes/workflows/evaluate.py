@@ -1,28 +1,34 @@
-"""How well the learned model codes, and how that grows with the number of coded quotes.
+"""How well the learned model codes, next to the rules and a plain classifier, as coded quotes grow.
 
-``evaluate`` scores the model (``model.logreg.v1``) against a gold coding by
-k-fold cross-validation at several training sizes — a learning curve — next to
-the rules alone on the same held-out quotes, so a researcher can see whether
-coding more quotes by hand still pays. Everything happens in memory; no project
-is needed.
+``evaluate`` scores the model (``model.logreg.v1``) against a gold coding,
+side by side with the codebook's rules alone and with a plain TF-IDF +
+one-vs-rest logistic regression (:class:`~probation_themes.coding.baselines.TfidfOvrBaseline`)
+trained on the same labels, at several training sizes — a learning curve — so a
+researcher can see whether coding more quotes by hand still pays and what the
+model adds over the textbook classifier. Everything happens in memory; no
+project is needed.
+
+The held-out quotes come from k-fold cross-validation (``folds``) or from a
+given split (``test``: a mask of the gold texts, e.g. from
+:func:`~probation_themes.workflows.evaluate_gold.split_mask`); the model and the
+baseline train on the first ``size`` quotes of the shuffled training pool
+(sizes may be shares of the pool, ``"5%"``), so each larger training set
+contains the smaller ones. The figures are those of
+:mod:`probation_themes.workflows.evaluate_metrics`.
 
 As in a project, the model also reads topic features: a seeded topic model
 (LDA, 5 free topics, the evaluation's seed) is fitted once on every gold text —
 it never sees the gold codes, as in a project it never sees the coding — and
-each text's topic shares become features of every fold's model.
-
-The gold file is a CSV or TSV with a text column (``text`` unless named
-otherwise) and the codes in one of two forms:
-
-- a ``codes`` column holding the code ids of each text joined by `` | ``
-  (blank when no code applies); every codebook code is evaluated; or
-- one column per code, named by its code id, holding 1 (applies) or 0 (does
-  not); ``yes``/``no``, ``true``/``false`` and ``x``/blank are read the same way.
-  Only the codes with a column are evaluated.
+each text's topic shares become features of every fold's model. When the model
+offers few-label aids (weak labels from the rules, learning from the uncoded
+texts), the curve also shows the model with them off. Reading gold files is in
+:mod:`probation_themes.workflows.evaluate_gold`.
 """
 
 from __future__ import annotations
 
+import inspect
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,77 +36,59 @@ import numpy as np
 from sklearn.model_selection import KFold
 
 from probation_themes.codebook import Codebook
+from probation_themes.coding.baselines import TfidfOvrBaseline
 from probation_themes.coding.model import MIN_POSITIVES, ModelCoder, TopicFeatures
 from probation_themes.coding.rules import RulesCoder
 from probation_themes.coding.topics import LdaTopicCoder
-from probation_themes.errors import CoderError, IngestError
-from probation_themes.ingest.decode import decode_bytes
-from probation_themes.ingest.tables import read_delimited
+from probation_themes.errors import CoderError
 from probation_themes.models import Quote
-
-#: The column of the joined form of a gold file.
-CODES_COLUMN = "codes"
+from probation_themes.workflows.evaluate_gold import (  # noqa: F401  (re-exported)
+    CODES_COLUMN,
+    GoldSet,
+    read_gold,
+    read_gold_folder,
+    read_ids,
+    read_texts_and_codes,
+    split_mask,
+)
+from probation_themes.workflows.evaluate_metrics import FoldResult, Metrics, Score, fold_result, metrics  # noqa: F401
 
 #: Smallest training size of the default learning curve; each next size doubles it.
 FIRST_SIZE = 50
 
-_TRUE = {"1", "yes", "y", "true", "x"}
-_FALSE = {"0", "no", "n", "false", ""}
-
-
-@dataclass
-class GoldSet:
-    """A gold coding read from a file: texts and, per evaluated code, 0/1 labels."""
-
-    path: str
-    texts: list[str]
-    codes: list[str]
-    labels: np.ndarray  # (texts, codes), 0/1
-    form: str  # "codes" (joined) or "columns" (one 0/1 column per code)
-    missing_codes: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Score:
-    """An F1 score over the folds: mean, standard deviation and the folds where it was defined.
-
-    F1 is undefined for a code in a fold where it is neither in the gold nor
-    predicted; such folds are left out (``folds`` counts the others).
-    """
-
-    mean: float | None
-    sd: float | None
-    folds: int
-
-
-@dataclass
-class Metrics:
-    """Micro F1 (pooled over codes), macro F1 (mean of codes) and F1 per code."""
-
-    micro: Score
-    macro: Score
-    per_code: dict[str, Score]
-
 
 @dataclass
 class CurvePoint:
-    """Scores after training on ``size`` gold quotes.
+    """Scores after training on ``size`` gold quotes (``label``: as asked, e.g. ``5%``).
 
     ``model``: the model alone; codes it could not train get no suggestions.
     ``all``: model and rules combined as ``code --method all`` does (None when
-    the codebook has no rules). ``trained_folds``: in how many folds each code
-    had enough examples to be trained.
+    the codebook has no rules). ``baseline``: the plain TF-IDF + one-vs-rest
+    logistic regression. ``model_without_aids``: the model with its few-label
+    aids off (None when the model has none). ``trained_folds``: in how many
+    folds each code had enough examples to be trained.
     """
 
     size: int
     model: Metrics
     all: Metrics | None
     trained_folds: dict[str, int]
+    baseline: Metrics | None = None
+    model_without_aids: Metrics | None = None
+    label: str = ""
+
+
+@dataclass
+class CodeDecision:
+    """How the model trained on the most quotes decides one code (None where it does not say)."""
+
+    threshold: float | None
+    decision: str | None
 
 
 @dataclass
 class Evaluation:
-    """A learning curve of the model against a gold coding, with the rules as a baseline."""
+    """A learning curve of the model against a gold coding, with the rules and a plain baseline."""
 
     gold: str
     examples: int
@@ -112,114 +100,20 @@ class Evaluation:
     points: list[CurvePoint]
     rules: Metrics | None
     missing_codes: list[str] = field(default_factory=list)
-    dropped_sizes: list[int] = field(default_factory=list)
+    dropped_sizes: list[int | str] = field(default_factory=list)
     #: The topic features the model read, or why there were none.
     topic_features: str = ""
-
-
-def read_gold(path: str | Path, codebook: Codebook, *, text_col: str = "text") -> GoldSet:
-    """Read a gold coding (CSV or TSV) for the codes of ``codebook``.
-
-    See the module description for the two accepted forms.
-
-    Raises:
-        IngestError: the file cannot be read, lacks the text column or any
-            codes, or a cell holds an unknown code or a value that is not 0/1;
-            the message names the row and column.
-    """
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise IngestError(f"The gold file {path} does not exist. Check the file name and folder.", path=path) from None
-    except OSError as exc:
-        raise IngestError(f"The gold file {path} could not be read: {exc.strerror}.", path=path) from None
-    if path.suffix.lower() not in (".csv", ".tsv", ".txt"):
-        raise IngestError(
-            f"The gold file {path.name} must be a CSV or TSV file (one row per text); save the "
-            "sheet as CSV UTF-8 and try again.",
-            path=path,
-        )
-    text, _ = decode_bytes(data, path)
-    header, records = read_delimited(text, "\t" if path.suffix.lower() == ".tsv" else None)
-    columns = [h.strip() for h in header]
-    if text_col not in columns:
-        raise IngestError(
-            f"The gold file {path.name} has no column {text_col!r} (its columns are: "
-            f"{', '.join(columns) or 'none'}); name the text column with --text-col.",
-            path=path,
-            column=text_col,
-        )
-    ids = list(codebook.ids)
-    code_columns = [c for c in ids if c in columns]
-    if CODES_COLUMN in columns and code_columns:
-        raise IngestError(
-            f"The gold file {path.name} has both a {CODES_COLUMN!r} column and code columns "
-            f"({', '.join(code_columns)}); keep one form: either one {CODES_COLUMN!r} column with "
-            "code ids joined by ' | ', or one 0/1 column per code.",
-            path=path,
-        )
-    if CODES_COLUMN not in columns and not code_columns:
-        raise IngestError(
-            f"The gold file {path.name} names no codes: add a {CODES_COLUMN!r} column with each "
-            "text's code ids joined by ' | ', or one 0/1 column per code named by its id "
-            f"(codebook codes: {', '.join(ids)}).",
-            path=path,
-        )
-    form = "codes" if CODES_COLUMN in columns else "columns"
-    codes = ids if form == "codes" else code_columns
-    at = {name: i for i, name in enumerate(columns)}
-    texts: list[str] = []
-    rows: list[list[int]] = []
-    for row, cells, _raw, problem in records:
-        if cells is None:
-            raise IngestError(f"Row {row} of {path.name} cannot be read: {problem}.", path=path, row=row)
-        if not any(c.strip() for c in cells):
-            continue
-        cells = cells + [""] * (len(columns) - len(cells))
-        body = cells[at[text_col]].strip()
-        if not body:
-            raise IngestError(
-                f"Row {row} of {path.name} has no text in column {text_col!r}; fill it in or "
-                "delete the row.",
-                path=path, row=row, column=text_col,
-            )
-        texts.append(body)
-        if form == "codes":
-            rows.append(_joined(cells[at[CODES_COLUMN]], codes, path, row))
-        else:
-            rows.append([_flag(cells[at[c]], c, path, row) for c in codes])
-    if not texts:
-        raise IngestError(f"The gold file {path.name} has a header but no texts.", path=path)
-    labels = np.array(rows, dtype=np.int8).reshape(len(texts), len(codes))
-    missing = [c for c in ids if c not in codes]
-    return GoldSet(str(path), texts, codes, labels, form, missing)
-
-
-def _joined(cell: str, codes: list[str], path: Path, row: int) -> list[int]:
-    given = {part.strip() for part in cell.split("|")} - {""}
-    unknown = sorted(given - set(codes))
-    if unknown:
-        raise IngestError(
-            f"Row {row} of {path.name} names {', '.join(map(repr, unknown))} in column "
-            f"{CODES_COLUMN!r}, not a code of the codebook; use the code ids "
-            f"({', '.join(codes)}) joined by ' | '.",
-            path=path, row=row, column=CODES_COLUMN,
-        )
-    return [int(c in given) for c in codes]
-
-
-def _flag(cell: str, code: str, path: Path, row: int) -> int:
-    value = cell.strip().lower()
-    if value in _TRUE:
-        return 1
-    if value in _FALSE:
-        return 0
-    raise IngestError(
-        f"Row {row} of {path.name} has {cell!r} in column {code!r}; use 1 if the code applies "
-        "and 0 (or blank) if it does not.",
-        path=path, row=row, column=code,
-    )
+    #: "folds" (k-fold cross-validation) or "split" (a given test split).
+    mode: str = "folds"
+    test_examples: int = 0
+    train_pool: int = 0
+    #: Per code, the threshold and decision of the model at the largest size (when it has them).
+    decisions: dict[str, CodeDecision] = field(default_factory=dict)
+    #: The few-label aids compared ("" when the model has none).
+    aids: str = ""
+    #: Single-choice groups scored: name -> their code ids.
+    groups: dict[str, list[str]] = field(default_factory=dict)
+    uncoded: int = 0
 
 
 def default_sizes(pool: int) -> list[int]:
@@ -232,57 +126,126 @@ def default_sizes(pool: int) -> list[int]:
     return [*sizes, pool]
 
 
+def resolve_size(size: int | str, pool: int) -> int:
+    """A training size as a number of quotes: a whole number, or a share of the pool (``"5%"``, at least 1)."""
+    if isinstance(size, str):
+        text = size.strip()
+        if not text.endswith("%"):
+            return int(text)
+        share = float(text[:-1])
+        if not 0 < share <= 100:
+            raise CoderError(f"The training size {size} must be a share above 0% and at most 100%.")
+        return max(1, int(round(pool * share / 100)))
+    return size
+
+
+def _groups(codebook: Codebook, codes: list[str], groups) -> list[tuple[str, list[int], list[str], bool]]:
+    """The single-choice groups to score, as (name, columns, code ids, exactly_one)."""
+    if groups is None:
+        found = getattr(codebook, "single_choice_groups", None)
+        groups = found() if callable(found) else []
+    result = []
+    for group in groups or []:
+        members = [c for c in group.codes if c in codes]
+        if len(members) >= 2:
+            result.append((group.name, [codes.index(c) for c in members], members, bool(group.exactly_one)))
+    return result
+
+
+def model_accepts(option: str) -> bool:
+    """Whether the model has the option ``option`` (the model gains options between releases)."""
+    return option in inspect.signature(ModelCoder.__init__).parameters
+
+
+def _aid_options() -> tuple[dict, dict, bool, str]:
+    """Model options with the few-label aids on and off, whether to pass unlabelled texts, and what they are."""
+    init = inspect.signature(ModelCoder.__init__).parameters
+    fit = inspect.signature(ModelCoder.fit).parameters
+    on: dict = {}
+    off: dict = {}
+    names = []
+    if "weak_labels" in init:
+        default = init["weak_labels"].default
+        on["weak_labels"] = default if default not in (False, None, inspect.Parameter.empty) else True
+        off["weak_labels"] = False if isinstance(on["weak_labels"], bool) else None
+        names.append("weak labels from the rules")
+    unlabelled = "unlabelled" in fit
+    if unlabelled:
+        names.append("the uncoded texts")
+    return on, off, unlabelled, " and ".join(names)
+
+
 def evaluate(
     gold: GoldSet,
     codebook: Codebook,
     *,
     folds: int = 5,
-    sizes: list[int] | None = None,
+    sizes: list[int | str] | None = None,
     seed: int = 0,
     min_positives: int = MIN_POSITIVES,
     topics: bool = True,
+    test: np.ndarray | None = None,
+    baseline: bool = True,
+    aids: bool = True,
+    groups=None,
+    model_options: dict | None = None,
 ) -> Evaluation:
-    """Cross-validate the model at several training sizes against the gold coding.
-
-    The gold texts are split into ``folds`` folds (shuffled with ``seed``).
-    For each fold, the other folds are the training pool: the model is trained
-    on the first ``size`` quotes of a shuffled pool for each size (so each
-    larger training set contains the smaller ones) and scored on the held-out
-    fold. The rules are scored on the same held-out folds.
+    """Score the model, the rules and a plain baseline against the gold coding at several training sizes.
 
     Args:
         gold: the gold coding (see :func:`read_gold`).
         codebook: the codebook whose rules and codes to use.
-        folds: number of folds (2 or more).
-        sizes: training sizes; None gives 50, 100, 200, … up to the pool.
-            Sizes larger than the smallest training pool are dropped (and
-            listed in the result).
-        seed: seed for the folds, the training order and the model.
+        folds: number of cross-validation folds (2 or more); unused with ``test``.
+        sizes: training sizes, whole numbers or shares of the training pool
+            (``"5%"``); None gives 50, 100, 200, … up to the pool. Whole sizes
+            larger than the smallest training pool are dropped (and listed).
+        seed: seed for the folds, the training order and the models.
         min_positives: fewest quotes with (and without) a code to train it.
-        topics: give the model topic features (see the module description);
-            off, it reads words and rules only.
+        topics: give the model topic features (see the module description).
+        test: a boolean mask of the gold texts held out for testing; the others
+            are the training pool. None: k-fold cross-validation.
+        baseline: also score the plain TF-IDF + one-vs-rest logistic regression.
+        aids: when the model has few-label aids, also score it with them off.
+        groups: single-choice groups (objects with ``name``, ``codes``,
+            ``exactly_one``); None reads the codebook's, if it has any.
+        model_options: further options of the model (e.g. ``representation``
+            where the model has it), given to every fit.
 
     Raises:
         CoderError: too few gold texts for the folds, or no usable size.
     """
     n = len(gold.texts)
-    if not isinstance(folds, int) or folds < 2:
-        raise CoderError(f"--folds {folds} must be 2 or more.")
-    if n < 2 * folds:
-        raise CoderError(
-            f"The gold file has {n} texts, too few for {folds} folds: each fold needs at least "
-            "two. Use fewer folds or a larger gold file."
-        )
-    splits = list(KFold(n_splits=folds, shuffle=True, random_state=seed).split(np.arange(n)))
+    if test is not None:
+        test = np.asarray(test, dtype=bool)
+        splits = [(np.flatnonzero(~test), np.flatnonzero(test))]
+        mode = "split"
+    else:
+        if not isinstance(folds, int) or folds < 2:
+            raise CoderError(f"--folds {folds} must be 2 or more.")
+        if n < 2 * folds:
+            raise CoderError(
+                f"The gold file has {n} texts, too few for {folds} folds: each fold needs at least "
+                "two. Use fewer folds or a larger gold file."
+            )
+        splits = list(KFold(n_splits=folds, shuffle=True, random_state=seed).split(np.arange(n)))
+        mode = "folds"
     pool = min(len(train) for train, _ in splits)
-    wanted = sorted(set(sizes)) if sizes else default_sizes(pool)
-    if any(s < 1 for s in wanted):
-        raise CoderError("Training sizes must be whole numbers of 1 or more.")
-    usable = [s for s in wanted if s <= pool]
+    asked = list(sizes) if sizes else default_sizes(pool)
+    resolved: dict[int, str] = {}
+    dropped: list[int | str] = []
+    for size in asked:
+        number = resolve_size(size, pool)
+        if number < 1:
+            raise CoderError("Training sizes must be whole numbers of 1 or more, or shares such as 5%.")
+        if number > pool:
+            dropped.append(size)
+        else:
+            resolved.setdefault(number, str(size))
+    usable = sorted(resolved)
     if not usable:
         raise CoderError(
-            f"Every training size ({', '.join(map(str, wanted))}) is larger than the {pool} gold "
-            f"texts each fold trains on ({n} texts, {folds} folds); choose sizes up to {pool}."
+            f"Every training size ({', '.join(map(str, asked))}) is larger than the {pool} training "
+            f"texts ({n} gold texts); choose sizes up to {pool}, or shares such as 25%."
         )
     quotes = [
         Quote(quote_id=f"gold:{i + 2}", response_id=f"gold:{i + 2}", text=t, source=Path(gold.path).name, row=i + 2)
@@ -291,46 +254,98 @@ def evaluate(
     fired = _rules_matrix(codebook, quotes, gold.codes)
     y = gold.labels.astype(bool)
     topic_features, topics_used = _topic_features(codebook, quotes, seed) if topics else (None, "off")
+    choice = _groups(codebook, gold.codes, groups)
+    on, off, unlabelled, aid_names = _aid_options()
+    on, off = {**(model_options or {}), **on}, {**(model_options or {}), **off}
+    compare = aids and bool(aid_names)
 
-    counts = {s: [] for s in usable}  # per size, per fold: (model counts, all counts)
+    results: dict[int, dict[str, list[FoldResult]]] = {s: {} for s in usable}
     trained = {s: {c: 0 for c in gold.codes} for s in usable}
-    rule_counts = []
-    for fold, (train, test) in enumerate(splits):
+    seen_decisions: dict[str, list[tuple[float | None, str | None]]] = {c: [] for c in gold.codes}
+    rule_results = []
+    for fold, (train, held) in enumerate(splits):
         order = np.random.default_rng([seed, fold]).permutation(train)
+        truth = y[held]
         if fired is not None:
-            rule_counts.append(_counts(y[test], fired[test]))
+            rule_results.append(fold_result(truth, fired[held], choice))
         for size in usable:
-            predicted, ok = _model_predictions(
-                codebook, quotes, gold, order[:size], test, seed, min_positives, topic_features
-            )
+            chosen = order[:size]
+            rest = np.setdiff1d(np.arange(n), chosen) if unlabelled else None
+            run = _ModelRun(codebook, quotes, gold, seed, min_positives, topic_features)
+            predicted, proba, ok, model = run(chosen, held, on, rest)
             for c, is_trained in zip(gold.codes, ok):
                 trained[size][c] += int(is_trained)
-            model_counts = _counts(y[test], predicted)
-            all_counts = None
+            if size == usable[-1] and model is not None:
+                _note_decisions(model, gold.codes, seen_decisions)
+            got = results[size]
+            got.setdefault("model", []).append(fold_result(truth, predicted, choice, proba))
             if fired is not None:
-                combined = np.where(ok, predicted, fired[test])
-                all_counts = _counts(y[test], combined)
-            counts[size].append((model_counts, all_counts))
+                combined = np.where(ok, predicted, fired[held])
+                got.setdefault("all", []).append(fold_result(truth, combined, choice, proba))
+            if baseline:
+                plain = TfidfOvrBaseline(random_state=seed).fit([gold.texts[i] for i in chosen], y[chosen])
+                scores = plain.predict_proba([gold.texts[i] for i in held])
+                got.setdefault("baseline", []).append(fold_result(truth, scores >= 0.5, choice, scores))
+            if compare:
+                bare, bare_proba, _, _ = run(chosen, held, off, None)
+                got.setdefault("bare", []).append(fold_result(truth, bare, choice, bare_proba))
 
-    points = []
-    for size in usable:
-        model = _metrics([m for m, _ in counts[size]], gold.codes)
-        combined = _metrics([a for _, a in counts[size]], gold.codes) if fired is not None else None
-        points.append(CurvePoint(size, model, combined, trained[size]))
+    def summary(size: int, key: str) -> Metrics | None:
+        return metrics(results[size][key], gold.codes) if key in results[size] else None
+
+    points = [
+        CurvePoint(
+            size, summary(size, "model"), summary(size, "all"), trained[size],
+            summary(size, "baseline"), summary(size, "bare"), resolved[size],
+        )
+        for size in usable
+    ]
     return Evaluation(
         gold=gold.path,
         examples=n,
-        folds=folds,
+        folds=len(splits),
         seed=seed,
         min_positives=min_positives,
         codes=gold.codes,
         positives={c: int(v) for c, v in zip(gold.codes, gold.labels.sum(axis=0))},
         points=points,
-        rules=_metrics(rule_counts, gold.codes) if fired is not None else None,
+        rules=metrics(rule_results, gold.codes) if fired is not None else None,
         missing_codes=gold.missing_codes,
-        dropped_sizes=[s for s in wanted if s > pool],
+        dropped_sizes=dropped,
         topic_features=topics_used,
+        mode=mode,
+        test_examples=int(len(splits[0][1])) if mode == "split" else 0,
+        train_pool=pool,
+        decisions=_decisions(seen_decisions),
+        aids=aid_names if compare else "",
+        groups={name: codes for name, _, codes, _ in choice},
+        uncoded=gold.uncoded,
     )
+
+
+def _note_decisions(model: ModelCoder, codes: list[str], seen: dict[str, list]) -> None:
+    thresholds = getattr(model, "thresholds_", None) or {}
+    decisions = getattr(model, "decisions_", None) or {}
+    if not thresholds and not decisions:
+        return
+    for code in codes:
+        value = thresholds.get(code) if isinstance(thresholds, dict) else None
+        seen[code].append((None if value is None else float(value), decisions.get(code) if isinstance(decisions, dict) else None))
+
+
+def _decisions(seen: dict[str, list[tuple[float | None, str | None]]]) -> dict[str, CodeDecision]:
+    """Per code: the median threshold and the most common decision over the folds."""
+    result = {}
+    for code, values in seen.items():
+        if not values:
+            continue
+        thresholds = [t for t, _ in values if t is not None]
+        decisions = [d for _, d in values if d is not None]
+        result[code] = CodeDecision(
+            round(float(np.median(thresholds)), 4) if thresholds else None,
+            Counter(decisions).most_common(1)[0][0] if decisions else None,
+        )
+    return result
 
 
 def _topic_features(codebook: Codebook, quotes: list[Quote], seed: int) -> tuple[TopicFeatures | None, str]:
@@ -359,61 +374,49 @@ def _rules_matrix(codebook: Codebook, quotes: list[Quote], codes: list[str]) -> 
     return fired
 
 
-def _model_predictions(
-    codebook: Codebook,
-    quotes: list[Quote],
-    gold: GoldSet,
-    train: np.ndarray,
-    test: np.ndarray,
-    seed: int,
-    min_positives: int,
-    topics: TopicFeatures | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The model's decisions on the test quotes, and which codes it could train."""
-    labels = {
-        quotes[i].quote_id: {c: int(v) for c, v in zip(gold.codes, gold.labels[i])} for i in train
-    }
-    predicted = np.zeros((len(test), len(gold.codes)), dtype=bool)
-    ok = np.zeros(len(gold.codes), dtype=bool)
-    model = ModelCoder(min_positives=min_positives, random_state=seed, n_jobs=1)
-    try:
-        model.fit(codebook, [quotes[i] for i in train], labels=labels, topics=topics)
-    except CoderError:
-        # Too few examples of every code at this size: the model codes nothing.
-        return predicted, ok
-    proba = model.predict_proba([quotes[i] for i in test], topics=topics)
-    for j, code in enumerate(model.trained_codes_):
-        k = gold.codes.index(code)
-        predicted[:, k] = proba[:, j] >= model.threshold
-        ok[k] = True
-    return predicted, ok
+@dataclass
+class _ModelRun:
+    """Fits the model on some gold quotes and decides the held-out ones."""
 
+    codebook: Codebook
+    quotes: list[Quote]
+    gold: GoldSet
+    seed: int
+    min_positives: int
+    topics: TopicFeatures | None
 
-def _counts(truth: np.ndarray, predicted: np.ndarray) -> np.ndarray:
-    """Per code: true positives, false positives, false negatives (shape codes × 3)."""
-    tp = (truth & predicted).sum(axis=0)
-    fp = (~truth & predicted).sum(axis=0)
-    fn = (truth & ~predicted).sum(axis=0)
-    return np.stack([tp, fp, fn], axis=1)
-
-
-def _f1(tp: float, fp: float, fn: float) -> float:
-    return float("nan") if tp + fp + fn == 0 else 2 * tp / (2 * tp + fp + fn)
-
-
-def _score(values: list[float]) -> Score:
-    defined = [v for v in values if not np.isnan(v)]
-    if not defined:
-        return Score(None, None, 0)
-    sd = float(np.std(defined, ddof=1)) if len(defined) > 1 else 0.0
-    return Score(round(float(np.mean(defined)), 4), round(sd, 4), len(defined))
-
-
-def _metrics(per_fold: list[np.ndarray], codes: list[str]) -> Metrics:
-    micro = [_f1(*c.sum(axis=0)) for c in per_fold]
-    per_code = {code: [_f1(*c[j]) for c in per_fold] for j, code in enumerate(codes)}
-    macro = []
-    for c in per_fold:
-        defined = [f for f in (_f1(*row) for row in c) if not np.isnan(f)]
-        macro.append(float(np.mean(defined)) if defined else float("nan"))
-    return Metrics(_score(micro), _score(macro), {code: _score(v) for code, v in per_code.items()})
+    def __call__(
+        self, train: np.ndarray, test: np.ndarray, options: dict, unlabelled: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, ModelCoder | None]:
+        """Decisions (test × codes), probabilities (-1 where untrained), trained codes, and the model."""
+        gold, quotes = self.gold, self.quotes
+        labels = {quotes[i].quote_id: {c: int(v) for c, v in zip(gold.codes, gold.labels[i])} for i in train}
+        predicted = np.zeros((len(test), len(gold.codes)), dtype=bool)
+        proba = np.full((len(test), len(gold.codes)), -1.0)
+        ok = np.zeros(len(gold.codes), dtype=bool)
+        model = ModelCoder(min_positives=self.min_positives, random_state=self.seed, n_jobs=1, **options)
+        extra = {} if unlabelled is None else {"unlabelled": [quotes[i] for i in unlabelled]}
+        try:
+            model.fit(self.codebook, [quotes[i] for i in train], labels=labels, topics=self.topics, **extra)
+        except CoderError:
+            positives = gold.labels[train].sum(axis=0)
+            enough = (positives >= self.min_positives) & (len(train) - positives >= self.min_positives)
+            if enough.any():  # not a shortage of examples: a bad option or unusable texts
+                raise
+            # Too few examples of every code at this size: the model codes nothing.
+            return predicted, proba, ok, None
+        held = [quotes[i] for i in test]
+        row = {q.quote_id: r for r, q in enumerate(held)}
+        col = {c: j for j, c in enumerate(gold.codes)}
+        parts = []
+        for batch in model.iter_score([held], evidence=False, topics=self.topics):
+            parts.append(batch.probabilities)
+            for coding in batch.codings:
+                if coding.code in col:
+                    predicted[row[coding.quote_id], col[coding.code]] = True
+        scores = np.vstack(parts) if parts else np.zeros((0, len(model.trained_codes_)))
+        for j, code in enumerate(model.trained_codes_):
+            if code in col:
+                proba[:, col[code]] = scores[:, j]
+                ok[col[code]] = True
+        return predicted, proba, ok, model
