@@ -100,7 +100,9 @@ def check_single_choice(book: Codebook, positives: tuple[tuple[str, str], ...], 
         group = group_of.get(code)
         if group is not None:
             seen.setdefault((unit, group.name), []).append(code)
-    broken = [(unit, name, codes) for (unit, name), codes in seen.items() if len(codes) > 1]
+    order = {code: i for g in groups for i, code in enumerate(g.codes)}
+    broken = sorted((unit, name, sorted(set(codes), key=order.__getitem__))
+                    for (unit, name), codes in seen.items() if len(set(codes)) > 1)
     exactly = [g for g in groups if g.exactly_one]
     if not broken:
         return
