@@ -21,27 +21,32 @@ from probation_themes.errors import StoreError
 from probation_themes.models import (
     Coding,
     Decision,
-    Evidence,
     IngestResult,
     Quote,
     Reject,
     Run,
     Snapshot,
     WorkingCoding,
-    evidence_json,
 )
 from probation_themes.store.guard import busy_error, connect, damage_refusal, sqlite_problem
 from probation_themes.store.migrations import apply_migrations
 from probation_themes.store.nonanswers import SUBSTANTIVE
-from probation_themes.store.working import quote_clause, suggestion_clause
-
-#: Which codings count: ``default`` is suggested ∪ accepted, minus rejected.
-StatusFilter = Literal["default", "suggested", "accepted", "rejected", "all"]
-
-_QUOTE_COLUMNS = (
-    "quote_id, response_id, text, source, row, question, position, start_offset, end_offset, "
-    "region, org, attributes"
+from probation_themes.store.effective import _EVIDENCE_DEFAULTS, StatusFilter, effective_codings  # noqa: F401
+from probation_themes.store.writers import (  # noqa: F401  (re-exported)
+    _QUOTE_COLUMNS,
+    IngestWriter,
+    SourceRecord,
+    SuggestionRow,
+    SuggestionWriter,
+    _existing_quote_ids,
+    _finish_run,
+    _insert_run,
+    _json,
+    rows_for_ids,
+    suggestion_row,
 )
+
+
 
 
 @dataclass(frozen=True)
@@ -56,21 +61,6 @@ class CoderCodings:
     coded_at: Mapping[tuple[str, str], str] = field(default_factory=dict, compare=False)
 
 
-@dataclass(frozen=True)
-class SourceRecord:
-    """One ingested file, with its reconciliation figures."""
-
-    source_id: int
-    name: str
-    sha256: str
-    encoding: str | None
-    rows_read: int
-    responses: int
-    quotes: int
-    rejects: int
-    run_id: int
-
-
 class QuoteRef(NamedTuple):
     """The part of a quote a coder reads: cheap to build for millions of quotes."""
 
@@ -78,150 +68,6 @@ class QuoteRef(NamedTuple):
     response_id: str
     text: str
 
-
-_EVIDENCE_DEFAULTS = {
-    "kind": "rule", "rule": None, "text": "", "start": None, "end": None, "weight": None, "negated": None, "countered": None,
-}
-
-def _json(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-
-
-def _insert_run(db: sqlite3.Connection, run: Run) -> int:
-    cur = db.execute(
-        "INSERT INTO runs (command, method, coder, parameters, codebook_name, codebook_version,"
-        " codebook_hash, input_hash, versions, started_at, status) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-        (
-            run.command, run.method, run.coder, _json(run.parameters), run.codebook_name,
-            run.codebook_version, run.codebook_hash, run.input_hash, _json(run.versions),
-            run.started_at.isoformat(), "running",
-        ),
-    )
-    return int(cur.lastrowid)
-
-
-def _finish_run(db: sqlite3.Connection, run_id: int, status: str) -> None:
-    db.execute(
-        "UPDATE runs SET finished_at = ?, status = ? WHERE run_id = ?",
-        (datetime.now().astimezone().isoformat(), status, run_id),
-    )
-
-
-def rows_for_ids(db: sqlite3.Connection, sql: str, ids: Iterable[str], params: Sequence = ()) -> Iterator[tuple]:
-    """Rows of ``sql`` for many ids, 900 at a time (SQLite caps a statement's parameters).
-
-    ``sql`` holds ``{marks}`` where the ids' placeholders go, as in ``WHERE id IN ({marks})``,
-    after any other placeholders, whose values are ``params``.
-    """
-    unique = list(dict.fromkeys(ids))
-    for lo in range(0, len(unique), 900):
-        chunk = unique[lo : lo + 900]
-        yield from db.execute(sql.format(marks=",".join("?" * len(chunk))), (*params, *chunk))
-
-
-def _existing_quote_ids(db: sqlite3.Connection, quote_ids: Iterable[str]) -> set[str]:
-    return {r[0] for r in rows_for_ids(db, "SELECT quote_id FROM quotes WHERE quote_id IN ({marks})", quote_ids)}
-
-
-class IngestWriter:
-    """Stores files' quotes and rejects inside :meth:`Project.ingesting`, batch by batch."""
-
-    def __init__(self, db: sqlite3.Connection, run_id: int) -> None:
-        self._db = db
-        self.run_id = run_id
-
-    def known_quote_ids(self, quote_ids: Iterable[str]) -> set[str]:
-        """Those of ``quote_ids`` already stored (by earlier ingests or earlier in this one)."""
-        return _existing_quote_ids(self._db, quote_ids)
-
-    def add_source(self, name: str, sha256: str, options: dict | None = None) -> int:
-        """Record a file about to be read; returns its source id. Its counts come with :meth:`finish_source`."""
-        cur = self._db.execute(
-            "INSERT INTO sources (name, sha256, encoding, options, rows_read, responses, quotes, rejects, run_id)"
-            " VALUES (?,?,?,?,0,0,0,0,?)",
-            (name, sha256, None, _json(options or {}), self.run_id),
-        )
-        return int(cur.lastrowid)
-
-    def add(
-        self,
-        source_id: int,
-        quotes: Sequence[Quote],
-        rejects: Sequence[Reject],
-        also: Callable[[sqlite3.Connection], object] | None = None,
-    ) -> None:
-        """Store a batch of a file's quotes and rejects; ``also`` writes records that belong with them."""
-        db = self._db
-        db.executemany(
-            f"INSERT INTO quotes ({_QUOTE_COLUMNS}, source_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                (
-                    q.quote_id, q.response_id, q.text, q.source, q.row, q.question, q.position,
-                    q.start, q.end, q.region, q.org, _json(q.attributes), source_id,
-                )
-                for q in quotes
-            ),
-        )
-        db.executemany(
-            "INSERT INTO rejects (source, row, reason, detail, raw, source_id) VALUES (?,?,?,?,?,?)",
-            ((r.source, r.row, r.reason, r.detail, r.raw, source_id) for r in rejects),
-        )
-        if also is not None:
-            also(db)
-
-    def finish_source(
-        self, source_id: int, *, encoding: str | None, rows_read: int, responses: int, quotes: int, rejects: int
-    ) -> SourceRecord:
-        """Record a file's reconciliation once all of it is stored."""
-        self._db.execute(
-            "UPDATE sources SET encoding = ?, rows_read = ?, responses = ?, quotes = ?, rejects = ?"
-            " WHERE source_id = ?",
-            (encoding, rows_read, responses, quotes, rejects, source_id),
-        )
-        name, sha256 = self._db.execute("SELECT name, sha256 FROM sources WHERE source_id = ?", (source_id,)).fetchone()
-        return SourceRecord(source_id, name, sha256, encoding, rows_read, responses, quotes, rejects, self.run_id)
-
-
-#: (quote id, code, confidence, evidence as JSON): a suggestion ready for the store.
-SuggestionRow = tuple[str, str, "float | None", str]
-
-
-def suggestion_row(coding: Coding) -> SuggestionRow:
-    """A coding as the store keeps a suggestion (see :class:`SuggestionWriter`)."""
-    return coding.quote_id, coding.code, coding.confidence, evidence_json(coding.evidence)
-
-
-class SuggestionWriter:
-    """Writes one method's suggestions inside :meth:`Project.replacing_suggestions`."""
-
-    def __init__(self, db: sqlite3.Connection, method: str, run_id: int) -> None:
-        self._db = db
-        self._method = method
-        self._run_id = run_id
-
-    def __call__(self, codings: Iterable[Coding]) -> int:
-        """Store a batch of codings; returns how many were written."""
-        return self.rows(suggestion_row(c) for c in codings)
-
-    def rows(self, rows: Iterable[SuggestionRow]) -> int:
-        """Store a batch of ready-made rows (see :func:`probation_themes.models.rule_evidence_json`)."""
-        before = self._db.total_changes
-        method, run_id = self._method, self._run_id
-        self._db.executemany(
-            "INSERT INTO suggestions (quote_id, code, method, confidence, evidence, run_id) VALUES (?,?,?,?,?,?)",
-            ((q, c, method, conf, ev, run_id) for q, c, conf, ev in rows),
-        )
-        return self._db.total_changes - before
-
-    def blocked(self, rows: Iterable[SuggestionRow]) -> int:
-        """Store the codes whose rule matches negation or stance set aside (offsets only, no words)."""
-        before = self._db.total_changes
-        method, run_id = self._method, self._run_id
-        self._db.executemany(
-            "INSERT OR REPLACE INTO blocked_matches (quote_id, code, method, evidence, run_id) VALUES (?,?,?,?,?)",
-            ((q, c, method, ev, run_id) for q, c, _conf, ev in rows),
-        )
-        return self._db.total_changes - before
 
 
 class Project:
@@ -712,61 +558,8 @@ class Project:
         skips reading the evidence (much faster for counts and tables). Codings of quotes
         flagged as non-answers are left out unless ``non_answers``.
         """
-        latest: dict[tuple[str, str], tuple[str, str, str]] = {}
-        for quote_id, code, decision, coder, decided_at in self._db.execute(
-            "SELECT quote_id, code, decision, coder, decided_at FROM decisions ORDER BY decision_id"
-        ):
-            latest[(quote_id, code)] = (decision, coder, decided_at)
-
-        methods = working.methods if working is not None else ((method,) if method is not None else None)
-        chosen, chosen_params = suggestion_clause(methods, "s")
-        counted, counted_params = quote_clause("q", non_answers=non_answers)
-        sql = (
-            "SELECT s.quote_id, s.code, s.method, s.confidence, "
-            + ("s.evidence" if evidence else "'[]'")
-            + ", s.run_id, q.seq"
-            f" FROM suggestions s JOIN quotes q ON q.quote_id = s.quote_id WHERE {chosen} AND {counted}"
-        )
-        rows = self._db.execute(sql, (*chosen_params, *counted_params)).fetchall()
-        out: list[tuple[int, Coding]] = []
-        suggested_pairs: set[tuple[str, str]] = set()
-        for quote_id, code, meth, confidence, stored, run_id, seq in rows:
-            suggested_pairs.add((quote_id, code))
-            decided = latest.get((quote_id, code))
-            state = "suggested" if decided is None else ("accepted" if decided[0] == "accept" else "rejected")
-            coding = Coding.model_construct(
-                quote_id=quote_id, code=code, method=meth, status=state,
-                coder=decided[1] if decided else None, confidence=confidence,
-                evidence=[Evidence.model_construct(**{**_EVIDENCE_DEFAULTS, **e}) for e in json.loads(stored)]
-                if evidence else [],
-                run_id=run_id, decided_at=datetime.fromisoformat(decided[2]) if decided else None,
-            )
-            out.append((seq, coding))
-        if method is None or working is not None:
-            # Decisions on codes the counted methods did not suggest are people's own codings.
-            kinds = ("accept", "reject") if working is not None else ("accept",)
-            added = [key for key, d in latest.items() if key not in suggested_pairs and d[0] in kinds]
-            if added:
-                seqs = dict(self._db.execute(f"SELECT q.quote_id, q.seq FROM quotes q WHERE {counted}",
-                                             counted_params).fetchall())
-                for quote_id, code in added:
-                    if quote_id not in seqs:
-                        continue  # a quote that does not count (a non-answer, say)
-                    decision, coder, decided_at = latest[(quote_id, code)]
-                    out.append((seqs.get(quote_id, 0), Coding(
-                        quote_id=quote_id, code=code, method="human",
-                        status="accepted" if decision == "accept" else "rejected", coder=coder,
-                        decided_at=datetime.fromisoformat(decided_at),
-                    )))
-        keep = {
-            "default": {"suggested", "accepted"},
-            "suggested": {"suggested"},
-            "accepted": {"accepted"},
-            "rejected": {"rejected"},
-            "all": {"suggested", "accepted", "rejected"},
-        }[status]
-        out.sort(key=lambda pair: (pair[0], pair[1].code, pair[1].method))
-        return [c for _, c in out if c.status in keep]
+        return effective_codings(self._db, status, method=method, working=working, evidence=evidence,
+                                 non_answers=non_answers)
 
     def snapshot(
         self,
