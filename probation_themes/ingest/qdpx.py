@@ -23,7 +23,7 @@ import re
 import xml.etree.ElementTree as ET
 import zipfile
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
 
 from probation_themes.codebook import Codebook
@@ -193,6 +193,7 @@ def read_qdpx_codings(
     quotes: Sequence[Quote],
     create_codes: bool = False,
     coder: str | None = None,
+    clean_names: Callable[[str], str] | None = None,
 ) -> CodingsFile:
     """Read the coded selections of a ``.qdpx`` as codings of the project's quotes, all or nothing.
 
@@ -234,7 +235,7 @@ def read_qdpx_codings(
         if _local(root.tag) != "Project":
             raise IngestError(f"{path.name}: project.qde is not a REFI-QDA project (root <{_local(root.tag)}>).",
                               path=path)
-        names = CodeNames(codebook, create=create_codes)
+        names = CodeNames(codebook, create=create_codes, clean=clean_names)
         codes, code_names = _code_map(root, names, codebook)
         users = _user_guids(root, coder)
         response_of_quote = {q.quote_id: q.response_id for q in quotes}
