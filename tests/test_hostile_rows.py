@@ -1,0 +1,82 @@
+"""Hostile rows and headers: JSON Lines naming a field twice, byte-order marks inside a file,
+an answer column whose name the header repeats. Each is accounted for row by row, or stops
+with one clear paragraph before anything is stored."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from probation_themes.cli import app
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def _rows(project: Path, sql: str) -> list[tuple]:
+    db = sqlite3.connect(project)
+    try:
+        return db.execute(sql).fetchall()
+    finally:
+        db.close()
+
+
+def test_a_jsonl_line_naming_a_field_twice_is_rejected_with_its_reason(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_text(
+        '{"id":"1","text":"Too much work","text":"The IT is slow"}\n'
+        '{"id":"2","text":"Morale is low"}\n'
+        '{"id":"3","text":"same twice","text":"same twice"}\n',
+        encoding="utf-8",
+    )
+    project = tmp_path / "p.db"
+    result = invoke("ingest", path, "-p", project)
+    assert result.exit_code == 0, result.output
+    assert "3 rows read = 2 with quotes + 1 rejected" in result.output
+    assert [t for (t,) in _rows(project, "SELECT text FROM quotes ORDER BY seq")] == ["Morale is low", "same twice"]
+    (detail,) = _rows(project, "SELECT detail FROM rejects")[0]
+    assert "line 1" in detail and "'text' twice" in detail
+
+
+def test_a_jsonl_file_with_no_readable_line_says_why_not_that_it_has_a_header(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_text('{"id":"1","text":"a","text":"b"}\n[1, 2]\n', encoding="utf-8")
+    result = invoke("ingest", path, "-p", tmp_path / "p.db")
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output and "header row" not in result.output
+    assert "line 1 names the field 'text' twice" in " ".join(result.output.split())
+    assert not (tmp_path / "p.db").exists() or not _rows(tmp_path / "p.db", "SELECT * FROM quotes")
+
+
+def test_a_byte_order_mark_in_the_middle_of_a_file_is_no_part_of_any_row(tmp_path):
+    lines = tmp_path / "a.jsonl"
+    lines.write_text('{"id":"1","text":"Too much work"}\n\ufeff{"id":"2","text":"IT slow"}\n', encoding="utf-8")
+    project = tmp_path / "p.db"
+    result = invoke("ingest", lines, "-p", project, "--id-col", "id")
+    assert result.exit_code == 0 and "2 rows read = 2 with quotes + 0 rejected" in result.output, result.output
+    table = tmp_path / "b.csv"
+    table.write_text("id,answer\n1,Too much work\n\ufeff2,IT slow\n3,Mo\ufeffrale is low\n", encoding="utf-8")
+    project = tmp_path / "q.db"
+    assert invoke("ingest", table, "-p", project, "--id-col", "id").exit_code == 0
+    assert _rows(project, "SELECT response_id, text FROM quotes ORDER BY seq") == [
+        ("1", "Too much work"), ("2", "IT slow"), ("3", "Morale is low")]
+
+
+def test_an_answer_column_named_twice_in_the_header_is_not_half_read(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_text("id,answer,answer\n1,Too much work,IT slow\n2,Morale low,Training poor\n", encoding="utf-8")
+    project = tmp_path / "p.db"
+    result = invoke("ingest", path, "-p", project, "--id-col", "id")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    message = " ".join(result.output.split())
+    assert "'answer' 2 times" in message and "--text-col 'answer.2'" in message
+    assert not project.exists() or not _rows(project, "SELECT * FROM quotes")
+    # Both columns named: every answer is read.
+    result = invoke("ingest", path, "-p", project, "--id-col", "id", "--text-col", "answer", "--text-col", "answer.2")
+    assert result.exit_code == 0, result.output
+    assert len(_rows(project, "SELECT * FROM quotes")) == 4
