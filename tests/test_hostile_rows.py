@@ -80,3 +80,41 @@ def test_an_answer_column_named_twice_in_the_header_is_not_half_read(tmp_path):
     result = invoke("ingest", path, "-p", project, "--id-col", "id", "--text-col", "answer", "--text-col", "answer.2")
     assert result.exit_code == 0, result.output
     assert len(_rows(project, "SELECT * FROM quotes")) == 4
+
+
+def _padded_workbook(tmp_path: Path, entry: str, padding: int) -> Path:
+    """A sound workbook one of whose parts is padded with blank space to ``padding`` bytes."""
+    import io
+    import zipfile
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["id", "answer"])
+    wb.active.append(["r1", "Too much work"])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    path = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == entry:
+                data = data.replace(b"</sheetData>", b" " * padding + b"</sheetData>")
+            dst.writestr(info.filename, data)
+    return path
+
+
+def test_an_xlsx_zip_bomb_is_refused_fast_and_plainly(tmp_path):
+    import time
+
+    path = _padded_workbook(tmp_path, "xl/worksheets/sheet1.xml", 300 * 1024 * 1024)
+    assert path.stat().st_size < 2 * 1024 * 1024
+    started = time.perf_counter()
+    result = invoke("ingest", path, "-p", tmp_path / "p.db")
+    assert time.perf_counter() - started < 10
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "zip bomb" in " ".join(result.output.split())
+    assert not (tmp_path / "p.db").exists() or not _rows(tmp_path / "p.db", "SELECT * FROM quotes")
+    # The same workbook, not padded, is read.
+    sound = _padded_workbook(tmp_path, "none", 0)
+    assert invoke("ingest", sound, "-p", tmp_path / "q.db").exit_code == 0
