@@ -118,3 +118,16 @@ def test_an_xlsx_zip_bomb_is_refused_fast_and_plainly(tmp_path):
     # The same workbook, not padded, is read.
     sound = _padded_workbook(tmp_path, "none", 0)
     assert invoke("ingest", sound, "-p", tmp_path / "q.db").exit_code == 0
+
+
+def test_a_qualtrics_export_with_its_import_row_lost_or_mangled_keeps_its_header_rows_out(tmp_path):
+    top = "ResponseId,Q1,Q2\nResponse ID,What do you think?,Region\n"
+    answers = "R_1,Too much work,London\nR_2,IT is slow,Wales\n"
+    for name, import_row in (("lost", ""), ("mangled", "{ImportId: _recordId},,{'ImportId': 'QID2'}\n")):
+        path = tmp_path / f"{name}.csv"
+        path.write_text(top + import_row + answers, encoding="utf-8")
+        project = tmp_path / f"{name}.db"
+        result = invoke("ingest", path, "-p", project, "--text-col", "Q1")
+        assert result.exit_code == 0, result.output
+        assert "2 rows read = 2 with quotes + 0 rejected" in result.output and "Qualtrics export" in result.output
+        assert [t for (t,) in _rows(project, "SELECT text FROM quotes ORDER BY seq")] == ["Too much work", "IT is slow"]
