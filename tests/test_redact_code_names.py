@@ -91,3 +91,24 @@ def test_a_redacted_project_redacts_the_code_names_it_imports(tmp_path):
     db.close()
     assert per_coder["ana"] == per_coder["bob"] and "complaint_about_name" in per_coder["ana"]
     assert "κ" in invoke("agree", "--coder", "ana", "--coder", "bob", "-p", project).output
+
+
+def test_attribute_values_and_unrecognised_regions_are_redacted_too(tmp_path):
+    survey = tmp_path / "s.csv"
+    survey.write_text(
+        "id,answer,officer,region\n"
+        "r1,Too much work,Jane Quarmby,London\n"
+        "r2,The IT is slow,Mr Okonkwo,Okonkwo House\n",
+        encoding="utf-8",
+    )
+    at_ingest, later = tmp_path / "a.db", tmp_path / "b.db"
+    options = ("--id-col", "id", "--attr-col", "officer", "--region-col", "region")
+    invoke("ingest", survey, "-p", at_ingest, *options, "--redact")
+    invoke("ingest", survey, "-p", later, *options)
+    invoke("redact", "-p", later)
+    for project in (at_ingest, later):
+        assert _leaks(project) == []
+        db = sqlite3.connect(project)
+        rows = db.execute("SELECT region, attributes FROM quotes ORDER BY seq").fetchall()
+        db.close()
+        assert rows == [("London", '{"officer":"[NAME]"}'), ("[NAME]", '{"officer":"[NAME]"}')]

@@ -36,6 +36,7 @@ from pathlib import Path
 
 from probation_themes.errors import IngestError
 from probation_themes.ingest.names import NameFinder, bundled_first_names, bundled_surnames
+from probation_themes.ingest.normalise import ORGS, REGIONS
 from probation_themes.models import IngestResult, Quote, Reject
 
 PLACEHOLDERS = {
@@ -320,11 +321,29 @@ class Redactor:
                 quote = quote.model_copy(
                     update={"text": text, "start": quote.start + moved, "end": quote.start + moved + len(text)}
                 )
-            out.append(quote)
+            out.append(self._redact_attributes(quote))
         order = {q.quote_id: i for i, q in enumerate(quotes)}
         out.sort(key=lambda q: order[q.quote_id])
         # The log in the quotes' own order too, so it is stored the same however a file is batched.
         return out, {q.quote_id: log[q.quote_id] for q in quotes if q.quote_id in log}
+
+    def _redact_attributes(self, quote: Quote) -> Quote:
+        """A quote's --attr-col values and unrecognised region or organisation, redacted as free text.
+
+        A recognised region or organisation is one of a fixed list and holds no detail; a value
+        kept as written ("Okonkwo House") or an attribute (an officer's name) may.
+        """
+        update: dict[str, object] = {}
+        attributes = {k: self.redact(v)[0] if isinstance(v, str) else v for k, v in quote.attributes.items()}
+        if attributes != quote.attributes:
+            update["attributes"] = attributes
+        for field, known in (("region", REGIONS), ("org", ORGS)):
+            value = getattr(quote, field)
+            if value and value not in known:
+                new = self.redact(value)[0]
+                if new != value:
+                    update[field] = new
+        return quote.model_copy(update=update) if update else quote
 
     def redact_result(self, result: IngestResult) -> tuple[IngestResult, dict[str, list[Replacement]]]:
         """Redact a file's quotes and the raw text of its rejected rows.

@@ -127,8 +127,9 @@ def redact_stored(
     with project._transaction() as db:
         for q in quotes:
             db.execute(
-                "UPDATE quotes SET text = ?, start_offset = ?, end_offset = ? WHERE quote_id = ?",
-                (q.text, q.start, q.end, q.quote_id),
+                "UPDATE quotes SET text = ?, start_offset = ?, end_offset = ?, region = ?, org = ?, attributes = ?"
+                " WHERE quote_id = ?",
+                (q.text, q.start, q.end, q.region, q.org, _json(q.attributes), q.quote_id),
             )
             changed += 1
         for qid in log:
