@@ -250,7 +250,7 @@ def test_jsonl_records_are_parsed_as_they_are_read_not_held(monkeypatch):
 
     calls = []
     real = json.loads
-    monkeypatch.setattr(jsonl.json, "loads", lambda line: calls.append(line) or real(line))
+    monkeypatch.setattr(jsonl.json, "loads", lambda line, **kw: calls.append(line) or real(line, **kw))
     text = "\n".join(json.dumps({"id": i, "text": f"answer {i}"}) for i in range(1000)) + '\n{"late": 1}'
     header, records = jsonl.read_jsonl(text)
     assert header == ["id", "text", "late"] and len(calls) == 1001  # one pass for the columns

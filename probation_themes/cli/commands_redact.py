@@ -74,6 +74,11 @@ def redact(
     if report.cleaned_elsewhere:
         listed = ", ".join(f"{where} {n:,}" for where, n in report.cleaned_elsewhere.items())
         out.print(f"  Other stored copies of the replaced words cleaned: {listed}.")
+    if report.codes_renamed:
+        out.print(
+            f"  {report.codes_renamed:,} codes named with a personal detail (from coders' code names) were given "
+            "new ids and labels made from the cleaned names, in every coding, decision and codebook."
+        )
     if report.not_erased:
         err.print(
             f"  [yellow]warning:[/] the project file could not be rebuilt, so earlier copies of the replaced words may "

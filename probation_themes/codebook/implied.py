@@ -17,7 +17,7 @@ code anything.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from probation_themes.codebook.qdc import snake_id
 from probation_themes.codebook.schema import Code, Codebook
@@ -80,10 +80,14 @@ class CodeNames:
             to extend, or None to start one.
         create: add a code for every name the codebook lacks (an implied codebook);
             else such names are unknown (:meth:`resolve` returns None).
+        clean: with ``create``, how a name is cleaned before it is matched or becomes a
+            code (a redacted project's redaction, so "Complaint about Mr Okonkwo" is the
+            code "Complaint about [NAME]").
     """
 
-    def __init__(self, codebook: Codebook | None, *, create: bool) -> None:
+    def __init__(self, codebook: Codebook | None, *, create: bool, clean: Callable[[str], str] | None = None) -> None:
         self.create = create
+        self._clean = clean if create else None
         self._codes: list[Code] = list(codebook.codes) if codebook is not None else []
         self._base = codebook
         self.created: list[str] = []
@@ -146,6 +150,8 @@ class CodeNames:
                 so a label such as ``IT/systems`` is not read as a path).
             path: the same name split into labels from the top of the hierarchy.
         """
+        if self._clean is not None:
+            raw, path = self._clean(raw), [self._clean(part) for part in path]
         if self.create:
             # Names are matched as paths only: a bare "Other" is the top-level Other, never
             # the "Other" under some parent (whose id may well be "other").

@@ -77,6 +77,7 @@ def _layout(columns: list[str], options: IngestOptions, path: Path, survey: Surv
                 + ". --text-col takes a column name or a question's text.",
                 path=path,
             ) from None
+    _no_hidden_copies(columns, text, path)
     return _Layout(
         columns=columns,
         text=text,
@@ -87,6 +88,32 @@ def _layout(columns: list[str], options: IngestOptions, path: Path, survey: Surv
         questions=questions,
         survey_export=survey.describe() if survey is not None else None,
     )
+
+
+def _no_hidden_copies(columns: list[str], text: list[int], path: Path) -> None:
+    """Refuse an answer column whose name the header repeats, when the copies would be left out unread.
+
+    The header ``id,answer,answer`` is read as ``answer`` and ``answer.2``; taking only the first
+    would drop every answer of the second without a word.
+    """
+    for index in text:
+        name = columns[index]
+        copies = [c for i, c in enumerate(columns) if i not in text and c.startswith(f"{name}.")
+                  and c[len(name) + 1:].isdigit()]
+        if copies:
+            given = " ".join(f"--text-col '{c}'" for c in [name, *copies])
+            raise IngestError(
+                f"The header of {path.name} names the answer column '{name}' {len(copies) + 1} times (read as "
+                f"{_quoted([name, *copies])}), so answers would be left out unread. Give each column that holds "
+                f"answers ({given}), or rename the columns in the file so each name is used once.",
+                path=path,
+                column=name,
+            )
+
+
+def _quoted(names: list[str]) -> str:
+    shown = [f"'{n}'" for n in names[:6]]
+    return ", ".join(shown) + (f" and {len(names) - 6:,} more" if len(names) > 6 else "")
 
 
 def _row_key(cells: list[str]) -> tuple[str, ...]:
@@ -163,7 +190,7 @@ class _Builder:
         if self.layout.id is None:
             return f"{self.stem}:{row}"
         name = self.layout.columns[self.layout.id]
-        response_id = cells[self.layout.id].strip()
+        response_id = cells[self.layout.id].replace("\ufeff", "").strip()  # a BOM of files joined together
         if not response_id:
             self.reject(row, "missing_id", f"row {row} has no value in the id column '{name}'", raw)
             return None

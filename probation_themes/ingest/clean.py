@@ -61,6 +61,10 @@ def clean_cell(value: str) -> tuple[str, bool]:
     if value.isascii():
         # Pure ASCII cannot hold mojibake; skipping ftfy here keeps big files fast.
         return value, False
+    if "\ufeff" in value:
+        # A byte-order mark inside a file (files joined together, a cell pasted from one) is no
+        # part of any answer, and would hide the word it sits in from every rule.
+        value = value.replace("\ufeff", "")
     if _MAYBE_MOJIBAKE.search(value) is None:
         return value, False
     fixed = ftfy.fix_text(value, _FIX_ENCODING_ONLY)

@@ -302,6 +302,7 @@ def read_codings(
     sheet: str | None = None,
     codebook_name: str = "the codebook",
     texts: Callable[[], Iterable[tuple[str, str]]] | None = None,
+    clean_names: Callable[[str], str] | None = None,
 ) -> CodingsFile:
     """Read a codings file and check every code and id, all or nothing.
 
@@ -334,6 +335,8 @@ def read_codings(
             when no id of the file is the project's and no ``id_col`` was named, rows are
             matched to answers by the column that holds their text (see
             :class:`~probation_themes.ingest.coding_sheets.TextIds`).
+        clean_names: how code names are cleaned before they become codes of an implied
+            codebook (see :class:`~probation_themes.codebook.implied.CodeNames`).
 
     Returns:
         The units the file covers (every id in it the project has), the (unit, code)
@@ -355,7 +358,7 @@ def read_codings(
     def read(column: str | None, text_ids: TextIds | None) -> CodingsFile:
         header, records, close, used = _open_table(path, encoding, sheet)
         try:
-            return _read(path, header, records, used, names=CodeNames(book, create=create_codes),
+            return _read(path, header, records, used, names=CodeNames(book, create=create_codes, clean=clean_names),
                          id_col=column, text_ids=text_ids, **options)
         except IngestError as exc:
             if exc.path is not None:

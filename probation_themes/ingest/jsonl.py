@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Iterator
 
+from probation_themes.errors import IngestError
 from probation_themes.ingest.tables import Record
 
 
@@ -31,7 +32,8 @@ def _lines(text: str) -> Iterator[tuple[int, str]]:
         end = text.find("\n", start)
         if end < 0:
             end = size
-        yield number, text[start:end].rstrip("\r")
+        # A byte-order mark at the start of a line (files joined with `cat`) is not part of it.
+        yield number, text[start:end].rstrip("\r").lstrip("\ufeff")
         number, start = number + 1, end + 1
 
 
@@ -57,10 +59,30 @@ def _has_lone_surrogate(value: object) -> bool:
     return False
 
 
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    value: dict[str, object] = {}
+    for key, item in pairs:
+        if key in value and value[key] != item:
+            raise _DuplicateKey(key)  # which of the two is the answer cannot be known
+        value[key] = item
+    return value
+
+
 def _parse(number: int, line: str) -> tuple[dict[str, object] | None, str | None, str]:
     """A line's object, or None and why it is not one; and the raw line to keep with it."""
     try:
-        value = json.loads(line)
+        value = json.loads(line, object_pairs_hook=_no_duplicates)
+    except _DuplicateKey as exc:
+        return None, (
+            f"line {number} names the field {exc.key!r} twice with different values, so which one is meant "
+            "cannot be known; keep one of them"
+        ), line
     except json.JSONDecodeError as exc:
         return None, f"line {number} is not valid JSON: {exc.msg} at column {exc.colno}", line
     except RecursionError:  # kept short: such a line is an attack, not an answer
@@ -87,12 +109,20 @@ def read_jsonl(text: str) -> tuple[list[str], Iterator[Record]]:
     read — so no more than one parsed line is held at a time, however long the file.
     """
     columns: dict[str, None] = {}
+    first_problem: str | None = None
     for number, line in _lines(text):
         if line.strip():
-            value, _, _ = _parse(number, line)
+            value, problem, _ = _parse(number, line)
+            first_problem = first_problem or problem
             for key in value or ():
                 columns.setdefault(str(key), None)
     header = list(columns)
+    if not header and first_problem:
+        raise IngestError(
+            f"no line can be read as a record (a JSON object with named fields), so there is nothing to ingest and the project was not "
+            f"changed; the first: {first_problem}. Each line must be one object such as "
+            '{"id": "r1", "text": "the answer"}.'
+        )
 
     def records() -> Iterator[Record]:
         for number, line in _lines(text):

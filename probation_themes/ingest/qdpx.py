@@ -1,8 +1,8 @@
 """Read the codings of a REFI-QDA project (``.qdpx``) made by this toolkit, NVivo, ATLAS.ti, MAXQDA or QualCoder.
 
 The zip is checked before anything is unpacked: no entry may point outside the archive,
-and the entries may not expand to more than :data:`MAX_TOTAL_BYTES` or more than
-:data:`MAX_RATIO` times their compressed size (a "zip bomb"). The XML is parsed with
+and the entries may not expand to more than :data:`~probation_themes.ingest.archive.MAX_TOTAL_BYTES` or more than
+:data:`~probation_themes.ingest.archive.MAX_RATIO` times their compressed size (a "zip bomb"). The XML is parsed with
 entity expansion and external references refused.
 
 A text source is matched to a respondent by its name (or the name of a case that
@@ -30,22 +30,19 @@ import shlex
 import xml.etree.ElementTree as ET
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from probation_themes.codebook import Codebook
 from probation_themes.codebook.implied import CodeNames, name_key
 from probation_themes.codebook.qdc import guid, parse_xml, unfold_description
 from probation_themes.codebook.schema import XML_FORBIDDEN
 from probation_themes.errors import IngestError
+from probation_themes.ingest.archive import check_zip
 from probation_themes.ingest.codings import CodingsFile
 from probation_themes.models import Quote
 
-#: Largest total size the entries of a ``.qdpx`` may expand to (2 GiB).
-MAX_TOTAL_BYTES = 2 * 1024**3
-#: Largest ratio of expanded to compressed size of an entry; text compresses about 3-10 times.
-MAX_RATIO = 200
 _SHOWN = 10
 
 
@@ -59,23 +56,7 @@ def _children(element: ET.Element, name: str) -> list[ET.Element]:
 
 def check_archive(archive: zipfile.ZipFile, path: Path) -> None:
     """Refuse a zip whose entries escape the archive or expand suspiciously (a zip bomb)."""
-    total = 0
-    for info in archive.infolist():
-        name = PurePosixPath(info.filename.replace("\\", "/"))
-        if name.is_absolute() or ".." in name.parts or ":" in info.filename:
-            raise IngestError(
-                f"{path.name} contains the entry {info.filename!r}, which points outside the archive. "
-                "A genuine REFI-QDA project never does that; export it again from the program that made it.",
-                path=path,
-            )
-        total += info.file_size
-        if info.file_size > MAX_RATIO * max(info.compress_size, 1024) or total > MAX_TOTAL_BYTES:
-            raise IngestError(
-                f"{path.name} would expand to far more data than it holds (entry {info.filename!r}: "
-                f"{info.file_size:,} bytes from {info.compress_size:,}), as a 'zip bomb' does, so it was not opened. "
-                "Export the project again from the program that made it.",
-                path=path,
-            )
+    check_zip(archive, path, kind="REFI-QDA project", again="Export the project again from the program that made it.")
 
 
 def _read_entry(archive: zipfile.ZipFile, name: str, path: Path) -> bytes:
@@ -253,6 +234,7 @@ def read_qdpx_codings(
     quotes: Sequence[Quote],
     create_codes: bool = False,
     coder: str | None = None,
+    clean_names: Callable[[str], str] | None = None,
 ) -> CodingsFile:
     """Read the coded selections of a ``.qdpx`` as codings of the project's quotes, all or nothing.
 
@@ -282,7 +264,7 @@ def read_qdpx_codings(
     archive = _open(path)
     with archive:
         root = _project_root(archive, path)
-        names = CodeNames(codebook, create=create_codes)
+        names = CodeNames(codebook, create=create_codes, clean=clean_names)
         codes, code_names = _code_map(root, names, codebook)
         user_names = _user_names(root)
         in_file = _users_in(root)

@@ -28,6 +28,7 @@ replaced holds the kind and the placeholder's position, never the original text
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from pathlib import Path
 
 from probation_themes.errors import IngestError
 from probation_themes.ingest.names import NameFinder, bundled_first_names, bundled_surnames
+from probation_themes.ingest.normalise import ORGS, REGIONS
 from probation_themes.models import IngestResult, Quote, Reject
 
 PLACEHOLDERS = {
@@ -63,7 +65,8 @@ _EMAIL = re.compile(
     re.IGNORECASE,
 )
 _DIGIT = re.compile(r"\d")
-_SPELLED = re.compile(rf"{_AT_WORD}\S", re.IGNORECASE)
+# Tried only where a run of spaces starts, so a long run is read once, not once a space.
+_SPELLED = re.compile(rf"(?<![ \t]){_AT_WORD}\S", re.IGNORECASE)
 # A run of digits, spaces, hyphens, dots and brackets starting like a UK number (07…, 0161…,
 # +44, 0044, (0161)); the digits are then counted, so dates and sums of money are not taken
 # for phone numbers. Numbers of other countries are found by their + and country code.
@@ -89,6 +92,66 @@ _CASE_REF = re.compile(
 )
 
 _ORDER = ("email", "case_ref", "ni_number", "phone", "postcode", "name")
+
+# Characters a detail may be written with that the patterns would not see through: no-break
+# and other Unicode spaces, full-width and other compatibility forms (ＳＷ１Ａ, ０７７００),
+# and invisible format characters (zero-width spaces and joiners, soft hyphens, a stray BOM).
+_UNUSUAL = re.compile(r"[^\x00-\x7f]")
+
+
+def _plain(ch: str, invisible: str) -> str:
+    if unicodedata.category(ch) == "Cf":
+        return invisible  # zero-width space, joiners, word joiner, soft hyphen, BOM, direction marks
+    if ch.isspace():
+        return "\n" if ch in "\x85\u2028\u2029" else " "
+    folded = unicodedata.normalize("NFKC", ch)  # ０ → 0, Ｓ → S, ＠ → @, ﬁ → fi
+    return folded if folded.isprintable() else ch
+
+
+_PLAIN_CACHE: dict[tuple[str, str], str] = {}
+
+
+def matching_view(text: str, *, invisible: str = "") -> tuple[str, list[int]]:
+    """``text`` as the patterns read it, and where each of its characters came from.
+
+    Unicode spaces read as spaces, compatibility forms (full-width letters and digits) as
+    their plain letters, and invisible format characters are left out, so that
+    ``Mr\u00a0Smith``, ``０７７００ ９００１２３`` or ``jane\u200b@mail.com`` are found as the
+    plain forms are. Returns ``(view, origin)``: ``origin[i]`` is the offset in ``text``
+    of the character that gave ``view[i]``, with one more entry, ``len(text)``, at the end
+    (empty when the text is its own view, as an ASCII text is). ``invisible`` is what a
+    format character reads as: nothing, or a space.
+    """
+    if text.isascii():
+        return text, []
+    parts: list[str] = []
+    origin: list[int] = []
+    last = 0
+    for m in _UNUSUAL.finditer(text):
+        ch = m.group()
+        plain = _PLAIN_CACHE.get((ch, invisible))
+        if plain is None:
+            plain = _PLAIN_CACHE[ch, invisible] = _plain(ch, invisible)
+        if plain == ch:
+            continue
+        i = m.start()
+        parts.append(text[last:i])
+        origin.extend(range(last, i))
+        parts.append(plain)
+        origin.extend([i] * len(plain))
+        last = i + 1
+    if not parts:
+        return text, []
+    parts.append(text[last:])
+    origin.extend(range(last, len(text) + 1))
+    return "".join(parts), origin
+
+
+def _to_text(spans: list[tuple[int, int, str]], origin: list[int]) -> list[tuple[int, int, str]]:
+    """Spans found in a matching view put back on the text it was made from."""
+    if not origin:
+        return spans
+    return [(origin[start], origin[end - 1] + 1, kind) for start, end, kind in spans]
 
 
 def _phone_ok(text: str) -> bool:
@@ -170,7 +233,28 @@ class Redactor:
         """How this redaction was configured, for the run record (names themselves are not recorded)."""
         return {"extra_names": len(self.extra_names), "keep_originals": self.keep_originals}
 
-    def _spans(self, text: str) -> list[tuple[int, int, str]]:
+    def _spans(self, original: str) -> list[tuple[int, int, str]]:
+        text, origin = matching_view(original)
+        found = _to_text(self._find(text), origin)
+        if origin:
+            # An invisible character may join two words ("Mr\u200bSmith") as well as split one
+            # ("Sm\u200bith"): the text is read both ways.
+            spaced, spaced_origin = matching_view(original, invisible=" ")
+            if spaced != text:
+                found += _to_text(self._find(spaced), spaced_origin)
+        # Overlapping finds become one placeholder, of the kind listed first in _ORDER
+        # (an e-mail address that holds a name is an e-mail address).
+        found.sort()
+        kept: list[tuple[int, int, str]] = []
+        for start, end, kind in found:
+            if kept and start < kept[-1][1]:
+                first, last, other = kept[-1]
+                kept[-1] = (first, max(end, last), min(kind, other, key=_ORDER.index))
+            else:
+                kept.append((start, end, kind))
+        return kept
+
+    def _find(self, text: str) -> list[tuple[int, int, str]]:
         found: list[tuple[int, int, str]] = []
         # Quick first looks: most answers hold no digit, no "@" and no written-out address,
         # and every pattern but names needs one of those.
@@ -186,17 +270,7 @@ class Redactor:
                     continue
                 found.append((m.start(), m.end(), kind))
         found.extend((start, end, "name") for start, end in self._names.spans(text))
-        # Overlapping finds become one placeholder, of the kind listed first in _ORDER
-        # (an e-mail address that holds a name is an e-mail address).
-        found.sort()
-        kept: list[tuple[int, int, str]] = []
-        for start, end, kind in found:
-            if kept and start < kept[-1][1]:
-                first, last, other = kept[-1]
-                kept[-1] = (first, max(end, last), min(kind, other, key=_ORDER.index))
-            else:
-                kept.append((start, end, kind))
-        return kept
+        return found
 
     def redact(self, text: str) -> tuple[str, list[Replacement]]:
         """Replace every personal detail found in ``text``.
@@ -247,11 +321,29 @@ class Redactor:
                 quote = quote.model_copy(
                     update={"text": text, "start": quote.start + moved, "end": quote.start + moved + len(text)}
                 )
-            out.append(quote)
+            out.append(self._redact_attributes(quote))
         order = {q.quote_id: i for i, q in enumerate(quotes)}
         out.sort(key=lambda q: order[q.quote_id])
         # The log in the quotes' own order too, so it is stored the same however a file is batched.
         return out, {q.quote_id: log[q.quote_id] for q in quotes if q.quote_id in log}
+
+    def _redact_attributes(self, quote: Quote) -> Quote:
+        """A quote's --attr-col values and unrecognised region or organisation, redacted as free text.
+
+        A recognised region or organisation is one of a fixed list and holds no detail; a value
+        kept as written ("Okonkwo House") or an attribute (an officer's name) may.
+        """
+        update: dict[str, object] = {}
+        attributes = {k: self.redact(v)[0] if isinstance(v, str) else v for k, v in quote.attributes.items()}
+        if attributes != quote.attributes:
+            update["attributes"] = attributes
+        for field, known in (("region", REGIONS), ("org", ORGS)):
+            value = getattr(quote, field)
+            if value and value not in known:
+                new = self.redact(value)[0]
+                if new != value:
+                    update[field] = new
+        return quote.model_copy(update=update) if update else quote
 
     def redact_result(self, result: IngestResult) -> tuple[IngestResult, dict[str, list[Replacement]]]:
         """Redact a file's quotes and the raw text of its rejected rows.

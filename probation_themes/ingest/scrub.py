@@ -18,7 +18,7 @@ from collections.abc import Iterable
 import ahocorasick
 
 from probation_themes.ingest.names import fold, fold_text
-from probation_themes.ingest.redact import PLACEHOLDERS, Redactor
+from probation_themes.ingest.redact import PLACEHOLDERS, Redactor, matching_view
 
 _TOKEN = re.compile(r"[^\W_]+")
 _PIECE = re.compile(r"[^\W\d_]+|\d+")
@@ -53,7 +53,8 @@ class Scrubber:
         self._redactor = redactor
         banned: dict[str, str] = {}
         for kind, original in replaced:
-            folded = original.casefold()
+            # As the redactor read it: "Sm\u200bith" is the word "smith", "０７７００" is "07700".
+            folded = matching_view(original)[0].casefold()
             # Whole words ("sw1a") and their runs of letters or digits ("sw", "1"), which is
             # how a topic model or a classifier may have cut them.
             for word in _TOKEN.findall(folded) + _PIECE.findall(folded):

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 from probation_themes.ingest.tables import Record
 
-_IMPORT_ID = '{"importid"'
+# {"ImportId":"QID1_TEXT"}, also as a spreadsheet may have mangled it ({'ImportId': …}, {ImportId: …}).
+_IMPORT_ID = re.compile(r"""^\{\s*["']?importid["']?\s*:""")
 _QUALTRICS_NAMES = frozenset({"responseid", "startdate", "enddate", "recordeddate", "progress", "finished",
                               "ipaddress", "duration (in seconds)", "distributionchannel", "userlanguage"})
 # Columns every Qualtrics export has that hold no answers (left out of the questions listed in messages).
@@ -59,20 +60,27 @@ def _fold(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def _is_import_row(cells: Sequence[str]) -> bool:
+def _is_import_row(cells: Sequence[str], *, qualtrics: bool = False) -> bool:
     # Every column of a Qualtrics export has its ImportId; an answer that happens to look
-    # like one is not an import row.
+    # like one is not an import row. Under a header already known to be Qualtrics', a row
+    # whose cells are mostly ImportIds is the import row, damaged (cells lost or cut short).
     filled = [c for c in cells if c.strip()]
-    found = sum(1 for c in filled if _fold(c).replace(" ", "").startswith(_IMPORT_ID))
+    found = sum(1 for c in filled if _IMPORT_ID.match(_fold(c)))
+    if qualtrics:
+        return found >= 1 and found * 2 >= len(filled)
     return found >= 2 and found * 10 >= len(filled) * 9
 
 
 def _qualtrics(header: list[str], second: list[str], third: list[str] | None, row: int) -> SurveyHeader | None:
     folded = [_fold(h) for h in header]
-    import_row = third is not None and _is_import_row(third)
     legacy = bool(folded) and folded[0] == "v1" and bool(second) and _fold(second[0]) == "responseid"
     named = len(_QUALTRICS_NAMES.intersection(folded)) >= 2
-    if not (import_row or legacy or (named and "response id" in {_fold(c) for c in second})):
+    # The question row gives the ResponseId column the label "Response ID", whatever else is lost.
+    labelled = any(name == "responseid" and i < len(second) and _fold(second[i]) == "response id"
+                   for i, name in enumerate(folded))
+    known = legacy or labelled or (named and "response id" in {_fold(c) for c in second})
+    import_row = third is not None and _is_import_row(third, qualtrics=known)
+    if not (import_row or known):
         return None
     width = len(header)
     texts = (second + [""] * width)[:width]

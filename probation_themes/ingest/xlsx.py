@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
 from probation_themes.errors import IngestError
+from probation_themes.ingest.archive import check_zip
 from probation_themes.ingest.tables import Record
 
 
@@ -51,6 +53,7 @@ def read_xlsx(
     else:
         _refuse_start(path, data[:8])
         source = io.BytesIO(data)
+    _refuse_bomb(path, source)
     try:
         workbook = openpyxl.load_workbook(source, read_only=True, data_only=True)
     except Exception as exc:  # a damaged workbook can fail in any of openpyxl's zip and XML parsers
@@ -147,6 +150,19 @@ def _damaged(path: Path, exc: Exception) -> IngestError:
 # Excel saves a password-protected workbook (and an old .xls) as an OLE compound file,
 # not as the ZIP archive an .xlsx is; the first bytes tell them apart.
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _refuse_bomb(path: Path, source: Path | io.BytesIO) -> None:
+    """Refuse a workbook whose parts would expand far beyond its size, before any is unpacked."""
+    try:
+        with zipfile.ZipFile(source) as archive:
+            check_zip(archive, path, kind="Excel workbook",
+                      again="Open it in Excel and save it again as .xlsx or as CSV UTF-8, then ingest that file.")
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # not a readable zip: openpyxl's own message says the workbook is damaged
+    finally:
+        if isinstance(source, io.BytesIO):
+            source.seek(0)
 
 
 def _refuse_non_workbook(path: Path) -> None:

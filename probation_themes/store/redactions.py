@@ -18,6 +18,7 @@ from typing import Protocol
 from pydantic import ValidationError
 
 from probation_themes.codebook import Codebook
+from probation_themes.store.code_names import rename_codes, renamed_codes
 from probation_themes.models import Quote
 from probation_themes.store.project import Project, _json, rows_for_ids
 
@@ -84,6 +85,8 @@ class Cleaned:
     suggestions_dropped: int
     #: Other stored copies of quote words cleaned, by ``table.column`` (topics, memos, evidence …).
     elsewhere: dict[str, int]
+    #: Codes whose id or label held a personal detail, given a new id (see store.code_names).
+    codes_renamed: int = 0
 
 
 def redact_stored(
@@ -124,8 +127,9 @@ def redact_stored(
     with project._transaction() as db:
         for q in quotes:
             db.execute(
-                "UPDATE quotes SET text = ?, start_offset = ?, end_offset = ? WHERE quote_id = ?",
-                (q.text, q.start, q.end, q.quote_id),
+                "UPDATE quotes SET text = ?, start_offset = ?, end_offset = ?, region = ?, org = ?, attributes = ?"
+                " WHERE quote_id = ?",
+                (q.text, q.start, q.end, q.region, q.org, _json(q.attributes), q.quote_id),
             )
             changed += 1
         for qid in log:
@@ -133,6 +137,9 @@ def redact_stored(
             # the next `code` run finds them again.
             db.execute("DELETE FROM blocked_matches WHERE quote_id = ?", (qid,))
         moved, dropped = _suggestions(db, log, cleaner, evidence, elsewhere)
+        # Before the codebooks are cleaned: a code named after a person gets a new id everywhere.
+        renamed = renamed_codes(db, cleaner.free_text)
+        rename_codes(db, renamed, elsewhere)
         for table, column in sorted(_FREE_TEXT):
             _clean_column(db, table, column, cleaner.free_text, elsewhere)
         _topics(db, cleaner, elsewhere)
@@ -140,7 +147,7 @@ def redact_stored(
         _json_column(db, "runs", "parameters", cleaner.value, elsewhere)
         _other_tables(db, cleaner, elsewhere)
         _insert_log(db, log, run_id)
-    return Cleaned(changed, moved, dropped, dict(sorted(elsewhere.items())))
+    return Cleaned(changed, moved, dropped, dict(sorted(elsewhere.items())), len(renamed))
 
 
 def _suggestions(db, log, cleaner: Cleaner, evidence, elsewhere: Counter[str]) -> tuple[int, int]:
@@ -231,6 +238,9 @@ def _topics(db, cleaner: Cleaner, elsewhere: Counter[str]) -> None:
             elsewhere["topics.summary"] += 1
 
 
+_WRITTEN = frozenset({"label", "definition", "include", "exclude", "examples"})
+
+
 def _codebook(value: object, cleaner: Cleaner) -> object:
     """A stored codebook: a seed or rule term holding a replaced word is dropped (it would no longer
     be a valid term), example quotes are cleaned as quotes are, other text word by word."""
@@ -247,7 +257,8 @@ def _codebook(value: object, cleaner: Cleaner) -> object:
         if not isinstance(code, dict):
             codes.append(code)
             continue
-        new = {k: cleaner.value(v, free=k == "examples") for k, v in code.items() if k not in ("seeds", "rules")}
+        # What a coder wrote (a label taken from a sheet, a definition) is cleaned as quotes are.
+        new = {k: cleaner.value(v, free=k in _WRITTEN) for k, v in code.items() if k not in ("seeds", "rules")}
         if "seeds" in code:
             new["seeds"] = kept(code["seeds"])
         if "rules" in code:
@@ -310,6 +321,15 @@ def erase_freed(project: Project) -> str | None:
     if busy:
         return "another program (a review session, a report) has the project open, so its log could not be emptied"
     return None
+
+
+def was_redacted(project: Project) -> bool:
+    """Whether the project's quotes were redacted, at ingest or with ``redact``."""
+    row = project._db.execute(
+        "SELECT 1 FROM runs WHERE command = 'redact' OR (command = 'ingest' AND"
+        " json_extract(parameters, '$.redact') IS NOT NULL) LIMIT 1"
+    ).fetchone()
+    return row is not None
 
 
 def redaction_counts(project: Project) -> dict[str, int]:

@@ -11,8 +11,10 @@ from probation_themes.codebook.implied import ancestors, is_implied, with_counts
 from probation_themes.errors import CoderError, IngestError, StoreError
 from probation_themes.ingest.codings import Layout, Level, read_codings
 from probation_themes.ingest.qdpx import NO_USER, is_machine_user, qdpx_users, read_qdpx_codings
+from probation_themes.ingest.redact import Redactor
 from probation_themes.models import Run
 from probation_themes.store import Project
+from probation_themes.store.redactions import was_redacted
 from probation_themes.workflows.provenance import file_sha256, library_versions
 
 #: Names that stand for machine coders when coders are compared, so no person may use them.
@@ -130,6 +132,10 @@ def _codebook(project: Project, codebook: Codebook | None) -> tuple[Codebook | N
     return stored, False
 
 
+def _redacting(redactor: Redactor):
+    return lambda name: redactor.redact(name)[0]
+
+
 def _counts(
     project: Project, book: Codebook, coder: str, level: str, positives: tuple[tuple[str, str], ...]
 ) -> dict[str, dict[str, tuple[int, str]]]:
@@ -205,8 +211,11 @@ def import_codings(
             "Ingest the survey first (`probation-themes ingest FILE`), then import the codings.",
             path=project.path,
         )
+    # In a redacted project, code names that become codes are redacted as the quotes were.
+    clean = _redacting(Redactor()) if create and was_redacted(project) else None
     if Path(path).suffix.lower() == ".qdpx":
-        table = read_qdpx_codings(path, codebook=book, quotes=project.quotes(), create_codes=create, coder=name)
+        table = read_qdpx_codings(path, codebook=book, quotes=project.quotes(), create_codes=create, coder=name,
+                                  clean_names=clean)
     else:
         table = read_codings(
             path, codebook=book, create_codes=create, response_ids=project.response_ids(),
@@ -214,6 +223,7 @@ def import_codings(
             name_cols=tuple(name_cols), subcode_sep=subcode_sep, encoding=encoding, sheet=sheet,
             codebook_name=f"the codebook '{book.name}'" if book else "the codebook",
             texts=lambda: ((q.text, q.response_id) for q in project.quotes()),
+            clean_names=clean,
         )
     used = table.codebook or book
     if used is None:

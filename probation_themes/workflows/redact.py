@@ -28,6 +28,8 @@ class RedactReport:
     cleaned_elsewhere: dict[str, int] = field(default_factory=dict)
     #: Why the file could not be rebuilt without old copies of the text (None: it was).
     not_erased: str | None = None
+    #: Codes whose id or label held a personal detail (from a coder's code names), given new ids.
+    codes_renamed: int = 0
 
 
 def redact_project(project: Project, redactor: Redactor) -> RedactReport:
@@ -68,4 +70,5 @@ def redact_project(project: Project, redactor: Redactor) -> RedactReport:
         run_id=run_id, quotes=len(quotes), quotes_changed=len(log), redacted=summarise(log),
         evidence_moved=done.evidence_moved, suggestions_dropped=done.suggestions_dropped,
         originals_kept=redactor.keep_originals, cleaned_elsewhere=done.elsewhere, not_erased=not_erased,
+        codes_renamed=done.codes_renamed,
     )
