@@ -6,8 +6,8 @@ quote, the one with the highest confidence stays (a suggestion without a
 confidence counts as 1); ties go to the code that comes first in the codebook,
 so the outcome never depends on the order suggestions arrive in. The code kept
 carries one more evidence item, ``kind="single_choice"``, naming the group and
-the codes that lost with their confidences (``chosen over: pay (0.41), hours
-(0.38)``), so review and exports show why the others are missing.
+the codes that lost with their confidences: ``term`` is the group's name and
+``text`` reads ``chosen over: pay (0.41), hours (0.38)``, so review and exports show why the others are missing.
 
 Human decisions are never dropped here: a coder decides, and a group's rule is
 checked on imported codings at import (see ``import-codings``).
@@ -48,7 +48,7 @@ def _lost_text(losers: Sequence[tuple[str, float]]) -> str:
 
 def lost_evidence(group: SingleChoiceGroup, losers: Sequence[tuple[str, float]]) -> Evidence:
     """The evidence item a kept code carries: the group and the codes that lost, with their scores."""
-    return Evidence(kind="single_choice", term=f"single choice: {group.name}", text=_lost_text(losers))
+    return Evidence(kind="single_choice", term=group.name, text=_lost_text(losers))
 
 
 def _score(confidence: float | None) -> float:
@@ -125,7 +125,7 @@ def enforce_rows(rows: Sequence[Row], groups: Sequence[SingleChoiceGroup]) -> tu
             continue
         group = group_of[rows[indices[0]][1]]
         winner, losers = pick({rows[i][1]: _score(rows[i][2]) for i in indices}, group)
-        item = evidence_item_json({"kind": "single_choice", "term": f"single choice: {group.name}",
+        item = evidence_item_json({"kind": "single_choice", "term": group.name,
                                    "text": _lost_text(losers)})
         for i in indices:
             if rows[i][1] == winner:
