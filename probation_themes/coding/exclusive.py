@@ -20,12 +20,13 @@ the group with its most probable code.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
 from probation_themes.codebook.groups import SingleChoiceGroup
 from probation_themes.models import Coding, Evidence, evidence_item_json
 
-__all__ = ["enforce", "enforce_rows", "lost_evidence", "pick"]
+__all__ = ["enforce", "enforce_counted", "enforce_rows", "lost_evidence", "pick"]
 
 
 def pick(scores: Mapping[str, float], group: SingleChoiceGroup) -> tuple[str | None, list[tuple[str, float]]]:
@@ -99,6 +100,24 @@ def enforce(codings: Iterable[Coding], groups: Sequence[SingleChoiceGroup]) -> l
             coding = coding.model_copy(update={"evidence": [*coding.evidence, extra[index]]})
         out.append(coding)
     return out
+
+
+def enforce_counted(codings: Iterable[Coding], groups: Sequence[SingleChoiceGroup]) -> tuple[list[Coding], Counter]:
+    """:func:`enforce`, and per group name the number of codings it set aside."""
+    codings = list(codings)
+    kept = enforce(codings, groups)
+    if len(kept) == len(codings):
+        return kept, Counter()
+    group_of = {code: g.name for g in groups for code in g.codes}
+    left = Counter((c.quote_id, c.code, c.method) for c in kept)
+    lost: Counter = Counter()
+    for c in codings:
+        key = (c.quote_id, c.code, c.method)
+        if left[key]:
+            left[key] -= 1
+        else:
+            lost[group_of[c.code]] += 1
+    return kept, lost
 
 
 Row = tuple[str, str, "float | None", str]
