@@ -146,7 +146,8 @@ def group_problems(codebook: Any) -> list[tuple[tuple, str]]:
             bad = [c for c in codes if c not in known]
             for code in bad:
                 problems.append(((*place, "codes", codes.index(code)),
-                                 f"{code!r} is not the id of a code in this codebook"))
+                                 f"{code!r} is not the id of a code in this codebook; list the ids of codes "
+                                 "written under codes (a typo, or a code that was renamed?)"))
             if bad:
                 continue
         names.add(name)
