@@ -165,3 +165,30 @@ def test_codebook_validate_and_show(tmp_path):
     message = " ".join(result.output.split())
     assert "'printers' is not the id of a code" in message and "'nothing' is not the id of a code" in message
     assert "exclusive_groups" in message and "Traceback" not in result.output
+
+
+def test_the_review_screen_says_which_codes_lost(tmp_path):
+    import io
+
+    from rich.console import Console
+
+    from probation_themes.cli.commands_review import Keys
+    from probation_themes.cli.review_screen import code_colours, render
+    from probation_themes.codebook import codebook_from_yaml
+    from probation_themes.ingest import IngestOptions
+    from probation_themes.review import ReviewSession
+    from probation_themes.workflows.code import code_project
+    from probation_themes.workflows.ingest import ingest_files
+
+    survey = write_csv(tmp_path / "one.csv", [["id", "answer"], ["1", "Good people, but bad, awful systems."]])
+    book = codebook_from_yaml(FRAME)
+    with Project.open(tmp_path / "p.db") as proj:
+        ingest_files(proj, [survey], IngestOptions(text_cols=["answer"], id_col="id"))
+        report = code_project(proj, book, n_jobs=1)
+        assert report.single_choice_removed == {"children of tone": 1}
+        s = ReviewSession(proj, coder="ann", codes=list(book.codes), scope="all")
+        console = Console(file=io.StringIO(), width=160, height=30, color_system=None)
+        console.print(render(s.current, s.progress, Keys(s).state, coder=s.coder, colours=code_colours(s.codes),
+                             console=console))
+        screen = console.file.getvalue()
+    assert "single choice: children of tone — Complaint chosen over: praise (" in screen
