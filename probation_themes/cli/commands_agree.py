@@ -97,13 +97,22 @@ def agreement_table(report: AgreementReport) -> Table:
 
 def single_choice_table(report: AgreementReport) -> Table:
     """Single-label figures of each single-choice group: one label per unit, the code given or none."""
-    table = Table(title="Single-choice groups (one label per unit: the code given, or none)", title_justify="left")
-    for header, justify in (("group", "left"), ("rule", "left"), ("n", "right"), ("accuracy", "right"),
-                            ("macro-F1", "right"), ("κ", "right"), ("two+ codes A/B", "right")):
-        table.add_column(header, justify=justify)
+    table = Table(
+        title="Single-choice groups: one label per unit (the group's code given, or none)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 0, 0, 1),
+        pad_edge=False,
+        caption="accuracy: units given the same label; macro-F1: mean over labels of B's F1 against A; "
+        "κ: Cohen's kappa of the labels; two+: units A/B gave two or more of the group's codes (counted as the first).",
+        caption_justify="left",
+    )
+    table.add_column("group", no_wrap=True, max_width=24, overflow="ellipsis")
+    for header in ("rule", "n", "accuracy", "macro-F1", "κ", "two+ A/B"):
+        table.add_column(header, justify="left" if header == "rule" else "right", no_wrap=True)
 
     def cell(value: float | None) -> str:
-        return "—" if value is None else f"{value:.2f}"
+        return _number(value)
 
     for g in report.single_choice:
         table.add_row(visible(g.group), "exactly one" if g.exactly_one else "at most one", f"{g.n:,}",

@@ -126,7 +126,7 @@ def choice_lines(item: Item) -> list[str]:
             continue
         for e in row.suggestion.evidence:
             if e.kind == "single_choice":
-                lines.append(visible(f"{e.term} — {row.code.label} {e.text}"))
+                lines.append(visible(f"single choice: {e.term} — {row.code.label} {e.text}"))
     return lines
 
 

@@ -7,6 +7,7 @@ Layout (see docs/codebook.md)::
     description,Codes for the 2021 staff survey
     exclusive,exactly_one                      (optional: one top-level code per answer)
     exclusive_group,Tone,at_most_one,positive | negative   (optional, one row per group)
+    exclusive_group,Stage,exactly_one,children of sentence (a parent's children)
     <blank row>
     id,label,parent,definition,include,exclude,examples,color,any,all,near,none,regex,seeds
     workload,High caseloads and workloads,,Comments about ...,caseload* | workload | ...
@@ -74,7 +75,8 @@ def codebook_to_csv(codebook: Codebook) -> str:
     if codebook.exclusive:
         writer.writerow(["exclusive", codebook.exclusive])
     for group in codebook.exclusive_groups:
-        writer.writerow(["exclusive_group", guard(group.name or ""), group.choose, join_list(group.codes)])
+        members = join_list(group.codes) if group.codes is not None else f"children of {group.parent}"
+        writer.writerow(["exclusive_group", guard(group.name or ""), group.choose, guard(members)])
     writer.writerow([])
     used = [
         column for column in OPTIONAL_COLUMNS
@@ -185,7 +187,11 @@ class _Reader:
                     raise self.fail(f"row {number} (exclusive_group) has text beyond its fourth cell; write the "
                                     "group's name, at_most_one or exactly_one, then its code ids joined by ' | '",
                                     location=f"row {number}")
-                group: dict = {"codes": split_list(cells[2])}
+                members = cells[2].strip()
+                group: dict = (
+                    {"parent": members[len("children of "):].strip()} if members.lower().startswith("children of ")
+                    else {"codes": split_list(cells[2])}
+                )
                 if cells[0].strip():
                     group["name"] = cells[0].strip()
                 if cells[1].strip():

@@ -4,7 +4,8 @@ A codebook declares them three ways (see docs/codebook.md):
 
 - ``exclusive: true`` (or ``at_most_one`` / ``exactly_one``) on a code: its children form a group;
 - ``exclusive: …`` at the top of the codebook: the top-level codes (those without a parent) form one;
-- ``exclusive_groups:``, a list of named groups of any codes: ``{name, codes: [...], choose}``.
+- ``exclusive_groups:``, a list of groups: ``{name, codes: [...], choose}``, or
+  ``{name, parent: some_code, choose}`` for the children of a code.
 
 A code belongs to one group at most. :func:`single_choice_groups` turns the
 declarations into :class:`SingleChoiceGroup` values, in codebook order;
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, NamedTuple
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 __all__ = ["CHOICES", "ExclusiveGroup", "SingleChoiceGroup", "check_choice", "group_problems", "single_choice_groups"]
 
@@ -58,12 +59,13 @@ def spoken(choice: str) -> str:
 
 
 class ExclusiveGroup(BaseModel):
-    """A named group of codes of which an answer takes at most (or exactly) one."""
+    """A group of codes (listed, or the children of a parent) of which an answer takes at most (or exactly) one."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, description="How reports and evidence name the group.")
-    codes: list[str] = Field(description="Ids of the group's codes (two or more).")
+    codes: list[str] | None = Field(default=None, description="Ids of the group's codes (two or more), or give parent.")
+    parent: str | None = Field(default=None, description="Id of a code whose children form the group (instead of codes).")
     choose: Annotated[str, BeforeValidator(_required_choice)] = Field(
         default="at_most_one", description="at_most_one (default) or exactly_one."
     )
@@ -77,6 +79,20 @@ class ExclusiveGroup(BaseModel):
     @classmethod
     def _name(cls, value: str | None) -> str | None:
         return (value or "").strip() or None
+
+    @field_validator("parent")
+    @classmethod
+    def _parent(cls, value: str | None) -> str | None:
+        return (value or "").strip() or None
+
+    @model_validator(mode="after")
+    def _codes_or_parent(self) -> ExclusiveGroup:
+        if (self.codes is None) == (self.parent is None):
+            raise ValueError(
+                "a single-choice group lists its codes (codes: [a, b]) or names a parent code whose children "
+                "form the group (parent: some_code): give one of the two, not both and not neither"
+            )
+        return self
 
 
 class SingleChoiceGroup(NamedTuple):
@@ -102,7 +118,12 @@ def _declared(codebook: Any) -> list[tuple[tuple, str, list[str], str]]:
             out.append((("codes", index, "exclusive"), f"children of {code.id}",
                         [c.id for c in codebook.codes if c.parent == code.id], code.exclusive))
     for index, group in enumerate(codebook.exclusive_groups):
-        out.append((("exclusive_groups", index), group.name or f"group {index + 1}", list(group.codes), group.choose))
+        if group.parent is not None:
+            out.append((("exclusive_groups", index), group.name or f"children of {group.parent}",
+                        [c.id for c in codebook.codes if c.parent == group.parent], group.choose))
+        else:
+            out.append((("exclusive_groups", index), group.name or f"group {index + 1}", list(group.codes or []),
+                        group.choose))
     return out
 
 
@@ -114,13 +135,19 @@ def group_problems(codebook: Any) -> list[tuple[tuple, str]]:
     names: set[str] = set()
     for place, name, codes, _choice in _declared(codebook):
         if place[0] == "exclusive_groups":
+            parent = codebook.exclusive_groups[place[1]].parent
+            if parent is not None and parent not in known:
+                problems.append(((*place, "parent"), f"{parent!r} is not the id of a code in this codebook; give "
+                                 "the id of the code whose children form the group"))
+                continue
             if name in names:
                 problems.append(((*place, "name"), f"the name {name!r} is used by another single-choice group; "
                                  "give each group its own name"))
             bad = [c for c in codes if c not in known]
             for code in bad:
                 problems.append(((*place, "codes", codes.index(code)),
-                                 f"{code!r} is not the id of a code in this codebook"))
+                                 f"{code!r} is not the id of a code in this codebook; list the ids of codes "
+                                 "written under codes (a typo, or a code that was renamed?)"))
             if bad:
                 continue
         names.add(name)
@@ -129,6 +156,11 @@ def group_problems(codebook: Any) -> list[tuple[tuple, str]]:
             what = {"exclusive": "the codebook has fewer than two top-level codes",
                     "codes": "this code has fewer than two children (codes whose parent is it)"}.get(
                         place[0], "a group needs two or more different codes")
+            if place[0] == "exclusive_groups" and codebook.exclusive_groups[place[1]].parent is not None:
+                what = f"the code {codebook.exclusive_groups[place[1]].parent!r} has fewer than two children"
+                place = (*place, "parent")
+            elif place[0] == "exclusive_groups":
+                place = (*place, "codes")
             problems.append((place, f"a single-choice group needs two or more codes, but {what}; "
                              "add codes to it or remove the declaration"))
             continue

@@ -70,7 +70,11 @@ def choice_lines(codebook: Codebook, code: Code) -> list[str]:
     if codebook.exclusive and code.parent is None:
         lines.append(f"Single choice among top-level codes: {_SAID[codebook.exclusive]}")
     for index, group in enumerate(codebook.exclusive_groups, start=1):
-        if code.id in group.codes:
+        if group.parent is not None and code.parent == group.parent:
+            # Written as a listed group of the children, named so the group keeps its name.
+            lines.append(f"Single choice group {index}: {group.name or 'children of ' + group.parent} "
+                         f"({_SAID[group.choose]})")
+        elif group.codes is not None and code.id in group.codes:
             named = f": {group.name}" if group.name else ""
             lines.append(f"Single choice group {index}{named} ({_SAID[group.choose]})")
     return lines

@@ -478,5 +478,14 @@ class Codebook(BaseModel):
 
     def content_hash(self) -> str:
         """A sha256 of the codebook's content, recorded with every coding run."""
-        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        data = self.model_dump(mode="json")
+        # Single-choice settings left unset are left out, so codebooks written before they
+        # existed keep the hash their runs recorded.
+        for key in ("exclusive", "exclusive_groups"):
+            if not data[key]:
+                del data[key]
+        for code in data["codes"]:
+            if not code["exclusive"]:
+                del code["exclusive"]
+        payload = json.dumps(data, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()

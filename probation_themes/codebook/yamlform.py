@@ -186,7 +186,8 @@ def codebook_mapping(codebook: Codebook) -> dict:
         out["exclusive"] = codebook.exclusive
     if codebook.exclusive_groups:
         out["exclusive_groups"] = [
-            {**({"name": g.name} if g.name else {}), "codes": _FlowList(g.codes),
+            {**({"name": g.name} if g.name else {}),
+             **({"codes": _FlowList(g.codes)} if g.codes is not None else {"parent": g.parent}),
              **({"choose": g.choose} if g.choose != "at_most_one" else {})}
             for g in codebook.exclusive_groups
         ]

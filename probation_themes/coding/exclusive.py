@@ -6,8 +6,8 @@ quote, the one with the highest confidence stays (a suggestion without a
 confidence counts as 1); ties go to the code that comes first in the codebook,
 so the outcome never depends on the order suggestions arrive in. The code kept
 carries one more evidence item, ``kind="single_choice"``, naming the group and
-the codes that lost with their confidences (``chosen over: pay (0.41), hours
-(0.38)``), so review and exports show why the others are missing.
+the codes that lost with their confidences: ``term`` is the group's name and
+``text`` reads ``chosen over: pay (0.41), hours (0.38)``, so review and exports show why the others are missing.
 
 Human decisions are never dropped here: a coder decides, and a group's rule is
 checked on imported codings at import (see ``import-codings``).
@@ -20,12 +20,13 @@ the group with its most probable code.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
 from probation_themes.codebook.groups import SingleChoiceGroup
 from probation_themes.models import Coding, Evidence, evidence_item_json
 
-__all__ = ["enforce", "enforce_rows", "lost_evidence", "pick"]
+__all__ = ["enforce", "enforce_counted", "enforce_rows", "lost_evidence", "pick"]
 
 
 def pick(scores: Mapping[str, float], group: SingleChoiceGroup) -> tuple[str | None, list[tuple[str, float]]]:
@@ -48,7 +49,7 @@ def _lost_text(losers: Sequence[tuple[str, float]]) -> str:
 
 def lost_evidence(group: SingleChoiceGroup, losers: Sequence[tuple[str, float]]) -> Evidence:
     """The evidence item a kept code carries: the group and the codes that lost, with their scores."""
-    return Evidence(kind="single_choice", term=f"single choice: {group.name}", text=_lost_text(losers))
+    return Evidence(kind="single_choice", term=group.name, text=_lost_text(losers))
 
 
 def _score(confidence: float | None) -> float:
@@ -101,6 +102,24 @@ def enforce(codings: Iterable[Coding], groups: Sequence[SingleChoiceGroup]) -> l
     return out
 
 
+def enforce_counted(codings: Iterable[Coding], groups: Sequence[SingleChoiceGroup]) -> tuple[list[Coding], Counter]:
+    """:func:`enforce`, and per group name the number of codings it set aside."""
+    codings = list(codings)
+    kept = enforce(codings, groups)
+    if len(kept) == len(codings):
+        return kept, Counter()
+    group_of = {code: g.name for g in groups for code in g.codes}
+    left = Counter((c.quote_id, c.code, c.method) for c in kept)
+    lost: Counter = Counter()
+    for c in codings:
+        key = (c.quote_id, c.code, c.method)
+        if left[key]:
+            left[key] -= 1
+        else:
+            lost[group_of[c.code]] += 1
+    return kept, lost
+
+
 Row = tuple[str, str, "float | None", str]
 
 
@@ -125,7 +144,7 @@ def enforce_rows(rows: Sequence[Row], groups: Sequence[SingleChoiceGroup]) -> tu
             continue
         group = group_of[rows[indices[0]][1]]
         winner, losers = pick({rows[i][1]: _score(rows[i][2]) for i in indices}, group)
-        item = evidence_item_json({"kind": "single_choice", "term": f"single choice: {group.name}",
+        item = evidence_item_json({"kind": "single_choice", "term": group.name,
                                    "text": _lost_text(losers)})
         for i in indices:
             if rows[i][1] == winner:

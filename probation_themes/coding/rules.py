@@ -32,7 +32,7 @@ from probation_themes.coding.engine import (
     _scan_in_workers,
     _usable_cpus,
 )
-from probation_themes.coding.exclusive import enforce, enforce_rows
+from probation_themes.coding.exclusive import enforce_counted, enforce_rows
 from probation_themes.coding.negation import QuoteContext
 from probation_themes.coding.terms import SurfaceForm, TermIndex
 from probation_themes.errors import CoderError
@@ -89,6 +89,8 @@ class RuleScan:
     stance_removed: Counter = field(default_factory=Counter)
     #: Per code id: the matches negation set aside, whether or not the code fired anyway.
     negated_matches: Counter = field(default_factory=Counter)
+    #: Per single-choice group: the codings set aside because a quote had a more confident code of it.
+    single_choice_removed: Counter = field(default_factory=Counter)
 
 
 @dataclass
@@ -291,9 +293,9 @@ class RulesCoder(BaseCoder):
                         return
                     hits, term_seen, regex_seen, misses, removed, negated_n = part
                     counts = self._term_counts(term_seen, regex_seen)
-                    batch = RuleScan(enforce(self._codings(quotes, hits), self.groups_), counts,
-                                     self._blocked(quotes, misses),
-                                     *self._removed(removed, negated_n))
+                    kept, lost = enforce_counted(self._codings(quotes, hits), self.groups_)
+                    batch = RuleScan(kept, counts, self._blocked(quotes, misses),
+                                     *self._removed(removed, negated_n), single_choice_removed=lost)
                 yield batch
 
     def iter_rows(
@@ -367,6 +369,7 @@ class RulesCoder(BaseCoder):
                 total.negation_removed.update(batch.negation_removed)
                 total.stance_removed.update(batch.stance_removed)
                 total.negated_matches.update(batch.negated_matches)
+                total.single_choice_removed.update(batch.single_choice_removed)
                 for key, count in batch.term_counts.items():
                     total.term_counts[key] += count
         return total

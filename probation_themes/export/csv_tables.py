@@ -64,7 +64,7 @@ def format_evidence(evidence: Sequence[Evidence]) -> str:
             if item.start is not None and item.end is not None:
                 part += f" [{item.start}:{item.end}]"
         elif item.kind == "single_choice":
-            part = f"{item.term}, {item.text}"
+            part = f"single choice: {item.term}, {item.text}"
         elif item.weight is not None:
             part += f" ({format_number(item.weight)})"
         parts.append(part)

@@ -345,8 +345,8 @@ class _Scorer:
             # One chunk for the whole batch, coded in this process (the engine spreads batches).
             part = next(self.rules.iter_rows([batch], n_quotes=len(batch), chunk_size=max(1, len(batch))))
             return part.rows, part.coded, part.term_counts, part.blocked, part.removed
-        codings, counts = self._codings(batch, shares)
-        return (*_rows(batch, codings), counts, [], {})
+        codings, counts, removed = self._codings(batch, shares)
+        return (*_rows(batch, codings), counts, [], removed)
 
     def _topics_for(self, shares: Shares | None) -> TopicFeatures | None:
         model = self.model
@@ -354,16 +354,18 @@ class _Scorer:
             return self.topic_features
         return TopicFeatures(model.topic_source_, tuple(model.topic_names_), lambda ids: shares)
 
-    def _codings(self, batch: list[QuoteRef], shares: Shares | None = None) -> tuple[list[Coding], dict[TermKey, int]]:
+    def _codings(
+        self, batch: list[QuoteRef], shares: Shares | None = None
+    ) -> tuple[list[Coding], dict[TermKey, int], dict[str, Counter]]:
         if self.model is not None:
             scored = next(self.model.iter_score(
                 iter([batch]), rule_codings=self.method == "all", topics=self._topics_for(shares)
             ))
-            return self._model_codings(scored), scored.term_counts
+            return self._model_codings(scored), scored.term_counts, {}
         if self.method == "topics":
-            return self.topics.predict(batch), {}
+            return self.topics.predict(batch), {}, {}
         scan = self.rules.scan(batch)
-        return self._with_topics(batch, scan), scan.term_counts
+        return self._with_topics(batch, scan), scan.term_counts, {"single_choice": scan.single_choice_removed}
 
     def local_parts(self, batches: Iterator[list[QuoteRef]], n_quotes: int) -> Iterator[CodedRows]:
         """Every batch coded in this process, using the coders' own worker processes."""
