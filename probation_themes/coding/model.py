@@ -21,7 +21,6 @@ from typing import Any, NamedTuple, TypeVar
 import numpy as np
 import scipy.sparse as sp
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
@@ -30,6 +29,8 @@ from probation_themes.coding import registry
 from probation_themes.coding.base import BaseCoder, CodedRows, Row, check_workers, is_whole
 from probation_themes.coding.engine import gc_paused
 from probation_themes.coding.combine import combine_all
+from probation_themes.coding.model_decide import ALWAYS, MODEL, best_threshold, decide
+from probation_themes.coding.model_text import TextFeatures
 from probation_themes.coding.model_workers import PARALLEL_MIN_QUOTES, score_chunks
 from probation_themes.coding.rules import RulesCoder, TermKey
 from probation_themes.coding.topics import shares_above
@@ -58,11 +59,15 @@ THRESHOLD = 0.5
 #: Most word features listed as the evidence of one model coding.
 TOP_TERMS = 5
 
-#: Below this many training quotes every word is kept; from here on a word must occur twice.
-MIN_DF_FROM = 50
-
 #: Folds used to calibrate each code's classifier (fewer when a code has fewer examples).
 CALIBRATION_FOLDS = 3
+
+#: When at least this share of the fully coded quotes has a code, every quote coded gets one:
+#: the most likely, when no code reaches its threshold (``at_least_one``).
+AT_LEAST_ONE_SHARE = 0.95
+
+#: Evidence term of a suggestion made because a quote needs a code and this one is the most likely.
+FALLBACK_TERM = "most likely code (every coded quote has one)"
 
 #: Prefix of the feature (and evidence term) saying that a code's rules fired.
 RULE_FEATURE = "rules:"
@@ -281,6 +286,10 @@ class ModelCoder(BaseCoder):
         use_topics: bool = True,
         threshold: float = THRESHOLD,
         batch_size: int = 10_000,
+        thresholds: str = "cv",
+        min_precision: float | None = None,
+        char_ngrams: bool = True,
+        at_least_one: bool = True,
     ) -> None:
         self.min_positives = min_positives
         self.ngram_range = ngram_range
@@ -292,6 +301,10 @@ class ModelCoder(BaseCoder):
         self.use_topics = use_topics
         self.threshold = threshold
         self.batch_size = batch_size
+        self.thresholds = thresholds
+        self.min_precision = min_precision
+        self.char_ngrams = char_ngrams
+        self.at_least_one = at_least_one
 
     # -- fitting -------------------------------------------------------------
 
@@ -319,7 +332,15 @@ class ModelCoder(BaseCoder):
                 f"calibration={self.calibration!r} is not a calibration method; use 'sigmoid' "
                 "(Platt scaling) or 'isotonic'."
             )
-        for name in ("use_rules", "use_topics"):
+        if self.thresholds not in ("cv", "fixed"):
+            raise CoderError(
+                f"thresholds={self.thresholds!r} is not a way to set thresholds; use 'cv' (each "
+                "code's threshold chosen by cross-validation) or 'fixed' (``threshold`` for every code)."
+            )
+        mp = self.min_precision
+        if mp is not None and (isinstance(mp, bool) or not isinstance(mp, (int, float)) or not 0 < mp < 1):
+            raise CoderError(f"min_precision={mp!r} must be a precision between 0 and 1, e.g. 0.8, or None.")
+        for name in ("use_rules", "use_topics", "char_ngrams", "at_least_one"):
             if not isinstance(getattr(self, name), bool):
                 raise CoderError(f"{name}={getattr(self, name)!r} must be True or False.")
         t = self.threshold
@@ -403,23 +424,19 @@ class ModelCoder(BaseCoder):
             )
         codes = list(codebook.ids)
         counts, skipped = self._count(codes, refs, labels)
-        if len(skipped) == len(codes):
+        decisions = decide(counts, self.min_positives)
+        if MODEL not in decisions.values() and ALWAYS not in decisions.values():
             raise CoderError(self._refusal(skipped))
 
-        vectorizer = TfidfVectorizer(
-            ngram_range=tuple(self.ngram_range),
-            sublinear_tf=True,
-            min_df=2 if len(refs) >= MIN_DF_FROM else 1,
-        )
+        vectorizer = TextFeatures(self.ngram_range, self.char_ngrams, len(refs))
         try:
-            words = vectorizer.fit_transform([r.text for r in refs])
+            words, self.n_words_, self.n_chars_ = vectorizer.fit_transform([r.text for r in refs])
         except ValueError:
             raise CoderError(
                 "The labelled quotes contain no words the model can use (every word has a single "
                 "letter, or no quote has any letters); label quotes with some text in them."
             ) from None
         self.vectorizer_ = vectorizer
-        self.n_words_ = words.shape[1]
         self.rules_, self.rule_codes_ = self._fit_rules(codebook)
         fired, _, _ = self._rule_features(refs, keep_codings=False)
         use = topics is not None and self.use_topics and len(topics.names) > 0
@@ -427,34 +444,59 @@ class ModelCoder(BaseCoder):
         self.topic_source_ = topics.source if use else None
         shares = self._topic_shares(refs, topics) if use else []
         features = sp.hstack([words, fired, self._topic_matrix(len(refs), shares)], format="csr")
+        n_features = features.shape[1]
+        # Folds must be the same ones the calibration used, to read its out-of-fold scores.
+        seed = self.random_state if self.random_state is not None else int(np.random.randint(2**31 - 1))
 
         classifiers: dict[str, CalibratedClassifierCV] = {}
+        constants: dict[str, float] = {}
+        thresholds: dict[str, float] = {}
         coefs, fold_weights, fold_intercepts = [], [], []
         for code_id in codes:
-            if code_id in skipped:
+            pos, neg = counts[code_id]
+            if decisions[code_id] == ALWAYS:
+                constants[code_id] = round(pos / (pos + neg), 4)
+                thresholds[code_id] = 0.0
+                coefs.append(np.zeros(n_features))
+                continue
+            if decisions[code_id] != MODEL:
                 continue
             rows = [i for i, r in enumerate(refs) if code_id in labels[r.quote_id]]
             y = np.array([labels[refs[i].quote_id][code_id] for i in rows], dtype=int)
-            pos, neg = counts[code_id]
-            folds = StratifiedKFold(
-                n_splits=min(CALIBRATION_FOLDS, pos, neg), shuffle=True, random_state=self.random_state
-            )
+            folds = StratifiedKFold(n_splits=min(CALIBRATION_FOLDS, pos, neg), shuffle=True, random_state=seed)
             base = LogisticRegression(
                 C=float(self.C), class_weight="balanced", solver="liblinear", random_state=self.random_state
             )
             clf = CalibratedClassifierCV(base, method=self.calibration, cv=folds)
-            clf.fit(features[rows], y)
+            X = features[rows]
+            clf.fit(X, y)
             classifiers[code_id] = clf
             fitted = [c.estimator for c in clf.calibrated_classifiers_]
             coefs.append(np.mean([f.coef_[0] for f in fitted], axis=0))
             fold_weights += [f.coef_[0] for f in fitted]
             fold_intercepts += [f.intercept_[0] for f in fitted]
+            if self.thresholds == "fixed":
+                thresholds[code_id] = float(self.threshold)
+                continue
+            held_out = np.zeros(len(y))
+            for (_, test), fold in zip(folds.split(X, y), clf.calibrated_classifiers_):
+                held_out[test] = fold.calibrators[0].predict(fold.estimator.decision_function(X[test]))
+            thresholds[code_id] = round(best_threshold(held_out, y, self.min_precision), 4)
 
         self.codes_ = codes
         self.label_counts_ = counts
-        self.skipped_codes_ = skipped
-        self.trained_codes_ = [c for c in codes if c in classifiers]
+        self.skipped_codes_ = {c: s for c, s in skipped.items() if decisions[c] != ALWAYS}
+        self.decisions_ = decisions
+        self.trained_codes_ = [c for c in codes if c in classifiers or c in constants]
+        self.constants_ = constants
+        self.thresholds_ = {c: thresholds[c] for c in self.trained_codes_}
         self.n_labelled_ = len(refs)
+        fully = [r for r in refs if len(labels[r.quote_id]) == len(codes)]
+        with_code = sum(1 for r in fully if any(labels[r.quote_id].values()))
+        # When (nearly) every fully coded quote has a code, so should every quote coded.
+        self.at_least_one_ = bool(
+            self.at_least_one and len(fully) >= self.min_positives and with_code >= AT_LEAST_ONE_SHARE * len(fully)
+        )
         self.feature_names_ = [
             *vectorizer.get_feature_names_out().tolist(),
             *(RULE_FEATURE + c for c in self.rule_codes_),
@@ -462,8 +504,9 @@ class ModelCoder(BaseCoder):
         ]
         self.classifiers_ = classifiers
         self.coef_ = np.vstack(coefs)
-        self.fold_weights_ = np.column_stack(fold_weights)
+        self.fold_weights_ = np.column_stack(fold_weights) if fold_weights else np.zeros((n_features, 0))
         self.fold_intercepts_ = np.array(fold_intercepts)
+        self._name_extras()
         return self
 
     def _count(
@@ -593,9 +636,9 @@ class ModelCoder(BaseCoder):
         topics = self._topic_matrix(len(chunk.refs), chunk.topic_shares)
         features = sp.hstack([words, fired, topics], format="csr")
         proba = self._probabilities(features)
-        rows, cols = np.nonzero(proba >= self.threshold)
+        rows, cols, fallback = self._decide(proba)
         if chunk.evidence:
-            pair, feat, weight = self._top_features(features, rows, cols)
+            pair, feat, weight = self._top_features(features, rows, cols, fallback)
         else:
             pair = feat = np.zeros(0, dtype=np.int64)
             weight = np.zeros(0)
@@ -630,6 +673,9 @@ class ModelCoder(BaseCoder):
         proba = np.zeros((features.shape[0], len(self.trained_codes_)))
         column = 0
         for j, code_id in enumerate(self.trained_codes_):
+            if code_id in self.constants_:  # suggested everywhere: its share of the coded quotes
+                proba[:, j] = self.constants_[code_id]
+                continue
             folds = self.classifiers_[code_id].calibrated_classifiers_
             for fold in folds:
                 p = fold.calibrators[0].predict(decisions[:, column])
@@ -639,8 +685,37 @@ class ModelCoder(BaseCoder):
             proba[:, j] /= len(folds)
         return proba
 
+    def _decide(self, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The (quote, trained code) pairs suggested, and which of them only as the most likely code.
+
+        A code is suggested where its probability reaches its threshold; with
+        ``at_least_one_``, a quote where none does gets its most likely trained code.
+        """
+        limits = np.array([self.thresholds_[c] for c in self.trained_codes_])
+        hit = proba >= limits
+        extra = np.zeros_like(hit)
+        learned = np.array([c not in self.constants_ for c in self.trained_codes_], dtype=bool)
+        if self.at_least_one_ and learned.any() and len(hit):
+            empty = np.nonzero(~hit.any(axis=1))[0]
+            if len(empty):
+                masked = np.where(learned, proba[empty], -1.0)
+                extra[empty, np.argmax(masked, axis=1)] = True
+        rows, cols = np.nonzero(hit | extra)
+        return rows, cols, extra[rows, cols]
+
+    def _name_extras(self) -> None:
+        """Evidence terms beyond the features: each code's threshold, its share, the fallback."""
+        names = list(self.feature_names_)
+        for code_id in self.trained_codes_:
+            if code_id in self.constants_:
+                names.append(f"suggested everywhere: on {self.constants_[code_id]:.0%} of coded quotes")
+            else:
+                names.append(f"threshold {self.thresholds_[code_id]:.2f}")
+        names.append(FALLBACK_TERM)
+        self.evidence_names_ = names
+
     def _top_features(
-        self, features: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray
+        self, features: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray, fallback: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Evidence for every (row, trained code) pair at once, as (pair, feature, weight) arrays.
 
@@ -656,10 +731,11 @@ class ModelCoder(BaseCoder):
         at = np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(counts.sum())
         feat = indices[at]
         contrib = np.round(data[at] * self.coef_[cols[pair], feat], 2)
-        keep = contrib > 0
+        # Character n-grams help the model but mean little to a reader: not evidence.
+        keep = (contrib > 0) & ~((feat >= self.n_words_) & (feat < self.n_words_ + self.n_chars_))
         pair, feat, contrib = pair[keep], feat[keep], contrib[keep]
         # Stable sorts: equal contributions stay in feature order (CSR rows are sorted).
-        group = pair * 2 + (feat >= self.n_words_)
+        group = pair * 2 + (feat >= self.n_words_ + self.n_chars_)
         order = np.lexsort((-contrib, group))
         pair, feat, contrib, group = pair[order], feat[order], contrib[order], group[order]
         index = np.arange(len(group))
@@ -669,6 +745,17 @@ class ModelCoder(BaseCoder):
         keep = (group % 2 == 1) | (rank < TOP_TERMS)
         pair, feat, contrib = pair[keep], feat[keep], contrib[keep]
         order = np.lexsort((-contrib, pair))
+        pair, feat, contrib = pair[order], feat[order], contrib[order]
+        # Last come the threshold the probability reached (or the share of an 'always' code).
+        n, base = len(rows), len(self.feature_names_)
+        limits = np.array([self.thresholds_[c] for c in self.trained_codes_] + [0.0])[cols]
+        extra_feat = base + cols
+        if fallback is not None and fallback.any():
+            extra_feat = np.where(fallback, base + len(self.trained_codes_), extra_feat)
+        pair = np.concatenate([pair, np.arange(n)])
+        feat = np.concatenate([feat, extra_feat])
+        contrib = np.concatenate([contrib, np.round(limits, 2)])
+        order = np.argsort(pair, kind="stable")
         return pair[order], feat[order], contrib[order]
 
     def _batch(self, quotes: Sequence[Quote], chunk: Chunk, scores: Scores) -> ScoredBatch:
@@ -709,7 +796,7 @@ class ModelCoder(BaseCoder):
             return [[] for _ in range(n)]
         key = scores.feat.astype(np.int64) * 10**9 + np.rint(scores.weight * 100).astype(np.int64)
         _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-        names = self.feature_names_
+        names = self.evidence_names_
         items = np.empty(len(first), dtype=object)
         items[:] = [make(names[f], w) for f, w in zip(scores.feat[first].tolist(), scores.weight[first].tolist())]
         ordered = items[inverse.ravel()]

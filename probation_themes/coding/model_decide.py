@@ -1,0 +1,69 @@
+"""How the learned coder decides each code: trained, always, never or left to the rules.
+
+Also the choice of each trained code's threshold from its out-of-fold
+probabilities, to maximise F1 (or to reach a wanted precision).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+#: How the model decides a code (``ModelCoder.decisions_``).
+MODEL, ALWAYS, NEVER, RULES = "model", "always", "never", "rules"
+
+#: A code on at least this share of the labelled quotes that has too few quotes without it
+#: to be trained is suggested on every quote; one on at most 1 - this share, on none.
+ALWAYS_SHARE = 0.5
+
+
+def decide(counts: Mapping[str, tuple[int, int]], need: int) -> dict[str, str]:
+    """``{code: decision}`` from ``{code: (quotes with it, quotes without it)}`` and the fewest of each needed.
+
+    A code with enough of both is trained (``model``); one with no labelled quote
+    is left to the rules (``rules``); one short of quotes without it, and on most
+    labelled quotes, is suggested everywhere (``always``); any other (short of
+    quotes with it) is suggested nowhere (``never``).
+    """
+    decisions = {}
+    for code_id, (pos, neg) in counts.items():
+        if pos + neg == 0:
+            decisions[code_id] = RULES
+        elif pos >= need and neg >= need:
+            decisions[code_id] = MODEL
+        elif neg < need and pos / (pos + neg) >= ALWAYS_SHARE:
+            decisions[code_id] = ALWAYS
+        else:
+            decisions[code_id] = NEVER
+    return decisions
+
+
+def best_threshold(proba: np.ndarray, y: np.ndarray, min_precision: float | None = None) -> float:
+    """The threshold that maximises F1 of ``proba >= threshold`` against ``y`` (0/1).
+
+    With ``min_precision``, the lowest threshold whose precision reaches it
+    (the F1-best one when none does). The threshold is placed halfway between
+    the lowest probability kept and the highest one left out, so a probability
+    a little off the training ones falls on the side it is nearest to.
+    """
+    order = np.argsort(-proba, kind="stable")
+    p, t = proba[order], y[order].astype(float)
+    # Only where the probability changes can a threshold fall.
+    last = np.r_[p[1:] != p[:-1], True]
+    tp = np.cumsum(t)[last]
+    kept = (np.arange(1, len(p) + 1))[last]
+    positives = t.sum()
+    if positives == 0:
+        return 1.0
+    precision = tp / kept
+    f1 = 2 * tp / (kept + positives)
+    cut = np.nonzero(last)[0]
+    choice = int(np.argmax(f1))
+    if min_precision is not None:
+        reach = np.nonzero(precision >= min_precision)[0]
+        if len(reach):
+            choice = int(reach[-1])
+    lowest_kept = p[cut[choice]]
+    below = p[cut[choice] + 1] if cut[choice] + 1 < len(p) else 0.0
+    return float(np.clip((lowest_kept + below) / 2, 1e-4, 1.0))
