@@ -1,4 +1,4 @@
-"""The learned coder (``model.logreg.v1``): codes quotes the way a person coded others.
+"""The learned coder (``model.logreg.v2``): codes quotes the way a person coded others.
 
 One calibrated logistic regression per code reads TF-IDF word and word n-gram
 features plus, optionally, whether the codebook's rules fired and each quote's
@@ -205,7 +205,7 @@ def _refs(quotes: Sequence[Quote]) -> list[TextRef]:
         ) from None
 
 
-@registry.register("model.logreg.v1", default=True)
+@registry.register("model.logreg.v2", default=True)
 class ModelCoder(BaseCoder):
     """Learns from quotes a person coded and codes the rest the same way.
 
@@ -424,7 +424,7 @@ class ModelCoder(BaseCoder):
             )
         codes = list(codebook.ids)
         counts, skipped = self._count(codes, refs, labels)
-        decisions = decide(counts, self.min_positives)
+        decisions = decide(counts, self.min_positives, len(refs))
         if MODEL not in decisions.values() and ALWAYS not in decisions.values():
             raise CoderError(self._refusal(skipped))
 

@@ -13,18 +13,21 @@ import numpy as np
 #: How the model decides a code (``ModelCoder.decisions_``).
 MODEL, ALWAYS, NEVER, RULES = "model", "always", "never", "rules"
 
-#: A code on at least this share of the labelled quotes that has too few quotes without it
-#: to be trained is suggested on every quote; one on at most 1 - this share, on none.
-ALWAYS_SHARE = 0.5
+#: A code too seldom absent to be trained is suggested on every quote when it is on at least
+#: this share of all labelled quotes (not only of those labelled for it: a code a reviewer
+#: only ever accepted is on every quote labelled for it, and says nothing about the rest).
+ALWAYS_SHARE = 0.9
 
 
-def decide(counts: Mapping[str, tuple[int, int]], need: int) -> dict[str, str]:
-    """``{code: decision}`` from ``{code: (quotes with it, quotes without it)}`` and the fewest of each needed.
+def decide(counts: Mapping[str, tuple[int, int]], need: int, n_labelled: int) -> dict[str, str]:
+    """``{code: decision}`` from ``{code: (quotes with it, quotes without it)}``.
 
-    A code with enough of both is trained (``model``); one with no labelled quote
-    is left to the rules (``rules``); one short of quotes without it, and on most
-    labelled quotes, is suggested everywhere (``always``); any other (short of
-    quotes with it) is suggested nowhere (``never``).
+    ``need`` is the fewest quotes with a code, and without it, needed to train it;
+    ``n_labelled`` the number of labelled quotes. A code with enough of both is
+    trained (``model``); one with no labelled quote is left to the rules
+    (``rules``); one short of quotes without it and on at least ``ALWAYS_SHARE``
+    of the labelled quotes is suggested everywhere (``always``); any other is
+    suggested nowhere (``never``; in ``code --method all`` the rules decide it).
     """
     decisions = {}
     for code_id, (pos, neg) in counts.items():
@@ -32,7 +35,7 @@ def decide(counts: Mapping[str, tuple[int, int]], need: int) -> dict[str, str]:
             decisions[code_id] = RULES
         elif pos >= need and neg >= need:
             decisions[code_id] = MODEL
-        elif neg < need and pos / (pos + neg) >= ALWAYS_SHARE:
+        elif neg < need and pos >= ALWAYS_SHARE * n_labelled:
             decisions[code_id] = ALWAYS
         else:
             decisions[code_id] = NEVER

@@ -54,6 +54,10 @@ class CodeReport:
     trained: list[str] = field(default_factory=list)
     #: model and all: codes with too few coded examples, and how many more each needs.
     skipped: dict[str, Shortfall] = field(default_factory=dict)
+    #: model and all: how the model decided each code (``ModelCoder.decisions_``).
+    decisions: dict[str, str] = field(default_factory=dict)
+    #: model and all: each trained code's threshold, and each 'always' code's share of the coded quotes.
+    thresholds: dict[str, float] = field(default_factory=dict)
     #: model and all: number of labelled quotes the model learned from.
     labelled_quotes: int = 0
     #: model and all: the imported coder whose codings it also learned from, if any.
@@ -104,6 +108,7 @@ def code_project(
     engine: Engine | None = None,
     full: bool = False,
     use_topics: bool = True,
+    min_precision: float | None = None,
 ) -> CodeReport:
     """Run the coder for ``method`` over every quote, replacing that method's suggestions.
 
@@ -184,7 +189,9 @@ def code_project(
     topics_note = ""
     if method == "model" or (method == "all" and (train_coder or labels)):
         topic_input, topics_note = topic_features(project) if use_topics else (None, "left out on request")
-        model, labels_hash = _train(project, codebook, labels, train_coder, n_jobs, random_state, topic_input)
+        model, labels_hash = _train(
+            project, codebook, labels, train_coder, n_jobs, random_state, topic_input, min_precision
+        )
         if not model.topic_names_:
             topic_input = None
     rules_name = registry.default_for("rules")
@@ -217,6 +224,7 @@ def code_project(
     fingerprint = _fingerprint(
         name, codebook.content_hash(), labels_hash, train_coder, random_state,
         *([topic_input.source] if topic_input is not None else []),
+        *([{"min_precision": min_precision}] if model is not None and min_precision is not None else []),
     )
     through = project.last_quote_seq()
     earlier = None if full or method in ("topics", "all") else _reusable_run(project, method, fingerprint)
@@ -284,6 +292,8 @@ def code_project(
         unmatched=unmatched_terms(dict(term_counts)) if method != "model" and not earlier else [],
         trained=list(model.trained_codes_) if model else [],
         skipped=dict(model.skipped_codes_) if model else {},
+        decisions=dict(model.decisions_) if model else {},
+        thresholds=_shown_thresholds(model) if model else {},
         labelled_quotes=model.n_labelled_ if model else 0,
         train_coder=train_coder,
         topics={"coder": topics.registry_name, **_topic_params(topics)} if topics else {},
@@ -422,8 +432,14 @@ def _model_params(model: ModelCoder, train_coder: str | None) -> dict[str, objec
     """What a run records about its model: parameters, what it learned from and its topic features."""
     return {
         **model.get_params(), "train_coder": train_coder, "labelled_quotes": model.n_labelled_,
-        "topic_features": model.topic_source_,
+        "topic_features": model.topic_source_, "decisions": dict(model.decisions_),
+        "thresholds": _shown_thresholds(model),
     }
+
+
+def _shown_thresholds(model: ModelCoder) -> dict[str, float]:
+    """Each trained code's threshold; for a code suggested everywhere, its share of the coded quotes."""
+    return {c: model.constants_.get(c, t) for c, t in model.thresholds_.items()}
 
 
 def _fingerprint(*parts: object) -> str:
@@ -483,7 +499,7 @@ def _fit_topics(project: Project, codebook: Codebook, random_state: int | None) 
 
 def _train(
     project: Project, codebook: Codebook, labels: Labels, train_coder: str | None, n_jobs: int | None,
-    random_state: int | None, topics: TopicFeatures | None = None,
+    random_state: int | None, topics: TopicFeatures | None = None, min_precision: float | None = None,
 ) -> tuple[ModelCoder, str]:
     """Fit the model on the project's human labels (and topics, if given); returns it with a fingerprint of the labels."""
     if not labels:
@@ -497,5 +513,7 @@ def _train(
             "pass --train-coder NAME; until then use --method rules."
         )
     quotes = project.quote_refs_for(labels)
-    model = registry.get(registry.default_for("model"))(n_jobs=n_jobs, random_state=random_state)
+    model = registry.get(registry.default_for("model"))(
+        n_jobs=n_jobs, random_state=random_state, min_precision=min_precision
+    )
     return model.fit(codebook, quotes, labels=labels, topics=topics), _fingerprint(sorted((q, sorted(c.items())) for q, c in labels.items()))
