@@ -665,7 +665,7 @@ def test_topic_features_let_the_model_find_a_code_only_topics_show(split):
     # The topic is the evidence, with its weight in the decision.
     assert all(any(e.term == "topic 0: morale, stress" and e.weight > 0 for e in c.evidence) for c in found.values())
     # Left out on request, the topics add nothing.
-    off = ModelCoder(use_topics=False).fit(BOOK, quotes, labels=as_labels(train), topics=topics)
+    off = ModelCoder(use_topics=False, char_ngrams=False).fit(BOOK, quotes, labels=as_labels(train), topics=topics)
     assert off.topic_names_ == [] and off.get_params()["use_topics"] is False
     assert [c.model_dump() for c in off.predict(later, topics=topics)] == [c.model_dump() for c in without.predict(later)]
 
