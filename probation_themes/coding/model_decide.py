@@ -6,9 +6,11 @@ probabilities, to maximise F1 (or to reach a wanted precision).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
+
+from probation_themes.coding.model_types import Shortfall, TextRef
 
 #: How the model decides a code (``ModelCoder.decisions_``).
 MODEL, ALWAYS, NEVER, RULES = "model", "always", "never", "rules"
@@ -70,3 +72,41 @@ def best_threshold(proba: np.ndarray, y: np.ndarray, min_precision: float | None
     lowest_kept = p[cut[choice]]
     below = p[cut[choice] + 1] if cut[choice] + 1 < len(p) else 0.0
     return float(np.clip((lowest_kept + below) / 2, 1e-4, 1.0))
+
+
+def count_labels(
+    codes: list[str], refs: Sequence[TextRef], labels: Mapping[str, Mapping[str, int]], need: int
+) -> tuple[dict[str, tuple[int, int]], dict[str, Shortfall]]:
+    """Per code, (quotes with it, quotes without it), and the shortfall of the codes short of ``need``."""
+    counts: dict[str, tuple[int, int]] = {}
+    skipped: dict[str, Shortfall] = {}
+    for code_id in codes:
+        values = [labels[r.quote_id][code_id] for r in refs if code_id in labels[r.quote_id]]
+        pos = int(sum(values))
+        neg = len(values) - pos
+        counts[code_id] = (pos, neg)
+        if pos < need or neg < need:
+            skipped[code_id] = Shortfall(pos, max(0, need - pos), neg, max(0, need - neg))
+    return counts, skipped
+
+def refusal(skipped: Mapping[str, Shortfall], need: int) -> str:
+    """Why no code can be trained, and how many more examples each needs."""
+    parts = []
+    for code_id, s in skipped.items():
+        if s.needed_more:
+            parts.append(
+                f"Code {code_id} has {s.positives} positive examples; the model needs at least "
+                f"{need} — code {s.needed_more} more quotes with {code_id} (by review or "
+                "import-codings)."
+            )
+        else:
+            parts.append(
+                f"Code {code_id} has {s.negatives} quotes labelled as not {code_id}; the model "
+                f"needs at least {need} — reject {s.needed_more_negatives} more {code_id} "
+                "suggestions in review, or import a coder who coded whole quotes."
+            )
+    return (
+        "The model cannot be trained: no code has enough coded examples. "
+        + " ".join(parts)
+        + " Until then, use `code --method rules`."
+    )
