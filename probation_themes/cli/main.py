@@ -501,6 +501,13 @@ def render_skipped(report: CodeReport) -> None:
         return
     source = f"review decisions and {report.train_coder}'s codings" if report.train_coder else "review decisions"
     err.print(f"The model learned from {report.labelled_quotes:,} quotes labelled by {source}.")
+    if report.joined_responses:
+        err.print(
+            f"Of them, {_n(report.joined_responses, 'respondent')} with several quotes "
+            f"{'was' if report.joined_responses == 1 else 'were'} coded by {report.train_coder} as a whole: "
+            "each was learned as one text (its quotes joined), and its codes are suggested on the quotes "
+            "whose words carry them."
+        )
     if report.used_topics:
         err.print(f"Topic features: {report.topic_features}.")
     else:

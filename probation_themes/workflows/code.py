@@ -28,7 +28,7 @@ from probation_themes.workflows.provenance import library_versions
 from probation_themes.workflows.topics import (
     coder_for, fitting_sample, latest_topic_params, size_warning, topic_features,
 )
-from probation_themes.workflows.train import Labels, training_labels
+from probation_themes.workflows.train import RESPONSE_UNIT, Labels, training_labels, unit_texts
 
 #: A batch's stored topic shares: ``{quote id: [(topic, share), ...]}``.
 Shares = dict[str, list[tuple[int, float]]]
@@ -58,6 +58,9 @@ class CodeReport:
     decisions: dict[str, str] = field(default_factory=dict)
     #: model and all: each trained code's threshold, and each 'always' code's share of the coded quotes.
     thresholds: dict[str, float] = field(default_factory=dict)
+    #: model and all: of the units learned from, the respondents with several quotes read as one
+    #: text (the imported coder coded whole respondents).
+    joined_responses: int = 0
     #: model and all: number of labelled quotes the model learned from.
     labelled_quotes: int = 0
     #: model and all: the imported coder whose codings it also learned from, if any.
@@ -184,7 +187,7 @@ def code_project(
             topics = _fit_topics(project, codebook, random_state)
         except CoderError as exc:  # too little text for topics: `all` goes on without them
             topics_skipped = str(exc)
-    labels = training_labels(project, codebook, coder=train_coder) if method in ("model", "all") else {}
+    labels = training_labels(project, codebook, coder=train_coder, responses=True) if method in ("model", "all") else {}
     topic_input: TopicFeatures | None = None
     topics_note = ""
     if method == "model" or (method == "all" and (train_coder or labels)):
@@ -295,6 +298,7 @@ def code_project(
         decisions=dict(model.decisions_) if model else {},
         thresholds=_shown_thresholds(model) if model else {},
         labelled_quotes=model.n_labelled_ if model else 0,
+        joined_responses=sum(1 for k in labels if k.startswith(RESPONSE_UNIT)) if model else 0,
         train_coder=train_coder,
         topics={"coder": topics.registry_name, **_topic_params(topics)} if topics else {},
         topics_skipped=topics_skipped,
@@ -512,7 +516,7 @@ def _train(
             "import a coder's codings with `probation-themes import-codings FILE --coder NAME` and "
             "pass --train-coder NAME; until then use --method rules."
         )
-    quotes = project.quote_refs_for(labels)
+    quotes = unit_texts(project, labels)
     model = registry.get(registry.default_for("model"))(
         n_jobs=n_jobs, random_state=random_state, min_precision=min_precision
     )
