@@ -36,7 +36,7 @@ from probation_themes.cli.common import (
 from probation_themes.cli.terminal import visible
 from probation_themes.codebook import load_codebook
 from probation_themes.coding.combine import ALL_TOPIC_THRESHOLD
-from probation_themes.coding.model import MIN_POSITIVES, THRESHOLD
+from probation_themes.coding.model import MIN_POSITIVES
 from probation_themes.coding.topics import THRESHOLD as TOPIC_THRESHOLD
 from probation_themes.errors import CodebookError
 from probation_themes.ingest import IngestOptions
@@ -82,9 +82,10 @@ METHOD_HELP = (
     "(one topic per code with seed words; engine and settings of your last `topics` run) codes a "
     f"quote when its code's topic makes up at least {TOPIC_THRESHOLD:.0%} of it. model: a classifier "
     "learned from your review decisions (and from --train-coder's imported codings); confidence is a "
-    f"calibrated probability, and a code needs {MIN_POSITIVES} quotes coded with it and "
-    f"{MIN_POSITIVES} without it to be trained. all: one suggestion per quote and code: where the "
-    f"model was trained for a code it decides (probability at least {THRESHOLD}; it already weighs "
+    "calibrated probability, each code's threshold is chosen by cross-validation, and a code needs "
+    f"{MIN_POSITIVES} quotes coded with it and {MIN_POSITIVES} without it to be trained (one on nearly "
+    "every coded quote is suggested everywhere). all: one suggestion per quote and code: where the "
+    "model was trained for a code it decides (at its learned threshold; it already weighs "
     "whether the rules fired); elsewhere the rules decide where they fire, and a topic adds a code "
     f"only where it makes up at least {ALL_TOPIC_THRESHOLD:.0%} of the quote and one of the code's "
     "seed words occurs in it; evidence comes from the deciding coder."
