@@ -200,7 +200,7 @@ def test_codes_with_too_few_examples_are_skipped_and_reported(split):
     # Keep only three quotes that have wellbeing: the other codes still train.
     keep = [q for q in labels if labels[q]["wellbeing"]][:3] + [q for q in labels if not labels[q]["wellbeing"]]
     labels = {q: labels[q] for q in keep}
-    coder = ModelCoder().fit(BOOK, as_quotes(train), labels=labels)
+    coder = ModelCoder(min_positives=10).fit(BOOK, as_quotes(train), labels=labels)
     negatives = sum(1 for q in labels if not labels[q]["wellbeing"])
     assert coder.skipped_codes_ == {"wellbeing": Shortfall(3, 7, negatives, 0)}
     assert coder.trained_codes_ == ["workload", "ict"]
@@ -215,7 +215,8 @@ def test_a_code_only_ever_accepted_needs_rejections_too(split):
             del labels[q]["ict"]  # a reviewer who accepted ict suggestions but rejected none
     coder = ModelCoder().fit(BOOK, as_quotes(train), labels=labels)
     shortfall = coder.skipped_codes_["ict"]
-    assert shortfall.negatives == 0 and shortfall.needed_more_negatives == 10
+    assert shortfall.negatives == 0 and shortfall.needed_more_negatives == model_module.MIN_POSITIVES
+    assert coder.decisions_["ict"] == "never"
 
 
 @pytest.mark.parametrize(
@@ -399,7 +400,7 @@ def test_code_method_model_writes_probability_suggestions(coded_project):
     assert set(limits) == set(CODES) and report["thresholds"] == limits
     assert all(c.confidence >= limits[c.code] - 1e-4 or c.evidence[-1].term == model_module.FALLBACK_TERM
                for c in codings)
-    assert run.parameters["train_coder"] == "gold" and run.parameters["min_positives"] == 10
+    assert run.parameters["train_coder"] == "gold" and run.parameters["min_positives"] == model_module.MIN_POSITIVES
 
 
 def test_the_model_reads_current_rule_suggestions_instead_of_matching_again(coded_project, monkeypatch):
@@ -505,20 +506,20 @@ def test_code_method_all_combines_and_warns_about_skipped_codes(coded_project):
     db, book, data = coded_project
     with Project.open(db) as project:
         ids = [q.quote_id for q in project.quotes()]
-        # Only 4 quotes with wellbeing among the labelled ones: that code falls back to rules.
+        # Only 2 quotes with wellbeing among the labelled ones: that code falls back to rules.
         positives = [(ids[i], c) for i in range(160) for c in data[i][1]]
         kept, seen = [], 0
         for quote, code in positives:
             if code == "wellbeing":
                 seen += 1
-                if seen > 4:
+                if seen > 2:
                     continue
             kept.append((quote, code))
         _import(project, "gold", "quote", ids[:160], kept)
     result = runner.invoke(app, ["code", "-c", str(book), "--method", "all", "--train-coder", "gold", "-p", str(db)])
     assert result.exit_code == 0, result.output
     assert "not trained for 1 codes" in result.output
-    assert "wellbeing (4 quotes with it; code 6 more)" in result.output
+    assert "wellbeing (2 quotes with it; code 1 more)" in result.output
     assert "rule suggestions instead" in result.output
     with Project.open(db) as project:
         combined = project.codings(method="all")
@@ -558,7 +559,7 @@ def test_evaluate_draws_a_learning_curve_that_beats_the_rules(tmp_path: Path):
     book = tmp_path / "book.yaml"
     book.write_text(CODEBOOK_YAML, encoding="utf-8")
     result = runner.invoke(app, ["evaluate", "--gold", str(gold), "-c", str(book), "--folds", "3",
-                                 "--sizes", "20,100,200,5000", "--json"])
+                                 "--sizes", "20,100,200,5000", "--min-positives", "10", "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert [p["size"] for p in report["points"]] == [20, 100, 200]

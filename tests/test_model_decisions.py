@@ -36,11 +36,11 @@ def test_the_threshold_maximises_f1_or_reaches_the_precision_asked_for():
 
 
 def _skewed(n: int = 200) -> tuple[list, dict]:
-    """workload on all but 3 quotes, wellbeing learnable, ict never labelled."""
+    """workload on all but 2 quotes, wellbeing learnable, ict never labelled."""
     data = generate(n, seed=5)
     labels = as_labels(data)
     for i, q in enumerate(labels):
-        labels[q]["workload"] = int(i >= 3)
+        labels[q]["workload"] = int(i >= 2)
         del labels[q]["ict"]
     return data, labels
 
@@ -53,8 +53,8 @@ def test_codes_the_model_cannot_train_are_decided_visibly():
     later = as_quotes(generate(30, seed=6), "t")
     codings = coder.predict(later)
     everywhere = [c for c in codings if c.code == "workload"]
-    assert len(everywhere) == 30 and all(c.confidence == 0.985 for c in everywhere)
-    assert everywhere[0].evidence[-1].term == "suggested everywhere: on 98% of coded quotes"
+    assert len(everywhere) == 30 and all(c.confidence == 0.99 for c in everywhere)
+    assert everywhere[0].evidence[-1].term == "suggested everywhere: on 99% of coded quotes"
     assert not [c for c in codings if c.code == "ict"]
 
 
@@ -90,7 +90,7 @@ def test_code_says_how_each_group_of_codes_was_decided(tmp_path: Path):
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
     assert "Learned: 1 code (thresholds" in text
-    assert "Suggested everywhere (on 98% of coded quotes): workload." in text
+    assert "Suggested everywhere (on 99% of coded quotes): workload." in text
     # ict: the coder saw every quote and applied it to none.
     assert "Too rare among coded quotes to learn, suggested nowhere: ict." in text
 

@@ -63,13 +63,19 @@ __all__ = [
 ]
 
 #: Fewest coded examples (with a code, and without it) needed to train that code, by default.
-MIN_POSITIVES = 10
+#: 3 rather than 10: on single-label short answers with 5% labelled, codes with 3-9 examples
+#: lifted macro-F1 from 0.70 to 0.96; on the ANES sets it changed sample-F1 by 0 to +0.003,
+#: since a code with fewer than RELIABLE_POSITIVES examples keeps a threshold of at least 0.5.
+MIN_POSITIVES = 3
 
 #: Probability from which a code is suggested with ``thresholds="fixed"``.
 THRESHOLD = 0.5
 
 #: Folds used to calibrate each code's classifier (fewer when a code has fewer examples).
 CALIBRATION_FOLDS = 3
+
+#: Below this many quotes with a code, its learned threshold is not let below ``threshold``.
+RELIABLE_POSITIVES = 10
 
 #: When at least this share of the fully coded quotes has a code, every quote coded gets one:
 #: the most likely, when no code reaches its threshold (``at_least_one``).
@@ -336,7 +342,8 @@ class ModelCoder(FeatureMixin, EvidenceMixin, BaseCoder):
             y = np.array([labels[refs[i].quote_id][code_id] for i in rows], dtype=int)
             folds = StratifiedKFold(n_splits=min(CALIBRATION_FOLDS, pos, neg), shuffle=True, random_state=seed)
             base = LogisticRegression(
-                C=float(self.C), class_weight="balanced", solver="liblinear", random_state=self.random_state
+                C=float(self.C), class_weight="balanced", solver="liblinear", dual=True,
+                random_state=self.random_state,
             )
             clf = CalibratedClassifierCV(base, method=self.calibration, cv=folds)
             X = features[rows]
@@ -352,7 +359,10 @@ class ModelCoder(FeatureMixin, EvidenceMixin, BaseCoder):
             held_out = np.zeros(len(y))
             for (_, test), fold in zip(folds.split(X, y), clf.calibrated_classifiers_):
                 held_out[test] = fold.calibrators[0].predict(fold.estimator.decision_function(X[test]))
-            thresholds[code_id] = round(best_threshold(held_out, y, self.min_precision), 4)
+            limit = best_threshold(held_out, y, self.min_precision)
+            if pos < RELIABLE_POSITIVES:  # too few to trust a low threshold: not below the fixed one
+                limit = max(limit, float(self.threshold))
+            thresholds[code_id] = round(limit, 4)
 
         self.codes_ = codes
         self.label_counts_ = counts
