@@ -117,3 +117,32 @@ def test_respondent_level_codings_of_several_quotes_are_learned_as_one_text(tmp_
     assert set(report["trained"]) == set(CODES)
     shown = " ".join(runner.invoke(app, [*args, "--full"]).output.split())
     assert "120 respondents with several quotes were coded by gold as a whole" in shown
+
+
+def test_single_choice_groups_keep_the_most_probable_code_and_name_the_losers(monkeypatch):
+    from types import SimpleNamespace
+
+    from probation_themes.codebook import Codebook
+
+    data = generate(200, seed=1)
+    later = as_quotes(generate(80, seed=9), "t")
+    free = ModelCoder().fit(BOOK, as_quotes(data), labels=as_labels(data))
+    group = SimpleNamespace(name="one", codes=("workload", "ict"), exactly_one=True)
+    monkeypatch.setattr(Codebook, "single_choice_groups", lambda self: [group], raising=False)
+    grouped = ModelCoder().fit(BOOK, as_quotes(data), labels=as_labels(data))
+    assert grouped.groups_ == [("one", ("workload", "ict"), True)]
+    proba = dict(zip((q.quote_id for q in later), grouped.predict_proba(later)))
+    col = {c: j for j, c in enumerate(grouped.trained_codes_)}
+    both = {q for q in proba if sum(1 for c in free.predict([next(x for x in later if x.quote_id == q)])
+                                    if c.code in group.codes) > 1}
+    codings = grouped.predict(later)
+    for quote in later:
+        mine = [c for c in codings if c.quote_id == quote.quote_id and c.code in group.codes]
+        assert len(mine) == 1  # exactly one of the group, on every quote
+        winner = mine[0].code
+        assert proba[quote.quote_id][col[winner]] == max(proba[quote.quote_id][col[c]] for c in group.codes)
+        if quote.quote_id in both:
+            loser = next(c for c in group.codes if c != winner)
+            assert any(e.term == f"chosen over {loser}" for e in mine[0].evidence)
+    # Codes outside the group are untouched.
+    assert [c.code for c in codings if c.code == "wellbeing"] == [c.code for c in free.predict(later) if c.code == "wellbeing"]

@@ -387,6 +387,8 @@ class ModelCoder(FeatureMixin, EvidenceMixin, BaseCoder):
         self.coef_ = np.vstack(coefs)
         self.fold_weights_ = np.column_stack(fold_weights) if fold_weights else np.zeros((n_features, 0))
         self.fold_intercepts_ = np.array(fold_intercepts)
+        offered = getattr(codebook, "single_choice_groups", None)
+        self.groups_ = [(g.name, tuple(g.codes), bool(g.exactly_one)) for g in (offered() if callable(offered) else [])]
         self._name_extras()
         return self
 
@@ -405,9 +407,9 @@ class ModelCoder(FeatureMixin, EvidenceMixin, BaseCoder):
         topics = self._topic_matrix(len(chunk.refs), chunk.topic_shares)
         features = sp.hstack([words, fired, topics], format="csr")
         proba = self._probabilities(features)
-        rows, cols, fallback = self._decide(proba)
+        rows, cols, how, losers = self._decide(proba)
         if chunk.evidence:
-            pair, feat, weight = self._top_features(features, rows, cols, fallback)
+            pair, feat, weight = self._top_features(features, rows, cols, how, losers)
         else:
             pair = feat = np.zeros(0, dtype=np.int64)
             weight = np.zeros(0)
@@ -440,23 +442,45 @@ class ModelCoder(FeatureMixin, EvidenceMixin, BaseCoder):
             proba[:, j] /= len(folds)
         return proba
 
-    def _decide(self, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The (quote, trained code) pairs suggested, and which of them only as the most likely code.
+    def _decide(self, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int, float]]]:
+        """The (quote, trained code) pairs suggested, why, and the codes each lost a group to.
 
         A code is suggested where its probability reaches its threshold; with
-        ``at_least_one_``, a quote where none does gets its most likely trained code.
+        ``at_least_one_``, a quote where none does gets its most likely trained
+        code. In a single-choice group (``groups_``) only the most probable of
+        the codes suggested stays; in an exactly-one group the most probable is
+        suggested even under its threshold. Returns rows, columns, how each pair
+        was reached (0: threshold, 1: the most likely code, 2: its group needs
+        one) and (pair, losing column, its probability) for group winners.
         """
         limits = np.array([self.thresholds_[c] for c in self.trained_codes_])
-        hit = proba >= limits
-        extra = np.zeros_like(hit)
+        how = np.where(proba >= limits, 0, -1).astype(np.int8)
         learned = np.array([c not in self.constants_ for c in self.trained_codes_], dtype=bool)
-        if self.at_least_one_ and learned.any() and len(hit):
-            empty = np.nonzero(~hit.any(axis=1))[0]
+        if self.at_least_one_ and learned.any() and len(how):
+            empty = np.nonzero((how < 0).all(axis=1))[0]
             if len(empty):
                 masked = np.where(learned, proba[empty], -1.0)
-                extra[empty, np.argmax(masked, axis=1)] = True
-        rows, cols = np.nonzero(hit | extra)
-        return rows, cols, extra[rows, cols]
+                how[empty, np.argmax(masked, axis=1)] = 1
+        beaten: list[tuple[int, int, int, float]] = []
+        col_of = {c: j for j, c in enumerate(self.trained_codes_)}
+        for _name, codes, exactly_one in getattr(self, "groups_", []):
+            cols = np.array([col_of[c] for c in codes if c in col_of], dtype=int)
+            if not len(cols):
+                continue
+            on = how[:, cols] >= 0
+            best = cols[np.argmax(np.where(on, proba[:, cols], -1.0), axis=1)]
+            for r, k in zip(*np.nonzero(on)):
+                if cols[k] != best[r]:
+                    how[r, cols[k]] = -1
+                    beaten.append((int(r), int(best[r]), int(cols[k]), float(proba[r, cols[k]])))
+            if exactly_one:
+                none = np.nonzero(~on.any(axis=1))[0]
+                how[none, cols[np.argmax(proba[none][:, cols], axis=1)]] = 2
+        rows, cols = np.nonzero(how >= 0)
+        pair_of = {(r, c): k for k, (r, c) in enumerate(zip(rows.tolist(), cols.tolist()))}
+        losers = [(pair_of[(r, w)], lost, p) for r, w, lost, p in beaten if (r, w) in pair_of]
+        return rows, cols, how[rows, cols], losers
+
     def _batch(self, quotes: Sequence[Quote], chunk: Chunk, scores: Scores) -> ScoredBatch:
         """Turn a chunk's numbers into suggestion records (in this process)."""
         ids = [r.quote_id for r in chunk.refs]

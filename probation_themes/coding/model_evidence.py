@@ -20,6 +20,9 @@ TOP_TERMS = 5
 #: Evidence term of a suggestion made because a quote needs a code and this one is the most likely.
 FALLBACK_TERM = "most likely code (every coded quote has one)"
 
+#: Evidence term of a suggestion made because its exactly-one group needs a code and this is the likeliest.
+GROUP_TERM = "most likely of its single-choice group"
+
 
 class EvidenceMixin:
     """Evidence of :class:`~probation_themes.coding.model.ModelCoder`'s suggestions."""
@@ -46,10 +49,17 @@ class EvidenceMixin:
             else:
                 names.append(f"threshold {self.thresholds_[code_id]:.2f}")
         names.append(FALLBACK_TERM)
+        names.append(GROUP_TERM)
+        names += [f"chosen over {c}" for c in self.trained_codes_]
         self.evidence_names_ = names
 
     def _top_features(
-        self, features: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray, fallback: np.ndarray | None = None
+        self,
+        features: sp.csr_matrix,
+        rows: np.ndarray,
+        cols: np.ndarray,
+        how: np.ndarray | None = None,
+        losers: list[tuple[int, int, float]] | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Evidence for every (row, trained code) pair at once, as (pair, feature, weight) arrays.
 
@@ -83,12 +93,14 @@ class EvidenceMixin:
         # Last come the threshold the probability reached (or the share of an 'always' code).
         n, base = len(rows), len(self.feature_names_)
         limits = np.array([self.thresholds_[c] for c in self.trained_codes_] + [0.0])[cols]
+        n_codes = len(self.trained_codes_)
         extra_feat = base + cols
-        if fallback is not None and fallback.any():
-            extra_feat = np.where(fallback, base + len(self.trained_codes_), extra_feat)
-        pair = np.concatenate([pair, np.arange(n)])
-        feat = np.concatenate([feat, extra_feat])
-        contrib = np.concatenate([contrib, np.round(limits, 2)])
+        if how is not None and how.any():
+            extra_feat = np.where(how == 1, base + n_codes, np.where(how == 2, base + n_codes + 1, extra_feat))
+        lost = losers or []
+        pair = np.concatenate([pair, np.arange(n), np.array([k for k, _, _ in lost], dtype=np.int64)])
+        feat = np.concatenate([feat, extra_feat, np.array([base + n_codes + 2 + c for _, c, _ in lost], dtype=np.int64)])
+        contrib = np.concatenate([contrib, np.round(limits, 2), np.round([p for _, _, p in lost], 2)])
         order = np.argsort(pair, kind="stable")
         return pair[order], feat[order], contrib[order]
 
