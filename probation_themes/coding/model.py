@@ -27,7 +27,15 @@ from probation_themes.coding import registry
 from probation_themes.coding.base import BaseCoder, CodedRows, check_workers, is_whole
 from probation_themes.coding.combine import combine_all
 from probation_themes.coding.engine import gc_paused
-from probation_themes.coding.model_decide import ALWAYS, MODEL, best_threshold, count_labels, decide, refusal
+from probation_themes.coding.model_decide import (
+    ALWAYS,
+    MODEL,
+    DecisionMixin,
+    best_threshold,
+    count_labels,
+    decide,
+    refusal,
+)
 from probation_themes.coding.model_evidence import FALLBACK_TERM, TOP_TERMS, EvidenceMixin
 from probation_themes.coding.model_features import FeatureMixin
 from probation_themes.coding.model_text import TextFeatures
@@ -83,7 +91,7 @@ AT_LEAST_ONE_SHARE = 0.95
 
 
 @registry.register("model.logreg.v2", default=True)
-class ModelCoder(FeatureMixin, EvidenceMixin, BaseCoder):
+class ModelCoder(FeatureMixin, EvidenceMixin, DecisionMixin, BaseCoder):
     """Learns from quotes a person coded and codes the rest the same way.
 
     Features are the TF-IDF weights of the words and word n-grams of each quote
@@ -441,45 +449,6 @@ class ModelCoder(FeatureMixin, EvidenceMixin, BaseCoder):
                 column += 1
             proba[:, j] /= len(folds)
         return proba
-
-    def _decide(self, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int, float]]]:
-        """The (quote, trained code) pairs suggested, why, and the codes each lost a group to.
-
-        A code is suggested where its probability reaches its threshold; with
-        ``at_least_one_``, a quote where none does gets its most likely trained
-        code. In a single-choice group (``groups_``) only the most probable of
-        the codes suggested stays; in an exactly-one group the most probable is
-        suggested even under its threshold. Returns rows, columns, how each pair
-        was reached (0: threshold, 1: the most likely code, 2: its group needs
-        one) and (pair, losing column, its probability) for group winners.
-        """
-        limits = np.array([self.thresholds_[c] for c in self.trained_codes_])
-        how = np.where(proba >= limits, 0, -1).astype(np.int8)
-        learned = np.array([c not in self.constants_ for c in self.trained_codes_], dtype=bool)
-        if self.at_least_one_ and learned.any() and len(how):
-            empty = np.nonzero((how < 0).all(axis=1))[0]
-            if len(empty):
-                masked = np.where(learned, proba[empty], -1.0)
-                how[empty, np.argmax(masked, axis=1)] = 1
-        beaten: list[tuple[int, int, int, float]] = []
-        col_of = {c: j for j, c in enumerate(self.trained_codes_)}
-        for _name, codes, exactly_one in getattr(self, "groups_", []):
-            cols = np.array([col_of[c] for c in codes if c in col_of], dtype=int)
-            if not len(cols):
-                continue
-            on = how[:, cols] >= 0
-            best = cols[np.argmax(np.where(on, proba[:, cols], -1.0), axis=1)]
-            for r, k in zip(*np.nonzero(on)):
-                if cols[k] != best[r]:
-                    how[r, cols[k]] = -1
-                    beaten.append((int(r), int(best[r]), int(cols[k]), float(proba[r, cols[k]])))
-            if exactly_one:
-                none = np.nonzero(~on.any(axis=1))[0]
-                how[none, cols[np.argmax(proba[none][:, cols], axis=1)]] = 2
-        rows, cols = np.nonzero(how >= 0)
-        pair_of = {(r, c): k for k, (r, c) in enumerate(zip(rows.tolist(), cols.tolist()))}
-        losers = [(pair_of[(r, w)], lost, p) for r, w, lost, p in beaten if (r, w) in pair_of]
-        return rows, cols, how[rows, cols], losers
 
     def _batch(self, quotes: Sequence[Quote], chunk: Chunk, scores: Scores) -> ScoredBatch:
         """Turn a chunk's numbers into suggestion records (in this process)."""

@@ -110,3 +110,46 @@ def refusal(skipped: Mapping[str, Shortfall], need: int) -> str:
         + " ".join(parts)
         + " Until then, use `code --method rules`."
     )
+
+
+class DecisionMixin:
+    """Which codes :class:`~probation_themes.coding.model.ModelCoder` suggests, from its probabilities."""
+
+    def _decide(self, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int, float]]]:
+        """The (quote, trained code) pairs suggested, why, and the codes each lost a group to.
+
+        A code is suggested where its probability reaches its threshold; with
+        ``at_least_one_``, a quote where none does gets its most likely trained
+        code. In a single-choice group (``groups_``) only the most probable of
+        the codes suggested stays; in an exactly-one group the most probable is
+        suggested even under its threshold. Returns rows, columns, how each pair
+        was reached (0: threshold, 1: the most likely code, 2: its group needs
+        one) and (pair, losing column, its probability) for group winners.
+        """
+        limits = np.array([self.thresholds_[c] for c in self.trained_codes_])
+        how = np.where(proba >= limits, 0, -1).astype(np.int8)
+        learned = np.array([c not in self.constants_ for c in self.trained_codes_], dtype=bool)
+        if self.at_least_one_ and learned.any() and len(how):
+            empty = np.nonzero((how < 0).all(axis=1))[0]
+            if len(empty):
+                masked = np.where(learned, proba[empty], -1.0)
+                how[empty, np.argmax(masked, axis=1)] = 1
+        beaten: list[tuple[int, int, int, float]] = []
+        col_of = {c: j for j, c in enumerate(self.trained_codes_)}
+        for _name, codes, exactly_one in getattr(self, "groups_", []):
+            cols = np.array([col_of[c] for c in codes if c in col_of], dtype=int)
+            if not len(cols):
+                continue
+            on = how[:, cols] >= 0
+            best = cols[np.argmax(np.where(on, proba[:, cols], -1.0), axis=1)]
+            for r, k in zip(*np.nonzero(on)):
+                if cols[k] != best[r]:
+                    how[r, cols[k]] = -1
+                    beaten.append((int(r), int(best[r]), int(cols[k]), float(proba[r, cols[k]])))
+            if exactly_one:
+                none = np.nonzero(~on.any(axis=1))[0]
+                how[none, cols[np.argmax(proba[none][:, cols], axis=1)]] = 2
+        rows, cols = np.nonzero(how >= 0)
+        pair_of = {(r, c): k for k, (r, c) in enumerate(zip(rows.tolist(), cols.tolist()))}
+        losers = [(pair_of[(r, w)], lost, p) for r, w, lost, p in beaten if (r, w) in pair_of]
+        return rows, cols, how[rows, cols], losers
