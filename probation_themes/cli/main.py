@@ -36,7 +36,7 @@ from probation_themes.cli.common import (
 from probation_themes.cli.terminal import visible
 from probation_themes.codebook import load_codebook
 from probation_themes.coding.combine import ALL_TOPIC_THRESHOLD
-from probation_themes.coding.model import MIN_POSITIVES, THRESHOLD
+from probation_themes.coding.model import MIN_POSITIVES
 from probation_themes.coding.topics import THRESHOLD as TOPIC_THRESHOLD
 from probation_themes.errors import CodebookError
 from probation_themes.ingest import IngestOptions
@@ -82,9 +82,10 @@ METHOD_HELP = (
     "(one topic per code with seed words; engine and settings of your last `topics` run) codes a "
     f"quote when its code's topic makes up at least {TOPIC_THRESHOLD:.0%} of it. model: a classifier "
     "learned from your review decisions (and from --train-coder's imported codings); confidence is a "
-    f"calibrated probability, and a code needs {MIN_POSITIVES} quotes coded with it and "
-    f"{MIN_POSITIVES} without it to be trained. all: one suggestion per quote and code: where the "
-    f"model was trained for a code it decides (probability at least {THRESHOLD}; it already weighs "
+    "calibrated probability, each code's threshold is chosen by cross-validation, and a code needs "
+    f"{MIN_POSITIVES} quotes coded with it and {MIN_POSITIVES} without it to be trained (one on nearly "
+    "every coded quote is suggested everywhere). all: one suggestion per quote and code: where the "
+    "model was trained for a code it decides (at its learned threshold; it already weighs "
     "whether the rules fired); elsewhere the rules decide where they fire, and a topic adds a code "
     f"only where it makes up at least {ALL_TOPIC_THRESHOLD:.0%} of the quote and one of the code's "
     "seed words occurs in it; evidence comes from the deciding coder."
@@ -415,6 +416,12 @@ def render_code(report: CodeReport, codebook) -> None:
         )
 
 
+def _check_precision(value: float | None) -> float | None:
+    if value is not None and not 0 < value < 1:
+        raise typer.BadParameter(f"{value} is not a precision strictly between 0 and 1; use e.g. 0.8.")
+    return value
+
+
 @app.command()
 @user_errors
 def code(
@@ -441,6 +448,17 @@ def code(
         bool,
         typer.Option("--full", help="Code every quote, even when only new quotes need it (see below)."),
     ] = False,
+    min_precision: Annotated[
+        Optional[float],
+        typer.Option(
+            "--min-precision",
+            help="With --method model or all: choose each code's threshold as the lowest whose "
+            "cross-validated precision reaches this share (e.g. 0.8: at most 1 in 5 suggestions wrong), "
+            "instead of the threshold with the best F1.",
+            show_default=False,
+            callback=_check_precision,
+        ),
+    ] = None,
     topic_features: Annotated[
         bool,
         typer.Option(
@@ -472,7 +490,7 @@ def code(
         err.print(f"Coding with {method.value}…")
         report = code_project(
             proj, book, method=method.value, n_jobs=jobs, train_coder=train_coder, engine=runner, full=full,
-            use_topics=topic_features,
+            use_topics=topic_features, min_precision=min_precision,
         )
     if as_json:
         print_json({**asdict(report), "coverage": report.coverage,
@@ -489,21 +507,57 @@ def render_skipped(report: CodeReport) -> None:
         return
     source = f"review decisions and {report.train_coder}'s codings" if report.train_coder else "review decisions"
     err.print(f"The model learned from {report.labelled_quotes:,} quotes labelled by {source}.")
+    if report.joined_responses:
+        err.print(
+            f"Of them, {_n(report.joined_responses, 'respondent')} with several quotes "
+            f"{'was' if report.joined_responses == 1 else 'were'} coded by {report.train_coder} as a whole: "
+            "each was learned as one text (its quotes joined), and its codes are suggested on the quotes "
+            "whose words carry them."
+        )
     if report.used_topics:
         err.print(f"Topic features: {report.topic_features}.")
     else:
         err.print(f"[yellow]note:[/] the model read no topic features: {report.topic_features}.")
+    if report.decisions:
+        err.print(decisions_line(report))
     if not report.skipped:
         return
     fallback = "they get rule suggestions instead" if report.method == "all" else "they get no model suggestions"
     needs = []
     for code_id, s in report.skipped.items():
+        if report.decisions.get(code_id) == "rules":
+            continue
         if s.needed_more:
             needs.append(f"{code_id} ({s.positives} quotes with it; code {s.needed_more} more)")
         else:
             needs.append(f"{code_id} ({s.negatives} quotes without it; reject {s.needed_more_negatives} more)")
-    err.print(
-        f"[yellow]warning:[/] the model was not trained for {len(report.skipped)} codes with too few "
-        f"coded examples, so {fallback}: " + ", ".join(needs) + ". Code more quotes with them by "
-        "review or import-codings, then run `code` again."
-    )
+    if needs:
+        err.print(
+            f"[yellow]warning:[/] the model was not trained for {len(needs)} codes with too few "
+            f"coded examples, so {fallback}: " + ", ".join(needs) + ". Code more quotes with them by "
+            "review or import-codings, then run `code` again."
+        )
+
+
+def decisions_line(report: CodeReport) -> str:
+    """One line saying how the model decided the codes, group by group (trained, always, never, rules)."""
+    groups: dict[str, list[str]] = {}
+    for code_id, how in report.decisions.items():
+        groups.setdefault(how, []).append(code_id)
+    parts = []
+    learned = groups.get("model", [])
+    if learned:
+        limits = [report.thresholds[c] for c in learned if c in report.thresholds]
+        span = f"{min(limits):.2f}" if len(set(limits)) == 1 else f"{min(limits):.2f} to {max(limits):.2f}"
+        parts.append(f"Learned: {_n(len(learned), 'code')} (thresholds {span}).")
+    for code_id in groups.get("always", []):
+        share = report.thresholds.get(code_id, 1.0)
+        parts.append(f"Suggested everywhere (on {share:.0%} of coded quotes): {code_id}.")
+    nowhere = groups.get("never", [])
+    if nowhere:
+        instead = "left to the rules" if report.method == "all" else "suggested nowhere"
+        parts.append(f"Too rare among coded quotes to learn, {instead}: {', '.join(nowhere)}.")
+    rules = groups.get("rules", [])
+    if rules:
+        parts.append(f"Left to the rules (no coded quotes): {', '.join(rules)}.")
+    return " ".join(parts)

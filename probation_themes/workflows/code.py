@@ -29,7 +29,7 @@ from probation_themes.workflows.provenance import library_versions
 from probation_themes.workflows.topics import (
     coder_for, fitting_sample, latest_topic_params, size_warning, topic_features,
 )
-from probation_themes.workflows.train import Labels, training_labels
+from probation_themes.workflows.train import RESPONSE_UNIT, Labels, training_labels, unit_texts
 
 #: A batch's stored topic shares: ``{quote id: [(topic, share), ...]}``.
 Shares = dict[str, list[tuple[int, float]]]
@@ -55,6 +55,13 @@ class CodeReport:
     trained: list[str] = field(default_factory=list)
     #: model and all: codes with too few coded examples, and how many more each needs.
     skipped: dict[str, Shortfall] = field(default_factory=dict)
+    #: model and all: how the model decided each code (``ModelCoder.decisions_``).
+    decisions: dict[str, str] = field(default_factory=dict)
+    #: model and all: each trained code's threshold, and each 'always' code's share of the coded quotes.
+    thresholds: dict[str, float] = field(default_factory=dict)
+    #: model and all: of the units learned from, the respondents with several quotes read as one
+    #: text (the imported coder coded whole respondents).
+    joined_responses: int = 0
     #: model and all: number of labelled quotes the model learned from.
     labelled_quotes: int = 0
     #: model and all: the imported coder whose codings it also learned from, if any.
@@ -107,6 +114,7 @@ def code_project(
     engine: Engine | None = None,
     full: bool = False,
     use_topics: bool = True,
+    min_precision: float | None = None,
 ) -> CodeReport:
     """Run the coder for ``method`` over every quote, replacing that method's suggestions.
 
@@ -182,12 +190,14 @@ def code_project(
             topics = _fit_topics(project, codebook, random_state)
         except CoderError as exc:  # too little text for topics: `all` goes on without them
             topics_skipped = str(exc)
-    labels = training_labels(project, codebook, coder=train_coder) if method in ("model", "all") else {}
+    labels = training_labels(project, codebook, coder=train_coder, responses=True) if method in ("model", "all") else {}
     topic_input: TopicFeatures | None = None
     topics_note = ""
     if method == "model" or (method == "all" and (train_coder or labels)):
         topic_input, topics_note = topic_features(project) if use_topics else (None, "left out on request")
-        model, labels_hash = _train(project, codebook, labels, train_coder, n_jobs, random_state, topic_input)
+        model, labels_hash = _train(
+            project, codebook, labels, train_coder, n_jobs, random_state, topic_input, min_precision
+        )
         if not model.topic_names_:
             topic_input = None
     rules_name = registry.default_for("rules")
@@ -220,6 +230,7 @@ def code_project(
     fingerprint = _fingerprint(
         name, codebook.content_hash(), labels_hash, train_coder, random_state,
         *([topic_input.source] if topic_input is not None else []),
+        *([{"min_precision": min_precision}] if model is not None and min_precision is not None else []),
     )
     through = project.last_quote_seq()
     earlier = None if full or method in ("topics", "all") else _reusable_run(project, method, fingerprint)
@@ -292,7 +303,10 @@ def code_project(
         unmatched=unmatched_terms(dict(term_counts)) if method != "model" and not earlier else [],
         trained=list(model.trained_codes_) if model else [],
         skipped=dict(model.skipped_codes_) if model else {},
+        decisions=dict(model.decisions_) if model else {},
+        thresholds=_shown_thresholds(model) if model else {},
         labelled_quotes=model.n_labelled_ if model else 0,
+        joined_responses=sum(1 for k in labels if k.startswith(RESPONSE_UNIT)) if model else 0,
         train_coder=train_coder,
         topics={"coder": topics.registry_name, **_topic_params(topics)} if topics else {},
         topics_skipped=topics_skipped,
@@ -433,8 +447,14 @@ def _model_params(model: ModelCoder, train_coder: str | None) -> dict[str, objec
     """What a run records about its model: parameters, what it learned from and its topic features."""
     return {
         **model.get_params(), "train_coder": train_coder, "labelled_quotes": model.n_labelled_,
-        "topic_features": model.topic_source_,
+        "topic_features": model.topic_source_, "decisions": dict(model.decisions_),
+        "thresholds": _shown_thresholds(model),
     }
+
+
+def _shown_thresholds(model: ModelCoder) -> dict[str, float]:
+    """Each trained code's threshold; for a code suggested everywhere, its share of the coded quotes."""
+    return {c: model.constants_.get(c, t) for c, t in model.thresholds_.items()}
 
 
 def _fingerprint(*parts: object) -> str:
@@ -494,7 +514,7 @@ def _fit_topics(project: Project, codebook: Codebook, random_state: int | None) 
 
 def _train(
     project: Project, codebook: Codebook, labels: Labels, train_coder: str | None, n_jobs: int | None,
-    random_state: int | None, topics: TopicFeatures | None = None,
+    random_state: int | None, topics: TopicFeatures | None = None, min_precision: float | None = None,
 ) -> tuple[ModelCoder, str]:
     """Fit the model on the project's human labels (and topics, if given); returns it with a fingerprint of the labels."""
     if not labels:
@@ -507,6 +527,8 @@ def _train(
             "import a coder's codings with `probation-themes import-codings FILE --coder NAME` and "
             "pass --train-coder NAME; until then use --method rules."
         )
-    quotes = project.quote_refs_for(labels)
-    model = registry.get(registry.default_for("model"))(n_jobs=n_jobs, random_state=random_state)
+    quotes = unit_texts(project, labels)
+    model = registry.get(registry.default_for("model"))(
+        n_jobs=n_jobs, random_state=random_state, min_precision=min_precision
+    )
     return model.fit(codebook, quotes, labels=labels, topics=topics), _fingerprint(sorted((q, sorted(c.items())) for q, c in labels.items()))

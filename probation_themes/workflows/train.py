@@ -6,12 +6,18 @@ from probation_themes.codebook import Codebook
 from probation_themes.errors import StoreError
 from probation_themes.store import Project
 from probation_themes.store.nonanswers import non_answer_ids
+from probation_themes.store.project import QuoteRef
 
 #: {quote_id: {code_id: 1 (applies) or 0 (does not)}} — what ModelCoder.fit learns from.
 Labels = dict[str, dict[str, int]]
 
+#: Prefix of a training unit that is a whole response (its quotes' texts joined), among label keys.
+RESPONSE_UNIT = "response:"
 
-def training_labels(project: Project, codebook: Codebook, *, coder: str | None = None) -> Labels:
+
+def training_labels(
+    project: Project, codebook: Codebook, *, coder: str | None = None, responses: bool = False
+) -> Labels:
     """Collect what people decided about quotes, as labels the model can learn from.
 
     Two sources, for the codes of ``codebook`` only (decisions and codings of
@@ -30,6 +36,13 @@ def training_labels(project: Project, codebook: Codebook, *, coder: str | None =
       only when the response has exactly one quote, and are left unlabelled on
       the quotes of a longer response, since which quote carries the code is
       not known (labelling them all 1 would teach the model the wrong words).
+
+    With ``responses``, a response-level coding of a response with several
+    quotes is not narrowed to its quotes: the response becomes one training
+    unit, keyed ``response:<response id>`` (:data:`RESPONSE_UNIT`), labelled
+    with every codebook code (1 where the coder applied it), whose text is its
+    quotes' texts joined (:func:`unit_texts`). The model learns what the coder
+    saw, and suggests the codes on the quotes that carry their words.
 
     Where both sources label the same quote and code, the review decision wins:
     it is the researcher's own, later word.
@@ -50,7 +63,7 @@ def training_labels(project: Project, codebook: Codebook, *, coder: str | None =
     known = set(codes)
     labels: Labels = {}
     if coder is not None:
-        labels = _coder_labels(project, coder, codes)
+        labels = _coder_labels(project, coder, codes, responses)
     latest: dict[tuple[str, str], int] = {}
     for decision in project.decisions():  # oldest first, so later decisions overwrite
         if decision.code in known:
@@ -59,11 +72,27 @@ def training_labels(project: Project, codebook: Codebook, *, coder: str | None =
         labels.setdefault(quote_id, {})[code_id] = value
     # Decisions about quotes no longer in the project cannot be learned from, and non-answers
     # are never coded, so the model does not learn from them either.
-    present = project.existing_quote_ids(labels) - non_answer_ids(project)
-    return {q: labels[q] for q in sorted(present)}
+    units = {k: v for k, v in labels.items() if k.startswith(RESPONSE_UNIT)}
+    present = project.existing_quote_ids([k for k in labels if k not in units]) - non_answer_ids(project)
+    return {q: labels[q] for q in sorted(present)} | dict(sorted(units.items()))
 
 
-def _coder_labels(project: Project, coder: str, codes: list[str]) -> Labels:
+def unit_texts(project: Project, labels: Labels) -> list[QuoteRef]:
+    """The texts of the training units of ``labels``: quotes, and whole responses (quotes joined)."""
+    refs = project.quote_refs_for([k for k in labels if not k.startswith(RESPONSE_UNIT)])
+    wanted = {k[len(RESPONSE_UNIT):] for k in labels if k.startswith(RESPONSE_UNIT)}
+    if not wanted:
+        return refs
+    parts: dict[str, list[str]] = {}
+    for batch in project.iter_quote_refs(substantive=True):
+        for ref in batch:
+            if ref.response_id in wanted:
+                parts.setdefault(ref.response_id, []).append(ref.text)
+    joined = [QuoteRef(RESPONSE_UNIT + r, r, " ".join(parts[r])) for r in sorted(parts)]
+    return refs + joined
+
+
+def _coder_labels(project: Project, coder: str, codes: list[str], responses: bool = False) -> Labels:
     imported = project.coder_codings(coder)
     if imported is None:
         names = ", ".join(project.coders()) or "none yet"
@@ -93,6 +122,9 @@ def _coder_labels(project: Project, coder: str, codes: list[str]) -> Labels:
     for unit, quote_ids in quotes_of.items():
         given = applied.get(unit, set())
         single = len(quote_ids) == 1
+        if responses and not single:
+            labels[RESPONSE_UNIT + unit] = {c: int(c in given) for c in codes}
+            continue
         for quote_id in quote_ids:
             labels[quote_id] = {c: int(c in given) for c in codes if single or c not in given}
     return labels

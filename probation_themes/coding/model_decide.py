@@ -1,0 +1,155 @@
+"""How the learned coder decides each code: trained, always, never or left to the rules.
+
+Also the choice of each trained code's threshold from its out-of-fold
+probabilities, to maximise F1 (or to reach a wanted precision).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from probation_themes.coding.model_types import Shortfall, TextRef
+
+#: How the model decides a code (``ModelCoder.decisions_``).
+MODEL, ALWAYS, NEVER, RULES = "model", "always", "never", "rules"
+
+#: A code too seldom absent to be trained is suggested on every quote when it is on at least
+#: this share of all labelled quotes (not only of those labelled for it: a code a reviewer
+#: only ever accepted is on every quote labelled for it, and says nothing about the rest).
+ALWAYS_SHARE = 0.9
+
+
+def decide(counts: Mapping[str, tuple[int, int]], need: int, n_labelled: int) -> dict[str, str]:
+    """``{code: decision}`` from ``{code: (quotes with it, quotes without it)}``.
+
+    ``need`` is the fewest quotes with a code, and without it, needed to train it;
+    ``n_labelled`` the number of labelled quotes. A code with enough of both is
+    trained (``model``); one with no labelled quote is left to the rules
+    (``rules``); one short of quotes without it and on at least ``ALWAYS_SHARE``
+    of the labelled quotes is suggested everywhere (``always``); any other is
+    suggested nowhere (``never``; in ``code --method all`` the rules decide it).
+    """
+    decisions = {}
+    for code_id, (pos, neg) in counts.items():
+        if pos + neg == 0:
+            decisions[code_id] = RULES
+        elif pos >= need and neg >= need:
+            decisions[code_id] = MODEL
+        elif neg < need and pos >= ALWAYS_SHARE * n_labelled:
+            decisions[code_id] = ALWAYS
+        else:
+            decisions[code_id] = NEVER
+    return decisions
+
+
+def best_threshold(proba: np.ndarray, y: np.ndarray, min_precision: float | None = None) -> float:
+    """The threshold that maximises F1 of ``proba >= threshold`` against ``y`` (0/1).
+
+    With ``min_precision``, the lowest threshold whose precision reaches it
+    (the F1-best one when none does). The threshold is placed halfway between
+    the lowest probability kept and the highest one left out, so a probability
+    a little off the training ones falls on the side it is nearest to.
+    """
+    order = np.argsort(-proba, kind="stable")
+    p, t = proba[order], y[order].astype(float)
+    # Only where the probability changes can a threshold fall.
+    last = np.r_[p[1:] != p[:-1], True]
+    tp = np.cumsum(t)[last]
+    kept = (np.arange(1, len(p) + 1))[last]
+    positives = t.sum()
+    if positives == 0:
+        return 1.0
+    precision = tp / kept
+    f1 = 2 * tp / (kept + positives)
+    cut = np.nonzero(last)[0]
+    choice = int(np.argmax(f1))
+    if min_precision is not None:
+        reach = np.nonzero(precision >= min_precision)[0]
+        if len(reach):
+            choice = int(reach[-1])
+    lowest_kept = p[cut[choice]]
+    below = p[cut[choice] + 1] if cut[choice] + 1 < len(p) else 0.0
+    return float(np.clip((lowest_kept + below) / 2, 1e-4, 1.0))
+
+
+def count_labels(
+    codes: list[str], refs: Sequence[TextRef], labels: Mapping[str, Mapping[str, int]], need: int
+) -> tuple[dict[str, tuple[int, int]], dict[str, Shortfall]]:
+    """Per code, (quotes with it, quotes without it), and the shortfall of the codes short of ``need``."""
+    counts: dict[str, tuple[int, int]] = {}
+    skipped: dict[str, Shortfall] = {}
+    for code_id in codes:
+        values = [labels[r.quote_id][code_id] for r in refs if code_id in labels[r.quote_id]]
+        pos = int(sum(values))
+        neg = len(values) - pos
+        counts[code_id] = (pos, neg)
+        if pos < need or neg < need:
+            skipped[code_id] = Shortfall(pos, max(0, need - pos), neg, max(0, need - neg))
+    return counts, skipped
+
+def refusal(skipped: Mapping[str, Shortfall], need: int) -> str:
+    """Why no code can be trained, and how many more examples each needs."""
+    parts = []
+    for code_id, s in skipped.items():
+        if s.needed_more:
+            parts.append(
+                f"Code {code_id} has {s.positives} positive examples; the model needs at least "
+                f"{need} — code {s.needed_more} more quotes with {code_id} (by review or "
+                "import-codings)."
+            )
+        else:
+            parts.append(
+                f"Code {code_id} has {s.negatives} quotes labelled as not {code_id}; the model "
+                f"needs at least {need} — reject {s.needed_more_negatives} more {code_id} "
+                "suggestions in review, or import a coder who coded whole quotes."
+            )
+    return (
+        "The model cannot be trained: no code has enough coded examples. "
+        + " ".join(parts)
+        + " Until then, use `code --method rules`."
+    )
+
+
+class DecisionMixin:
+    """Which codes :class:`~probation_themes.coding.model.ModelCoder` suggests, from its probabilities."""
+
+    def _decide(self, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int, float]]]:
+        """The (quote, trained code) pairs suggested, why, and the codes each lost a group to.
+
+        A code is suggested where its probability reaches its threshold; with
+        ``at_least_one_``, a quote where none does gets its most likely trained
+        code. In a single-choice group (``groups_``) only the most probable of
+        the codes suggested stays; in an exactly-one group the most probable is
+        suggested even under its threshold. Returns rows, columns, how each pair
+        was reached (0: threshold, 1: the most likely code, 2: its group needs
+        one) and (pair, losing column, its probability) for group winners.
+        """
+        limits = np.array([self.thresholds_[c] for c in self.trained_codes_])
+        how = np.where(proba >= limits, 0, -1).astype(np.int8)
+        learned = np.array([c not in self.constants_ for c in self.trained_codes_], dtype=bool)
+        if self.at_least_one_ and learned.any() and len(how):
+            empty = np.nonzero((how < 0).all(axis=1))[0]
+            if len(empty):
+                masked = np.where(learned, proba[empty], -1.0)
+                how[empty, np.argmax(masked, axis=1)] = 1
+        beaten: list[tuple[int, int, int, float]] = []
+        col_of = {c: j for j, c in enumerate(self.trained_codes_)}
+        for _name, codes, exactly_one in getattr(self, "groups_", []):
+            cols = np.array([col_of[c] for c in codes if c in col_of], dtype=int)
+            if not len(cols):
+                continue
+            on = how[:, cols] >= 0
+            best = cols[np.argmax(np.where(on, proba[:, cols], -1.0), axis=1)]
+            for r, k in zip(*np.nonzero(on)):
+                if cols[k] != best[r]:
+                    how[r, cols[k]] = -1
+                    beaten.append((int(r), int(best[r]), int(cols[k]), float(proba[r, cols[k]])))
+            if exactly_one:
+                none = np.nonzero(~on.any(axis=1))[0]
+                how[none, cols[np.argmax(proba[none][:, cols], axis=1)]] = 2
+        rows, cols = np.nonzero(how >= 0)
+        pair_of = {(r, c): k for k, (r, c) in enumerate(zip(rows.tolist(), cols.tolist()))}
+        losers = [(pair_of[(r, w)], lost, p) for r, w, lost, p in beaten if (r, w) in pair_of]
+        return rows, cols, how[rows, cols], losers

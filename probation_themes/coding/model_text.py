@@ -1,0 +1,56 @@
+"""The text features of the learned coder: word n-grams and, optionally, character n-grams."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+#: Below this many training quotes every word is kept; from here on a word must occur twice.
+MIN_DF_FROM = 50
+
+#: Shortest and longest character n-grams (within words, padded by a space).
+CHAR_NGRAMS = (2, 5)
+
+#: Prefix of the character n-gram feature names.
+CHAR_FEATURE = "chars:"
+
+
+class TextFeatures:
+    """TF-IDF of word n-grams, then (with ``chars``) of character n-grams within words.
+
+    Character n-grams let the model read misspellings, word endings and words
+    joined without spaces (common in survey answers typed in capitals or in a
+    hurry); they are features, never evidence: a reader sees the words.
+    """
+
+    def __init__(self, ngram_range: tuple[int, int], chars: bool, n_quotes: int) -> None:
+        min_df = 2 if n_quotes >= MIN_DF_FROM else 1
+        self.words = TfidfVectorizer(ngram_range=tuple(ngram_range), sublinear_tf=True, min_df=min_df)
+        self.chars = (
+            TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAMS, sublinear_tf=True, min_df=min_df)
+            if chars
+            else None
+        )
+
+    def fit_transform(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, int, int]:
+        """Fit on ``texts``; their features and the numbers of word and character features."""
+        words = self.words.fit_transform(texts)
+        if self.chars is None:
+            return words, words.shape[1], 0
+        chars = self.chars.fit_transform(texts)
+        return sp.hstack([words, chars], format="csr"), words.shape[1], chars.shape[1]
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        words = self.words.transform(texts)
+        if self.chars is None:
+            return words
+        return sp.hstack([words, self.chars.transform(texts)], format="csr")
+
+    def get_feature_names_out(self) -> np.ndarray:
+        names = self.words.get_feature_names_out()
+        if self.chars is None:
+            return names
+        return np.concatenate([names, np.array([CHAR_FEATURE + n for n in self.chars.get_feature_names_out()])])
