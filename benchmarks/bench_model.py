@@ -49,6 +49,8 @@ def main() -> None:
     parser.add_argument("--predict", type=int, default=100_000)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--no-char-ngrams", action="store_true",
+                        help="words only, as `code` trains the model for projects of more than 100,000 quotes")
     args = parser.parse_args()
 
     codebook = load_codebook(CODEBOOK)
@@ -62,7 +64,7 @@ def main() -> None:
     }
 
     start = time.perf_counter()
-    model = ModelCoder(n_jobs=args.jobs).fit(codebook, train, labels=labels)
+    model = ModelCoder(n_jobs=args.jobs, char_ngrams=not args.no_char_ngrams).fit(codebook, train, labels=labels)
     train_s = time.perf_counter() - start
     print(f"train  {args.train:>9,} quotes  {train_s:7.1f} s  trained codes: {len(model.trained_codes_)}"
           f"  peak {_peak_mb():,.0f} MB")

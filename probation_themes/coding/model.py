@@ -28,13 +28,7 @@ from probation_themes.coding.base import BaseCoder, CodedRows, check_workers, is
 from probation_themes.coding.combine import combine_all
 from probation_themes.coding.engine import gc_paused
 from probation_themes.coding.model_decide import (
-    ALWAYS,
-    MODEL,
-    DecisionMixin,
-    best_threshold,
-    count_labels,
-    decide,
-    refusal,
+    ALWAYS, MODEL, DecisionMixin, best_threshold, count_labels, decide, quiet_fit, refusal,
 )
 from probation_themes.coding.model_evidence import FALLBACK_TERM, TOP_TERMS, EvidenceMixin
 from probation_themes.coding.model_features import FeatureMixin
@@ -355,7 +349,7 @@ class ModelCoder(FeatureMixin, EvidenceMixin, DecisionMixin, BaseCoder):
             )
             clf = CalibratedClassifierCV(base, method=self.calibration, cv=folds)
             X = features[rows]
-            clf.fit(X, y)
+            quiet_fit(clf, X, y)
             classifiers[code_id] = clf
             fitted = [c.estimator for c in clf.calibrated_classifiers_]
             coefs.append(np.mean([f.coef_[0] for f in fitted], axis=0))

@@ -6,9 +6,11 @@ probabilities, to maximise F1 (or to reach a wanted precision).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
 from probation_themes.coding.model_types import Shortfall, TextRef
 
@@ -153,3 +155,15 @@ class DecisionMixin:
         pair_of = {(r, c): k for k, (r, c) in enumerate(zip(rows.tolist(), cols.tolist()))}
         losers = [(pair_of[(r, w)], lost, p) for r, w, lost, p in beaten if (r, w) in pair_of]
         return rows, cols, how[rows, cols], losers
+
+
+def quiet_fit(classifier, X, y) -> None:
+    """Fit ``classifier`` without liblinear's convergence warnings reaching the user's terminal.
+
+    The dual solver may stop at its iteration limit on separable codes; the calibrated
+    probabilities and the thresholds chosen from held-out folds already account for the
+    fit as it is, so the warning says nothing a researcher could act on.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        classifier.fit(X, y)
