@@ -547,16 +547,7 @@ class Project:
     ) -> list[Coding]:
         """Effective codings: machine suggestions with the latest human decision applied.
 
-        ``status``: ``default`` (suggested ∪ accepted, minus rejected), ``suggested``
-        (undecided suggestions only), ``accepted``, ``rejected`` or ``all``.
-        ``working`` counts the suggestions of its methods only (see
-        :mod:`probation_themes.store.working`): a code a person accepted or rejected
-        that none of them suggested appears with method ``human``. ``method`` alone
-        gives that one method's suggestions and no human additions (for comparing a
-        method with a coder); with neither, every method's suggestions count.
-        Ordered by quote (ingest order), then code, then method. ``evidence=False``
-        skips reading the evidence (much faster for counts and tables). Codings of quotes
-        flagged as non-answers are left out unless ``non_answers``.
+        See :func:`probation_themes.store.effective.effective_codings` for what each argument chooses.
         """
         return effective_codings(self._db, status, method=method, working=working, evidence=evidence,
                                  non_answers=non_answers)
