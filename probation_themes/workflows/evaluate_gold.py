@@ -31,6 +31,7 @@ import numpy as np
 from probation_themes.codebook import Codebook
 from probation_themes.errors import IngestError
 from probation_themes.ingest.decode import decode_bytes
+from probation_themes.ingest.reader import read_source
 from probation_themes.ingest.tables import read_delimited
 
 #: The column of the joined form of a gold file.
@@ -69,14 +70,7 @@ class GoldSet:
 
 def _table(path: Path, what: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """The header and non-blank rows of a CSV or TSV file, with row numbers."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise IngestError(f"The {what} {path} does not exist. Check the file name and folder.", path=path) from None
-    except IsADirectoryError:
-        raise IngestError(f"The {what} {path} is a folder; give a CSV or TSV file.", path=path) from None
-    except OSError as exc:
-        raise IngestError(f"The {what} {path} could not be read: {exc.strerror}.", path=path) from None
+    data = read_source(path)  # one read; missing files, folders and named pipes refused plainly
     if path.suffix.lower() not in (".csv", ".tsv", ".txt"):
         raise IngestError(
             f"The {what} {path.name} must be a CSV or TSV file (one row per text); save the "
@@ -93,6 +87,17 @@ def _table(path: Path, what: str) -> tuple[list[str], list[tuple[int, list[str]]
         if any(c.strip() for c in cells):
             rows.append((row, cells + [""] * (len(columns) - len(cells))))
     return columns, rows
+
+
+def _text(cells: list[str], at: int, row: int, path: Path, text_col: str) -> str:
+    """The row's text, or the error that names the row and column where it is missing."""
+    body = cells[at].strip()
+    if not body:
+        raise IngestError(
+            f"Row {row} of {path.name} has no text in column {text_col!r}; fill it in or delete the row.",
+            path=path, row=row, column=text_col,
+        )
+    return body
 
 
 def read_gold(path: str | Path, codebook: Codebook, *, text_col: str = "text") -> GoldSet:
@@ -141,13 +146,7 @@ def read_gold(path: str | Path, codebook: Codebook, *, text_col: str = "text") -
     labels: list[list[int]] = []
     seen: dict[str, int] = {}
     for row, cells in rows:
-        body = cells[at[text_col]].strip()
-        if not body:
-            raise IngestError(
-                f"Row {row} of {path.name} has no text in column {text_col!r}; fill it in or "
-                "delete the row.",
-                path=path, row=row, column=text_col,
-            )
+        body = _text(cells, at[text_col], row, path, text_col)
         name = cells[id_at].strip() if id_at is not None else f"row {row}"
         if id_at is not None:
             _check_id(name, row, path, seen)
@@ -242,13 +241,7 @@ def read_texts_and_codes(
     for row, cells in rows:
         name = cells[at[id_col]].strip()
         _check_id(name, row, texts, seen, id_col)
-        body = cells[at[text_col]].strip()
-        if not body:
-            raise IngestError(
-                f"Row {row} of {texts.name} has no text in column {text_col!r}; fill it in or "
-                "delete the row.",
-                path=texts, row=row, column=text_col,
-            )
+        body = _text(cells, at[text_col], row, texts, text_col)
         order[name] = len(bodies)
         bodies.append(body)
         names.append(name)
