@@ -282,7 +282,7 @@ class _Engine:
         ``suppress_from``: the hits whose ``none`` terms silence codes (default
         ``hits``); ``only``: evaluate these codes and no others.
         """
-        terms, plan, n_terms = self.index.terms, self.plan, self.n_terms
+        terms, plan = self.index.terms, self.plan
         fired: dict[int, list[Match]] = {}
         maybe_all: set[int] = set()
         maybe_near: dict[int, list[int]] = {}
@@ -294,8 +294,6 @@ class _Engine:
             keep = set(only)
             suppressed |= set(range(len(self.codes))) - keep
         for t, spans in hits.items():
-            if t >= n_terms:
-                continue
             any_codes, all_codes, near_codes, _ = plan[t]
             if any_codes:
                 term = terms[t]
@@ -361,12 +359,12 @@ class _Engine:
         misses: list[Miss] = []
         removed: Counter = Counter()
         negated_n: Counter = Counter()
-        find = self.index.find
+        find = self.index.find_split
         conf = self.confidence
         use_regex = bool(self.regexes)
         watched = self.watched
         for i, text in enumerate(texts, first):
-            hits = find(text)
+            hits, cues = find(text)
             rx = self._regex_hits(text) if use_regex else {}
             if not hits and not rx:
                 continue
@@ -374,8 +372,8 @@ class _Engine:
             if rx:
                 regex_seen.update(rx.keys())
             fired = self._fire(text, hits, rx)
-            if watched and fired:
-                fired = judge(self, text, hits, rx, fired, misses, removed, negated_n, i)
+            if cues and watched and fired:
+                fired = judge(self, text, hits, cues, rx, fired, misses, removed, negated_n, i)
             for ci in sorted(fired):
                 evidence = fired[ci]
                 if len(evidence) > 1:

@@ -13,32 +13,53 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from probation_themes.coding.evidence import Match, _dedupe, _dedupe_pairs
-from probation_themes.coding.negation import QuoteContext
+from probation_themes.coding.negation import KINDS, QuoteContext
+
+_BIT = {name: 1 << k for k, name in enumerate(KINDS)}
+_NEGATING = _BIT["before"] | _BIT["after"]
+_POSITIVE_WORD, _NEGATIVE_WORD = _BIT["positive"], _BIT["negative"]
+_NONE = len(KINDS)  # an id that is no cue (never expected): its bit matches no kind
 
 if TYPE_CHECKING:
     from probation_themes.coding.engine import Spans, _Engine
 
 
 def judge(
-    engine: _Engine, text: str, hits: Spans, rx: Spans, fired: dict[int, list[Match]], miss: list, removed: Counter,
-    negated_n: Counter, qi: int,
+    engine: _Engine, text: str, hits: Spans, cues: Spans, rx: Spans, fired: dict[int, list[Match]], miss: list,
+    removed: Counter, negated_n: Counter, qi: int,
 ) -> dict[int, list[Match]]:
     """Apply negation and stance to the codes that fired on one text; returns the codes that still fire.
+
+    ``hits`` are the codebook's terms found in the text, ``cues`` its negation
+    cues and stance words (term ids from ``engine.n_terms`` on).
 
     ``miss`` gets ``(qi, code index, blocked matches)`` for each code set aside;
     ``removed`` counts them per ``(code index, "negation" | "stance")`` and
     ``negated_n`` the matches negation set aside per code index.
     """
     watched = [ci for ci in fired if ci in engine.watched]
-    if not watched:
-        return fired
-    n_terms = engine.n_terms
-    special = [(t, spans) for t, spans in hits.items() if t >= n_terms]
-    if not special:
+    if not watched or not cues:
         return fired  # no cue and no stance word: nothing can change
-    context = QuoteContext(text, special, engine.cues, engine.cue_kinds)
-    again = [ci for ci in watched if ci in engine.negating]
-    if again and context.has_negation:
+    kinds = engine.cue_kinds
+    present = 0  # one bit per kind of cue the quote holds
+    for t in cues:
+        present |= 1 << kinds.get(t, _NONE)
+    # Only a negation cue can negate, and only a word leaning the other way can counter a
+    # polar code: most quotes hold neither, and need no scopes worked out.
+    again = [ci for ci in watched if ci in engine.negating] if present & _NEGATING else []
+    polar = [
+        (ci, sign) for ci, sign in engine.polar.items()
+        if ci in fired and present & (_NEGATIVE_WORD if sign > 0 else _POSITIVE_WORD)
+    ]
+    if not again and not polar:
+        return fired
+    context = QuoteContext(text, cues.items(), engine.cues, kinds)
+    # A code's evidence holds every span its rules fired on (each span of an `any`, `all`
+    # or regex term, the spans of a `near` pair that are near), so when no span of it is
+    # in a negation's scope, taking the negated matches out would give the same result.
+    if again and context.has_negation and any(
+        context.negated(m[2], m[3]) is not None for ci in again for m in fired[ci]
+    ):
         scoped: dict[tuple[int, int], tuple[int, int]] = {}
         terms_used: set[int] = set()
         patterns_used: set[int] = set()
@@ -87,7 +108,7 @@ def judge(
                     miss.append((qi, ci, tuple(
                         (m[0], m[1], m[2], m[3], "negated", (scoped[(m[2], m[3])],)) for m in _dedupe(lost)
                     )))
-    for ci, sign in engine.polar.items():
+    for ci, sign in polar:
         evidence = fired.get(ci)
         if not evidence:
             continue

@@ -423,10 +423,10 @@ class RulesCoder(BaseCoder):
         negating, sign = ci in engine.negating, engine.polar.get(ci, 0)
         if not spans or not (negating or sign):
             return False
-        special = [(t, s) for t, s in engine.index.find(text).items() if t >= engine.n_terms]
-        if not special:
+        cues = engine.index.find_split(text)[1]
+        if not cues:
             return False
-        context = QuoteContext(text, special, engine.cues, engine.cue_kinds)
+        context = QuoteContext(text, cues.items(), engine.cues, engine.cue_kinds)
         return all(
             (negating and context.negated(a, b) is not None) or (sign and context.countered(a, b, sign))
             for a, b in spans

@@ -312,13 +312,16 @@ class TermIndex:
             for form in forms:
                 tail = re.compile(form.tail) if form.tail else None
                 entries.setdefault(form.key, []).append((term_id, form.wildcard, tail))
+        self.cut = cut
         self.automaton = ahocorasick.Automaton()
         for key, items in entries.items():
             # Most keys stand for plain words or phrases; they take a faster path in find().
-            simple = tuple(t for t, wildcard, tail in items if not wildcard and tail is None)
+            plain = [t for t, wildcard, tail in items if not wildcard and tail is None]
+            simple = tuple(t for t in plain if t < cut)
+            literal = tuple(t for t in plain if t >= cut)
             complex_ = tuple(item for item in items if item[1] or item[2] is not None)
             self.automaton.add_word(
-                key, (len(key), key[0].isalnum(), key[-1].isalnum(), simple or None, complex_)
+                key, (len(key), key[0].isalnum(), key[-1].isalnum(), simple or None, complex_, literal or None)
             )
         self.n_forms = len(entries)
         if entries:
@@ -329,24 +332,43 @@ class TermIndex:
 
         Offsets are into ``text`` as given; each list is in order of position.
         """
+        hits, extra = self.find_split(text)
+        if extra:
+            hits.update(extra)
+        return hits
+
+    def find_split(self, text: str) -> tuple[dict[int, list[tuple[int, int]]], dict[int, list[tuple[int, int]]]]:
+        """Like :meth:`find`, with the terms before ``literal_from`` and those after in two dicts.
+
+        The rule coder asks for its codebook's terms and its negation cues and
+        stance words apart: most quotes then need no look at the cues at all.
+        """
         if not self.n_forms:
-            return {}
+            return {}, {}
         folded, units = fold(text)
         s, breaks = compact(folded)
         # Padding with spaces makes "start of text" and "end of text" ordinary boundaries.
         s = f" {s} "
         hits: dict[int, list[tuple[int, int]]] = {}
-        for last, (length, check_start, check_end, simple, complex_) in self.automaton.iter(s):
+        extra: dict[int, list[tuple[int, int]]] = {}
+        cut = self.cut
+        for last, (length, check_start, check_end, simple, complex_, literal) in self.automaton.iter(s):
             start = last - length + 1
             if check_start and s[start - 1].isalnum():
                 continue
             after = last + 1
-            if simple is not None and not (check_end and s[after].isalnum()):
-                for term_id in simple:
+            if (simple is not None or literal is not None) and not (check_end and s[after].isalnum()):
+                span = (start - 1, after - 1)
+                for term_id in simple or ():
                     if term_id in hits:
-                        hits[term_id].append((start - 1, after - 1))
+                        hits[term_id].append(span)
                     else:
-                        hits[term_id] = [(start - 1, after - 1)]
+                        hits[term_id] = [span]
+                for term_id in literal or ():
+                    if term_id in extra:
+                        extra[term_id].append(span)
+                    else:
+                        extra[term_id] = [span]
             for term_id, wildcard, tail in complex_:
                 end = after
                 if wildcard:
@@ -359,13 +381,20 @@ class TermIndex:
                     if m is None:
                         continue
                     end = m.end()
-                hits.setdefault(term_id, []).append((start - 1, end - 1))
-        if breaks is not None and hits:
+                (hits if term_id < cut else extra).setdefault(term_id, []).append((start - 1, end - 1))
+        return self._to_original(hits, breaks, units), self._to_original(extra, breaks, units)
+
+    @staticmethod
+    def _to_original(hits: dict[int, list[tuple[int, int]]], breaks, units) -> dict[int, list[tuple[int, int]]]:
+        """Map spans of the folded, compacted text back to the text as given; sort each term's spans."""
+        if not hits:
+            return hits
+        if breaks is not None:
             hits = {
                 t: [(to_original(a, breaks), to_original(b - 1, breaks) + 1) for a, b in spans]
                 for t, spans in hits.items()
             }
-        if units is not None and hits:
+        if units is not None:
             unit_starts = [u[0] for u in units]
             hits = {t: [unfold_span(a, b, units, unit_starts) for a, b in spans] for t, spans in hits.items()}
         for spans in hits.values():
