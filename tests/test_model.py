@@ -418,7 +418,7 @@ def test_the_model_reads_current_rule_suggestions_instead_of_matching_again(code
 
     scans: list[int] = []
     real_scan = _Engine.scan
-    monkeypatch.setattr(_Engine, "scan", lambda self, texts, first=0: scans.append(len(texts)) or real_scan(self, texts, first))
+    monkeypatch.setattr(_Engine, "scan", lambda self, texts, first=0, **kw: scans.append(len(texts)) or real_scan(self, texts, first, **kw))
     matched = model_suggestions()
     assert sum(scans) > 160  # no rules run yet: the rules are matched on every quote
     with Project.open(db) as project:

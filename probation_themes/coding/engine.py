@@ -351,8 +351,12 @@ class _Engine:
                     fired.setdefault(ci, []).extend([("regex", pattern, s, e) for s, e in spans])
         return fired
 
-    def scan_full(self, texts: Sequence[str], first: int = 0) -> FullScan:
-        """Match ``texts``, apply every code's rules, negation and stance; quote indexes start at ``first``."""
+    def scan_full(self, texts: Sequence[str], first: int = 0, evidence: bool = True) -> FullScan:
+        """Match ``texts``, apply every code's rules, negation and stance; quote indexes start at ``first``.
+
+        ``evidence=False``: which codes fire is all that is wanted (the learned
+        coder's rule features); each hit then has confidence 0 and no evidence.
+        """
         out: list[Hit] = []
         term_seen: Counter = Counter()
         regex_seen: Counter = Counter()
@@ -374,6 +378,9 @@ class _Engine:
             fired = self._fire(text, hits, rx)
             if cues and watched and fired:
                 fired = judge(self, text, hits, cues, rx, fired, misses, removed, negated_n, i)
+            if not evidence:
+                out.extend([(i, ci, 0.0, ()) for ci in sorted(fired)])
+                continue
             for ci in sorted(fired):
                 evidence = fired[ci]
                 if len(evidence) > 1:
@@ -384,9 +391,9 @@ class _Engine:
                 out.append((i, ci, conf[min(n_terms, 256)], tuple(evidence)))
         return out, term_seen, regex_seen, misses, removed, negated_n
 
-    def scan(self, texts: Sequence[str], first: int = 0) -> Scanned:
+    def scan(self, texts: Sequence[str], first: int = 0, evidence: bool = True) -> Scanned:
         """Match ``texts`` and apply every code's rules; quote indexes start at ``first``."""
-        return self.scan_full(texts, first)[:3]
+        return self.scan_full(texts, first, evidence)[:3]
 
     def scan_rows(self, quote_ids: Sequence[str], texts: Sequence[str]) -> ScannedRows:
         """Match ``texts`` and return the suggestions as store rows (see :data:`Row`)."""

@@ -77,7 +77,7 @@ class FeatureMixin:
             rows, cols = [r for r, _ in fired], [c for _, c in fired]
             return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=shape), [], {}
         if not keep_codings:  # which codes fired is all that is needed: no records
-            hits, term_seen, regex_seen = self.rules_.engine_.scan([r.text for r in refs])
+            hits, term_seen, regex_seen = self.rules_.engine_.scan([r.text for r in refs], evidence=False)
             col_of_code = {code_id: j for j, code_id in enumerate(self.rule_codes_)}
             code_ids = self.rules_.engine_.code_ids
             rows = [h[0] for h in hits]
