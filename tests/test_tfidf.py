@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from probation_themes.coding.tfidf import WordTfidf, supports
+from probation_themes.coding.tfidf import CharTfidf, WordTfidf, quick_transform, supports
 
 WORDS = ["staff", "Case", "load", "caseload", "NPS", "crc", "über", "ÉTÉ", "it's", "a", "I", "x2", "don't", "co-op"]
 
@@ -43,6 +43,26 @@ def test_same_matrix_as_scikit_learn(options):
     assert np.array_equal(ours.data, theirs.data)
 
 
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"ngram_range": (2, 5), "sublinear_tf": True, "min_df": 2},
+        {"ngram_range": (1, 3), "sublinear_tf": False, "norm": "l1"},
+        {"ngram_range": (3, 3), "smooth_idf": False, "norm": None},
+    ],
+)
+def test_same_character_ngrams_as_scikit_learn(options):
+    fitted = TfidfVectorizer(analyzer="char_wb", **options).fit(_texts(300, 3))
+    texts = _texts(500, 4) + ["", "   ", "a", "x\u00a0y\tz", "\ud800 broken", "über\u2028ÉTÉ", "中文 字"]
+    quick = quick_transform(fitted)
+    assert isinstance(quick, CharTfidf)
+    ours, theirs = quick.transform(texts), fitted.transform(texts)
+    assert ours.shape == theirs.shape and ours.dtype == theirs.dtype
+    assert np.array_equal(ours.indptr, theirs.indptr)
+    assert np.array_equal(ours.indices, theirs.indices)
+    assert np.array_equal(ours.data, theirs.data)
+
+
 def test_counts_add_up_repeated_ngrams():
     fitted = TfidfVectorizer(ngram_range=(1, 2)).fit(["staff staff staff", "staff room"])
     counts = WordTfidf(fitted).counts(["staff staff staff room"]).toarray()[0]
@@ -53,7 +73,9 @@ def test_counts_add_up_repeated_ngrams():
 
 
 def test_other_vectorisers_are_left_to_scikit_learn():
-    assert not supports(TfidfVectorizer(analyzer="char_wb").fit(["abc def"]))
+    assert not supports(TfidfVectorizer(analyzer="char").fit(["abc def"]))
+    assert not supports(TfidfVectorizer(analyzer="char_wb", ngram_range=(4, 5)).fit(["abc def"]))
+    assert quick_transform(TfidfVectorizer(analyzer="char").fit(["abc def"])) is None
     assert not supports(TfidfVectorizer(stop_words="english").fit(["the staff"]))
     assert not supports(TfidfVectorizer(token_pattern=r"\S+").fit(["the staff"]))
     assert not supports(TfidfVectorizer())  # not fitted

@@ -8,7 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from probation_themes.coding.tfidf import WordTfidf, supports
+from probation_themes.coding.tfidf import quick_transform
 
 #: Below this many training quotes every word is kept; from here on a word must occur twice.
 MIN_DF_FROM = 50
@@ -40,17 +40,20 @@ class TextFeatures:
     def fit_transform(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, int, int]:
         """Fit on ``texts``; their features and the numbers of word and character features."""
         words = self.words.fit_transform(texts)
-        self.quick = WordTfidf(self.words) if supports(self.words) else None
+        self.quick = quick_transform(self.words)
         if self.chars is None:
             return words, words.shape[1], 0
         chars = self.chars.fit_transform(texts)
+        self.quick_chars = quick_transform(self.chars)
         return sp.hstack([words, chars], format="csr"), words.shape[1], chars.shape[1]
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         words = self._words_transform(texts)
         if self.chars is None:
             return words
-        return sp.hstack([words, self.chars.transform(texts)], format="csr")
+        quick = getattr(self, "quick_chars", None)
+        chars = quick.transform(texts) if quick is not None else self.chars.transform(texts)
+        return sp.hstack([words, chars], format="csr")
 
     def _words_transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         """The word n-grams' TF-IDF, through the quick transform where it gives the same matrix."""
