@@ -20,6 +20,7 @@ from probation_themes.coding import model_workers
 from probation_themes.coding import registry
 from probation_themes.coding.combine import combine_all
 from probation_themes.coding.model import ModelCoder, Shortfall
+from probation_themes.coding.model_text import CHAR_FEATURE
 from probation_themes.errors import CoderError, IngestError, StoreError
 from probation_themes.ingest import IngestOptions
 from probation_themes.models import Coding, Decision, Evidence, Quote, Run
@@ -175,6 +176,9 @@ def test_codings_carry_probability_and_the_terms_that_pushed_them(split, fitted)
         assert 1 <= len(words) <= 5
         weights = [e.weight for e in coding.evidence[:-1]]
         assert weights == sorted(weights, reverse=True)
+    # Character n-grams are features (most of each quote's), never evidence.
+    assert fitted.n_chars_ > 0
+    assert not any(e.term.startswith(CHAR_FEATURE) for c in codings for e in c.evidence)
     text_of = {f"t{i}": t for i, (t, _) in enumerate(test)}
     with_rule = [c for c in codings if c.code == "ict" and "laptop" in text_of[c.quote_id]]
     assert with_rule and all(any(e.term == "rules:ict" for e in c.evidence) for c in with_rule)

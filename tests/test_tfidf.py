@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from probation_themes.coding.tfidf import CharTfidf, WordTfidf, quick_transform, supports
+from probation_themes.coding.tfidf import (
+    CharTfidf,
+    WordTfidf,
+    quick_transform,
+    supports,
+)
 
 WORDS = ["staff", "Case", "load", "caseload", "NPS", "crc", "über", "ÉTÉ", "it's", "a", "I", "x2", "don't", "co-op"]
 

@@ -68,18 +68,17 @@ class EvidenceMixin:
         contributions of each pair are kept, and every positive rule and topic
         feature, largest first (ties in feature order).
         """
-        indptr, indices, data = features.indptr, features.indices, features.data
+        indptr, indices, data = _without_columns(features, *self._hidden_columns())
         starts = indptr[rows]
         counts = indptr[rows + 1] - starts
         pair = np.repeat(np.arange(len(rows)), counts)
         at = np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(counts.sum())
         feat = indices[at]
         contrib = np.round(data[at] * self.coef_[cols[pair], feat], 2)
-        # Character n-grams help the model but mean little to a reader: not evidence.
-        keep = (contrib > 0) & ~((feat >= self.n_words_) & (feat < self.n_words_ + self.n_chars_))
+        keep = contrib > 0
         pair, feat, contrib = pair[keep], feat[keep], contrib[keep]
         # Stable sorts: equal contributions stay in feature order (CSR rows are sorted).
-        group = pair * 2 + (feat >= self.n_words_ + self.n_chars_)
+        group = pair * 2 + (feat >= self._hidden_columns()[1])
         order = np.lexsort((-contrib, group))
         pair, feat, contrib, group = pair[order], feat[order], contrib[order], group[order]
         index = np.arange(len(group))
@@ -104,6 +103,10 @@ class EvidenceMixin:
         order = np.argsort(pair, kind="stable")
         return pair[order], feat[order], contrib[order]
 
+    def _hidden_columns(self) -> tuple[int, int]:
+        """The features that help the model but mean little to a reader (character n-grams): never evidence."""
+        return self.n_words_, self.n_words_ + self.n_chars_
+
     def _evidence_lists(self, scores: Scores) -> list[list[Evidence]]:
         """The evidence records of each suggestion of a chunk."""
         return self._evidence_items(scores, lambda term, weight: Evidence(kind="model", term=term, weight=weight))
@@ -126,3 +129,20 @@ class EvidenceMixin:
         ordered = items[inverse.ravel()]
         bounds = np.searchsorted(scores.pair, np.arange(n + 1)).tolist()
         return [ordered[bounds[k] : bounds[k + 1]].tolist() for k in range(n)]
+
+
+def _without_columns(features: sp.csr_matrix, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``indptr``, ``indices`` and ``data`` of ``features`` with the columns ``lo`` to ``hi - 1`` left out.
+
+    Character n-grams are most of a quote's features; leaving them out before
+    pairing features with suggestions keeps the evidence a tenth of the work.
+    """
+    indptr, indices, data = features.indptr, features.indices, features.data
+    if hi <= lo:
+        return indptr, indices, data
+    keep = (indices < lo) | (indices >= hi)
+    if keep.all():
+        return indptr, indices, data
+    row = np.repeat(np.arange(features.shape[0]), np.diff(indptr))
+    kept = np.bincount(row[keep], minlength=features.shape[0])
+    return np.concatenate([[0], np.cumsum(kept)]).astype(indptr.dtype), indices[keep], data[keep]

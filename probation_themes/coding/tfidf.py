@@ -28,7 +28,6 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
-
 #: The token pattern the fast path reads (scikit-learn's default: words of two or more letters).
 DEFAULT_PATTERN = r"(?u)\b\w\w+\b"
 _TOKENS = re.compile(r"\w\w+")
