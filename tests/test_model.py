@@ -407,6 +407,24 @@ def test_code_method_model_writes_probability_suggestions(coded_project):
     assert run.parameters["train_coder"] == "gold" and run.parameters["min_positives"] == model_module.MIN_POSITIVES
 
 
+def test_large_projects_are_modelled_on_words_only_and_the_run_says_so(coded_project, monkeypatch):
+    from probation_themes.workflows import code as code_module
+
+    db, book, _ = coded_project
+    args = ["code", "-c", str(book), "--method", "model", "--train-coder", "gold", "-p", str(db), "--full"]
+    assert runner.invoke(app, args).exit_code == 0
+    with Project.open(db) as project:
+        assert project.runs()[-1].parameters["char_ngrams"] is True  # 240 quotes: words and characters
+    monkeypatch.setattr(code_module, "CHAR_NGRAMS_MAX_QUOTES", 239)
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    with Project.open(db) as project:
+        run = project.runs()[-1]
+        codings = project.codings(method="model")
+    assert run.parameters["char_ngrams"] is False
+    assert codings and not any(e.term.startswith(CHAR_FEATURE) for c in codings for e in c.evidence)
+
+
 def test_the_model_reads_current_rule_suggestions_instead_of_matching_again(coded_project, monkeypatch):
     from probation_themes.coding.engine import _Engine
     from probation_themes.codebook import load_codebook
