@@ -75,11 +75,13 @@ class EvidenceMixin:
         at = np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(counts.sum())
         feat = indices[at]
         contrib = np.round(data[at] * self.coef_[cols[pair], feat], 2)
-        # Character n-grams help the model but mean little to a reader: not evidence.
-        keep = (contrib > 0) & ~((feat >= self.n_words_) & (feat < self.n_words_ + self.n_chars_))
+        # Character n-grams and representation dimensions help the model but mean little to a
+        # reader: not evidence.
+        hidden_end = self.n_words_ + self.n_chars_ + getattr(self, "n_dense_", 0)
+        keep = (contrib > 0) & ~((feat >= self.n_words_) & (feat < hidden_end))
         pair, feat, contrib = pair[keep], feat[keep], contrib[keep]
         # Stable sorts: equal contributions stay in feature order (CSR rows are sorted).
-        group = pair * 2 + (feat >= self.n_words_ + self.n_chars_)
+        group = pair * 2 + (feat >= hidden_end)
         order = np.lexsort((-contrib, group))
         pair, feat, contrib, group = pair[order], feat[order], contrib[order], group[order]
         index = np.arange(len(group))
