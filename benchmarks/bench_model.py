@@ -77,7 +77,7 @@ def main() -> None:
     train_s = time.perf_counter() - start
     print(f"train  {args.train:>9,} quotes  {train_s:7.1f} s  trained codes: {len(model.trained_codes_)}"
           f"  peak {_peak_mb():,.0f} MB")
-    print(f"learned beyond the labels: {model.aids_.describe() or 'nothing'}")
+    print(f"learned beyond the labels: {model.aids_.describe() or 'nothing'}; " + "; ".join(model.aids_.notes))
 
     quotes = _comments(args.predict, args.seed + 1)
     start = time.perf_counter()

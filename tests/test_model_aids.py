@@ -145,3 +145,16 @@ def test_code_records_and_prints_what_the_model_learned_from(tmp_path: Path):
     assert learned["weak_tried"] == CODES and set(learned["weak_codes"]) <= set(CODES)
     report = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
     assert report["aids"].startswith("weak labels from the rules on 360 uncoded quotes")
+
+
+def test_average_precision_is_scikit_learns():
+    from sklearn.metrics import average_precision_score as theirs
+
+    from probation_themes.coding.model_aids import average_precision_score as ours
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        y = rng.integers(0, 2, 40)
+        y[0] = 1
+        p = np.round(rng.random(40), 1)  # ties too
+        assert abs(ours(y, p) - theirs(y, p)) < 1e-12
