@@ -158,3 +158,26 @@ def test_average_precision_is_scikit_learns():
         y[0] = 1
         p = np.round(rng.random(40), 1)  # ties too
         assert abs(ours(y, p) - theirs(y, p)) < 1e-12
+
+
+def test_evaluate_turns_every_aid_off_in_the_aids_off_curve(tmp_path: Path, monkeypatch):
+    from probation_themes.workflows import evaluate as evaluate_module
+    from probation_themes.workflows.evaluate import GoldSet, evaluate
+
+    seen = []
+    real = evaluate_module.ModelCoder
+
+    class Recording(real):
+        def fit(self, codebook, quotes=None, *, labels=None, topics=None, unlabelled=None):
+            seen.append((self.representation, self.weak_labels, unlabelled is not None))
+            return super().fit(codebook, quotes, labels=labels, topics=topics, unlabelled=unlabelled)
+
+    monkeypatch.setattr(evaluate_module, "ModelCoder", Recording)
+    data = _talk(120, 9)
+    gold = GoldSet("talk", [t for t, _ in data], CODES,
+                   np.array([[int(c in codes) for c in CODES] for _, codes in data], dtype=np.int8), "codes")
+    test = np.arange(120) >= 90
+    result = evaluate(gold, BOOK, test=test, sizes=[60], topics=False, baseline=False,
+                      model_options={"representation": "lsa"})
+    assert seen == [("lsa", 0.2, True), ("none", None, False)]
+    assert result.aids == "weak labels from the rules and the uncoded texts, with a LSA representation of the texts"
