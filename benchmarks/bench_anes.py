@@ -3,6 +3,7 @@
     python benchmarks/bench_anes.py                          # every set found
     python benchmarks/bench_anes.py --sets d1,d9 --sizes 2%,5%,10%,25%,100%
     python benchmarks/bench_anes.py --path /data/anes2008    # or ANES2008_DIR=/data/anes2008
+    python benchmarks/bench_anes.py --sizes 2%,5%,10%,25%,100% --representation lsa   # aids on vs off
 
 Reads the sets from ``../shared/corpora/anes2008/`` relative to the repository root
 (``--path`` or the ``ANES2008_DIR`` environment variable point elsewhere); nothing is
@@ -50,7 +51,8 @@ def available_sets(path: Path) -> list[str]:
     return sorted(p.name for p in path.iterdir() if (p / "texts.csv").is_file())
 
 
-def run(path: Path, sets: list[str], sizes: list[int | str] | None = None, topics: bool = True) -> list[dict]:
+def run(path: Path, sets: list[str], sizes: list[int | str] | None = None, topics: bool = True,
+        representation: str | None = None) -> list[dict]:
     """Evaluate every set on its test split; one row per (set, training size)."""
     rows = []
     for name in sets:
@@ -59,7 +61,8 @@ def run(path: Path, sets: list[str], sizes: list[int | str] | None = None, topic
         gold = read_gold(folder, book)
         mask = split_mask(gold, pattern="^te")
         start = time.perf_counter()
-        result = evaluate(gold, book, test=mask, sizes=sizes or ["100%"], topics=topics, aids=True)
+        options = {"representation": representation} if representation else None
+        result = evaluate(gold, book, test=mask, sizes=sizes or ["100%"], topics=topics, aids=True, model_options=options)
         seconds = time.perf_counter() - start
         card, tfidf = PUBLISHED.get(name, (None, None))
         for point in result.points:
@@ -91,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sets", help="comma-separated set names (default: every set found)")
     parser.add_argument("--sizes", default="100%", help="training sizes, shares or numbers (default: 100%%)")
     parser.add_argument("--no-topics", action="store_true", help="no topic features for the model")
+    parser.add_argument("--representation", choices=["lsa", "none"],
+                        help="the model's text representation with the aids on (default: the model's own)")
     args = parser.parse_args(argv)
     path = anes_path(args.path)
     found = available_sets(path)
@@ -103,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"No set {', '.join(missing)} at {path}; the sets there are {', '.join(found)}.", file=sys.stderr)
         return 1
     sizes = [s if s.endswith("%") else int(s) for s in args.sizes.split(",") if s.strip()]
-    rows = run(path, sets, sizes, topics=not args.no_topics)
+    rows = run(path, sets, sizes, topics=not args.no_topics, representation=args.representation)
     aids = any(r["model_without_aids"] is not None for r in rows)
     header = ["set", "answers", "codes", "train", "model"] + (["aids off"] if aids else []) + [
         "TF-IDF+LR", "rules", "Card&Smith", "paper TF-IDF", "seconds"]

@@ -2,6 +2,7 @@
 
     python benchmarks/bench_model.py                        # train 5,000, predict 100,000
     python benchmarks/bench_model.py --predict 1000000      # the full target
+    python benchmarks/bench_model.py --uncoded 50000 --representation lsa   # with the few-label aids
 
 Comments are generated (nothing is committed). The labels stand in for a human
 coder: the rule coder's codes on the training quotes, with one code in ten flipped
@@ -51,6 +52,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-char-ngrams", action="store_true",
                         help="words only, as `code` trains the model for projects of more than 100,000 quotes")
+    parser.add_argument("--representation", default="none", choices=["lsa", "none"],
+                        help="the model's representation (lsa needs --uncoded; `code` uses it up to 100,000 quotes)")
+    parser.add_argument("--uncoded", type=int, default=0,
+                        help="uncoded quotes given to fit (weak labels from the rules, the representation's text)")
     args = parser.parse_args()
 
     codebook = load_codebook(CODEBOOK)
@@ -63,11 +68,16 @@ def main() -> None:
         for q in train
     }
 
+    uncoded = _comments(args.uncoded, args.seed + 2) if args.uncoded else None
+    if uncoded:
+        uncoded = [q.model_copy(update={"quote_id": "u" + q.quote_id}) for q in uncoded]
     start = time.perf_counter()
-    model = ModelCoder(n_jobs=args.jobs, char_ngrams=not args.no_char_ngrams).fit(codebook, train, labels=labels)
+    model = ModelCoder(n_jobs=args.jobs, char_ngrams=not args.no_char_ngrams, representation=args.representation)
+    model.fit(codebook, train, labels=labels, unlabelled=uncoded)
     train_s = time.perf_counter() - start
     print(f"train  {args.train:>9,} quotes  {train_s:7.1f} s  trained codes: {len(model.trained_codes_)}"
           f"  peak {_peak_mb():,.0f} MB")
+    print(f"learned beyond the labels: {model.aids_.describe() or 'nothing'}; " + "; ".join(model.aids_.notes))
 
     quotes = _comments(args.predict, args.seed + 1)
     start = time.perf_counter()

@@ -34,6 +34,7 @@ def _texts(n: int, seed: int) -> list[str]:
         {"ngram_range": (1, 1), "sublinear_tf": False},
         {"ngram_range": (2, 3), "sublinear_tf": True, "norm": "l1"},
         {"ngram_range": (1, 3), "norm": None, "smooth_idf": False},
+        {"sublinear_tf": True, "min_df": 2, "max_df": 0.5, "dtype": np.float32},
     ],
 )
 def test_same_matrix_as_scikit_learn(options):

@@ -506,7 +506,10 @@ def render_skipped(report: CodeReport) -> None:
     if report.method in ("rules", "topics") or not report.labelled_quotes:
         return
     source = f"review decisions and {report.train_coder}'s codings" if report.train_coder else "review decisions"
-    err.print(f"The model learned from {report.labelled_quotes:,} quotes labelled by {source}.")
+    also = f"; also {report.aids}" if report.aids else ""
+    err.print(f"The model learned from {report.labelled_quotes:,} quotes labelled by {source}{also}.")
+    for note in report.aids_notes:
+        err.print(f"[yellow]note:[/] {note}.")
     if report.joined_responses:
         err.print(
             f"Of them, {_n(report.joined_responses, 'respondent')} with several quotes "

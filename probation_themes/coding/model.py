@@ -24,9 +24,13 @@ from sklearn.model_selection import StratifiedKFold
 
 from probation_themes.codebook import Codebook
 from probation_themes.coding import registry
-from probation_themes.coding.base import BaseCoder, CodedRows, check_workers, is_whole
+from probation_themes.coding.base import BaseCoder, CodedRows
 from probation_themes.coding.combine import combine_all
 from probation_themes.coding.engine import gc_paused
+from probation_themes.coding.model_aids import (
+    WEAK_WEIGHT, aided_splits, class_weights, prefer_aided, prepare_aids, weak_rows,
+)
+from probation_themes.coding.model_checks import CheckMixin
 from probation_themes.coding.model_decide import (
     ALWAYS, MODEL, DecisionMixin, best_threshold, count_labels, decide, quiet_fit, refusal,
 )
@@ -85,7 +89,7 @@ AT_LEAST_ONE_SHARE = 0.95
 
 
 @registry.register("model.logreg.v2", default=True)
-class ModelCoder(FeatureMixin, EvidenceMixin, DecisionMixin, BaseCoder):
+class ModelCoder(CheckMixin, FeatureMixin, EvidenceMixin, DecisionMixin, BaseCoder):
     """Learns from quotes a person coded and codes the rest the same way.
 
     Features are the TF-IDF weights of the words and word n-grams of each quote
@@ -129,6 +133,11 @@ class ModelCoder(FeatureMixin, EvidenceMixin, DecisionMixin, BaseCoder):
             them, or when off, the model reads words and rules only).
         threshold: probability from which a code is suggested.
         batch_size: most quotes vectorised and scored at a time.
+        representation: ``none``, or ``lsa``: dimensions learned from the labelled and
+            uncoded texts appended to the features (:mod:`~probation_themes.coding.model_aids`).
+        weak_labels: weight of a weak label from the rules on an uncoded quote (None: none);
+            it fades as human labels grow, and the weak labels are kept only when they help
+            on held-out human labels (:mod:`~probation_themes.coding.model_aids`).
 
     Attributes:
         codes_: code ids in codebook order.
@@ -145,6 +154,7 @@ class ModelCoder(FeatureMixin, EvidenceMixin, DecisionMixin, BaseCoder):
         feature_names_: names of all features (words, n-grams, ``rules:<code>``,
             topics).
         classifiers_: ``{code id: CalibratedClassifierCV}``.
+        aids_: what the model learned from beyond the labels (:class:`AidReport`).
         coef_: averaged logistic regression weights, one row per trained code.
         fold_weights_: the weights of every calibration fold's regression, one
             column per (trained code, fold), so one product scores all codes.
@@ -169,6 +179,8 @@ class ModelCoder(FeatureMixin, EvidenceMixin, DecisionMixin, BaseCoder):
         min_precision: float | None = None,
         char_ngrams: bool = True,
         at_least_one: bool = True,
+        representation: str = "none",
+        weak_labels: float | None = WEAK_WEIGHT,
     ) -> None:
         self.min_positives = min_positives
         self.ngram_range = ngram_range
@@ -184,72 +196,10 @@ class ModelCoder(FeatureMixin, EvidenceMixin, DecisionMixin, BaseCoder):
         self.min_precision = min_precision
         self.char_ngrams = char_ngrams
         self.at_least_one = at_least_one
+        self.representation = representation
+        self.weak_labels = weak_labels
 
     # -- fitting -------------------------------------------------------------
-
-    def _check_params(self) -> None:
-        if not (is_whole(self.min_positives) and self.min_positives >= 2):
-            raise CoderError(
-                f"min_positives={self.min_positives!r} must be a whole number of 2 or more: "
-                "calibration needs at least two quotes with a code and two without."
-            )
-        ngrams = self.ngram_range
-        if not (
-            isinstance(ngrams, (tuple, list))
-            and len(ngrams) == 2
-            and all(is_whole(n) for n in ngrams)
-            and 1 <= ngrams[0] <= ngrams[1]
-        ):
-            raise CoderError(
-                f"ngram_range={ngrams!r} must be two whole numbers (shortest, longest) with "
-                "1 <= shortest <= longest, e.g. (1, 2) for words and word pairs."
-            )
-        if isinstance(self.C, bool) or not isinstance(self.C, (int, float)) or not self.C > 0:
-            raise CoderError(f"C={self.C!r} must be a positive number (10 is a good start).")
-        if self.calibration not in ("sigmoid", "isotonic"):
-            raise CoderError(
-                f"calibration={self.calibration!r} is not a calibration method; use 'sigmoid' "
-                "(Platt scaling) or 'isotonic'."
-            )
-        if self.thresholds not in ("cv", "fixed"):
-            raise CoderError(
-                f"thresholds={self.thresholds!r} is not a way to set thresholds; use 'cv' (each "
-                "code's threshold chosen by cross-validation) or 'fixed' (``threshold`` for every code)."
-            )
-        mp = self.min_precision
-        if mp is not None and (isinstance(mp, bool) or not isinstance(mp, (int, float)) or not 0 < mp < 1):
-            raise CoderError(f"min_precision={mp!r} must be a precision between 0 and 1, e.g. 0.8, or None.")
-        for name in ("use_rules", "use_topics", "char_ngrams", "at_least_one"):
-            if not isinstance(getattr(self, name), bool):
-                raise CoderError(f"{name}={getattr(self, name)!r} must be True or False.")
-        t = self.threshold
-        if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 < t < 1:
-            raise CoderError(f"threshold={t!r} must be a probability between 0 and 1, e.g. 0.5.")
-        check_workers(self.n_jobs, self.batch_size)
-
-    def _check_labels(self, codebook: Codebook, labels: Mapping[str, Mapping[str, int]] | None) -> None:
-        if not labels:
-            raise CoderError(
-                "The model coder learns from quotes a person has coded, and was given none: pass "
-                "labels={quote_id: {code_id: 1 or 0}}. In a project, accept or reject suggestions "
-                "in `review`, or import another coder's codings with `import-codings` and name "
-                "them with --train-coder."
-            )
-        known = set(codebook.ids)
-        for quote_id, coded in labels.items():
-            for code_id, value in coded.items():
-                if code_id not in known:
-                    raise CoderError(
-                        f"The labels of quote {quote_id!r} name code {code_id!r}, which is not in the "
-                        f"codebook {codebook.name!r}; use one of: {', '.join(codebook.ids)}.",
-                        code_id=code_id,
-                    )
-                if value not in (0, 1):
-                    raise CoderError(
-                        f"The label of quote {quote_id!r} for code {code_id!r} is {value!r}; use 1 "
-                        "(the code applies) or 0 (it does not).",
-                        code_id=code_id,
-                    )
 
     def fit(
         self,
@@ -258,6 +208,7 @@ class ModelCoder(FeatureMixin, EvidenceMixin, DecisionMixin, BaseCoder):
         *,
         labels: Mapping[str, Mapping[str, int]] | None = None,
         topics: TopicFeatures | None = None,
+        unlabelled: Sequence[Quote] | None = None,
     ) -> ModelCoder:
         """Learn, for each code, from the quotes a person labelled; return the coder.
 
@@ -274,6 +225,8 @@ class ModelCoder(FeatureMixin, EvidenceMixin, DecisionMixin, BaseCoder):
             topics: the quotes' shares in a topic model's topics, used as
                 features when ``use_topics`` is on; the model must then be given
                 the same topics whenever it codes.
+            unlabelled: the other quotes of the project (nobody labelled them): weak
+                labels from the rules and the text of the representation.
 
         Raises:
             CoderError: no labels, labels that name unknown codes or hold
@@ -307,29 +260,60 @@ class ModelCoder(FeatureMixin, EvidenceMixin, DecisionMixin, BaseCoder):
         if MODEL not in decisions.values() and ALWAYS not in decisions.values():
             raise CoderError(refusal(skipped, self.min_positives))
 
-        vectorizer = TextFeatures(self.ngram_range, self.char_ngrams, len(refs))
+        # Folds must be the same ones the calibration used, to read its out-of-fold scores.
+        seed = self.random_state if self.random_state is not None else int(np.random.randint(2**31 - 1))
+        aids, lsa, weak_refs, weak_y, weak_codes = prepare_aids(
+            self.representation, self.weak_labels, codebook, refs, _refs(unlabelled or []), labels, seed
+        )
+        texts = [r.text for r in refs] + [r.text for r in weak_refs]
+        vectorizer = TextFeatures(self.ngram_range, self.char_ngrams, len(texts), dense=lsa)
         try:
-            words, self.n_words_, self.n_chars_ = vectorizer.fit_transform([r.text for r in refs])
+            words, self.n_words_, self.n_chars_ = vectorizer.fit_transform(texts)
         except ValueError:
             raise CoderError(
                 "The labelled quotes contain no words the model can use (every word has a single "
                 "letter, or no quote has any letters); label quotes with some text in them."
             ) from None
         self.vectorizer_ = vectorizer
+        self.n_dense_ = lsa.n_dims_ if lsa is not None else 0
+        self.aids_ = aids
         self.rules_, self.rule_codes_ = self._fit_rules(codebook)
         fired, _, _ = self._rule_features(refs, keep_codings=False)
+        # On weakly labelled rows the rule features are blank: the rules are their labels.
+        fired = sp.vstack([fired, sp.csr_matrix((len(weak_refs), fired.shape[1]))], format="csr")
         use = topics is not None and self.use_topics and len(topics.names) > 0
         self.topic_names_ = list(topics.names) if use else []
         self.topic_source_ = topics.source if use else None
-        shares = self._topic_shares(refs, topics) if use else []
-        features = sp.hstack([words, fired, self._topic_matrix(len(refs), shares)], format="csr")
+        shares = self._topic_shares([*refs, *weak_refs], topics) if use else []
+        features = sp.hstack([words, fired, self._topic_matrix(len(texts), shares)], format="csr")
         n_features = features.shape[1]
-        # Folds must be the same ones the calibration used, to read its out-of-fold scores.
-        seed = self.random_state if self.random_state is not None else int(np.random.randint(2**31 - 1))
+
+        fits: dict[str, tuple] = {}
+        aided: dict[str, tuple] = {}
+        for code_id in codes:
+            pos, neg = counts[code_id]
+            if decisions[code_id] != MODEL:
+                continue
+            rows = [i for i, r in enumerate(refs) if code_id in labels[r.quote_id]]
+            y = np.array([labels[refs[i].quote_id][code_id] for i in rows], dtype=int)
+            folds = StratifiedKFold(n_splits=min(CALIBRATION_FOLDS, pos, neg), shuffle=True, random_state=seed)
+            X = features[rows]
+            fits[code_id] = (*self._fit_code(X, y, folds), y)
+            weak = weak_rows(weak_y, weak_codes, code_id)
+            if len(weak):  # weak rows train every fold; calibration and thresholds see human labels only
+                weak_X, weak_labels = features[len(refs) + weak], weak_y[weak, weak_codes.index(code_id)]
+                aided[code_id] = (*self._fit_code(X, y, folds, weak_X, weak_labels, aids.weak_weight), y)
+        # Weak labels are kept, for every code given them or for none, where they rank the
+        # held-out human labels better than the human labels alone, on average over the codes.
+        keep = prefer_aided([fits[c][3] for c in aided], [fits[c][2] for c in aided], [aided[c][2] for c in aided])
+        if keep:
+            fits.update(aided)
+        aids.keep_weak(list(aided), list(aided) if keep else [])
 
         classifiers: dict[str, CalibratedClassifierCV] = {}
         constants: dict[str, float] = {}
         thresholds: dict[str, float] = {}
+        calibrated_on: dict[str, int] = {}
         coefs, fold_weights, fold_intercepts = [], [], []
         for code_id in codes:
             pos, neg = counts[code_id]
@@ -340,27 +324,16 @@ class ModelCoder(FeatureMixin, EvidenceMixin, DecisionMixin, BaseCoder):
                 continue
             if decisions[code_id] != MODEL:
                 continue
-            rows = [i for i, r in enumerate(refs) if code_id in labels[r.quote_id]]
-            y = np.array([labels[refs[i].quote_id][code_id] for i in rows], dtype=int)
-            folds = StratifiedKFold(n_splits=min(CALIBRATION_FOLDS, pos, neg), shuffle=True, random_state=seed)
-            base = LogisticRegression(
-                C=float(self.C), class_weight="balanced", solver="liblinear", dual=True,
-                random_state=self.random_state,
-            )
-            clf = CalibratedClassifierCV(base, method=self.calibration, cv=folds)
-            X = features[rows]
-            quiet_fit(clf, X, y)
+            clf, splits, held_out, y = fits[code_id]
             classifiers[code_id] = clf
             fitted = [c.estimator for c in clf.calibrated_classifiers_]
             coefs.append(np.mean([f.coef_[0] for f in fitted], axis=0))
             fold_weights += [f.coef_[0] for f in fitted]
             fold_intercepts += [f.intercept_[0] for f in fitted]
+            calibrated_on[code_id] = int(sum(len(test) for _, test in splits))
             if self.thresholds == "fixed":
                 thresholds[code_id] = float(self.threshold)
                 continue
-            held_out = np.zeros(len(y))
-            for (_, test), fold in zip(folds.split(X, y), clf.calibrated_classifiers_):
-                held_out[test] = fold.calibrators[0].predict(fold.estimator.decision_function(X[test]))
             limit = best_threshold(held_out, y, self.min_precision)
             if pos < RELIABLE_POSITIVES:  # too few to trust a low threshold: not below the fixed one
                 limit = max(limit, float(self.threshold))
@@ -372,6 +345,7 @@ class ModelCoder(FeatureMixin, EvidenceMixin, DecisionMixin, BaseCoder):
         self.decisions_ = decisions
         self.trained_codes_ = [c for c in codes if c in classifiers or c in constants]
         self.constants_ = constants
+        self.calibrated_on_ = calibrated_on
         self.thresholds_ = {c: thresholds[c] for c in self.trained_codes_}
         self.n_labelled_ = len(refs)
         fully = [r for r in refs if len(labels[r.quote_id]) == len(codes)]
@@ -393,6 +367,33 @@ class ModelCoder(FeatureMixin, EvidenceMixin, DecisionMixin, BaseCoder):
         self.groups_ = [(g.name, tuple(g.codes), bool(g.exactly_one)) for g in (offered() if callable(offered) else [])]
         self._name_extras()
         return self
+
+    def _fit_code(self, X, y, folds, weak_X=None, weak_y=None, weight: float = 0.0):
+        """One code's calibrated classifier, its folds and its out-of-fold probabilities on the human labels.
+
+        With weak rows (``weak_X``, ``weak_y``, each weighing ``weight``), they join the
+        training part of every fold; the folds' held-out parts, where calibration is
+        fitted and the threshold read, are human-labelled rows only.
+        """
+        splits = list(folds.split(X, y))
+        base = LogisticRegression(
+            C=float(self.C), class_weight="balanced", solver="liblinear", dual=True, random_state=self.random_state
+        )
+        if weak_X is None:
+            clf = CalibratedClassifierCV(base, method=self.calibration, cv=folds)
+            quiet_fit(clf, X, y)
+            data = X
+        else:
+            splits = aided_splits(folds, X, y, weak_X.shape[0])
+            base.set_params(class_weight=class_weights(y))
+            clf = CalibratedClassifierCV(base, method=self.calibration, cv=splits)
+            data = sp.vstack([X, weak_X], format="csr")
+            weights = np.r_[np.ones(len(y)), np.full(weak_X.shape[0], weight)]
+            quiet_fit(clf, data, np.r_[y, weak_y], sample_weight=weights)
+        held_out = np.zeros(len(y))
+        for (_, test), fold in zip(splits, clf.calibrated_classifiers_):
+            held_out[test] = fold.calibrators[0].predict(fold.estimator.decision_function(data[test]))
+        return clf, splits, held_out
 
     # -- coding --------------------------------------------------------------
 

@@ -157,7 +157,7 @@ class DecisionMixin:
         return rows, cols, how[rows, cols], losers
 
 
-def quiet_fit(classifier, X, y) -> None:
+def quiet_fit(classifier, X, y, **fit_params) -> None:
     """Fit ``classifier`` without liblinear's convergence warnings reaching the user's terminal.
 
     The dual solver may stop at its iteration limit on separable codes; the calibrated
@@ -166,4 +166,4 @@ def quiet_fit(classifier, X, y) -> None:
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        classifier.fit(X, y)
+        classifier.fit(X, y, **fit_params)

@@ -104,8 +104,11 @@ class EvidenceMixin:
         return pair[order], feat[order], contrib[order]
 
     def _hidden_columns(self) -> tuple[int, int]:
-        """The features that help the model but mean little to a reader (character n-grams): never evidence."""
-        return self.n_words_, self.n_words_ + self.n_chars_
+        """The features that help the model but mean little to a reader: never evidence.
+
+        Character n-grams and the representation's dimensions, which come right after the words.
+        """
+        return self.n_words_, self.n_words_ + self.n_chars_ + getattr(self, "n_dense_", 0)
 
     def _evidence_lists(self, scores: Scores) -> list[list[Evidence]]:
         """The evidence records of each suggestion of a chunk."""

@@ -28,7 +28,9 @@ class TextFeatures:
     hurry); they are features, never evidence: a reader sees the words.
     """
 
-    def __init__(self, ngram_range: tuple[int, int], chars: bool, n_quotes: int) -> None:
+    def __init__(self, ngram_range: tuple[int, int], chars: bool, n_quotes: int, dense=None) -> None:
+        #: A fitted representation appended after the n-grams (``transform(texts)``, ``feature_names()``).
+        self.dense = dense
         min_df = 2 if n_quotes >= MIN_DF_FROM else 1
         self.words = TfidfVectorizer(ngram_range=tuple(ngram_range), sublinear_tf=True, min_df=min_df)
         self.chars = (
@@ -41,27 +43,31 @@ class TextFeatures:
         """Fit on ``texts``; their features and the numbers of word and character features."""
         words = self.words.fit_transform(texts)
         self.quick = quick_transform(self.words)
-        if self.chars is None:
-            return words, words.shape[1], 0
-        chars = self.chars.fit_transform(texts)
-        self.quick_chars = quick_transform(self.chars)
-        return sp.hstack([words, chars], format="csr"), words.shape[1], chars.shape[1]
+        parts = [words]
+        if self.chars is not None:
+            parts.append(self.chars.fit_transform(texts))
+            self.quick_chars = quick_transform(self.chars)
+        if self.dense is not None:
+            parts.append(self.dense.transform(texts))
+        n_chars = parts[1].shape[1] if self.chars is not None else 0
+        matrix = words if len(parts) == 1 else sp.hstack(parts, format="csr")
+        return matrix, words.shape[1], n_chars
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        words = self._words_transform(texts)
-        if self.chars is None:
-            return words
-        quick = getattr(self, "quick_chars", None)
-        chars = quick.transform(texts) if quick is not None else self.chars.transform(texts)
-        return sp.hstack([words, chars], format="csr")
-
-    def _words_transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        """The word n-grams' TF-IDF, through the quick transform where it gives the same matrix."""
+        # The quick transforms give scikit-learn's matrices (see probation_themes.coding.tfidf).
         quick = getattr(self, "quick", None)
-        return quick.transform(texts) if quick is not None else self.words.transform(texts)
+        parts = [quick.transform(texts) if quick is not None else self.words.transform(texts)]
+        if self.chars is not None:
+            quick = getattr(self, "quick_chars", None)
+            parts.append(quick.transform(texts) if quick is not None else self.chars.transform(texts))
+        if self.dense is not None:
+            parts.append(self.dense.transform(texts))
+        return parts[0] if len(parts) == 1 else sp.hstack(parts, format="csr")
 
     def get_feature_names_out(self) -> np.ndarray:
-        names = self.words.get_feature_names_out()
-        if self.chars is None:
-            return names
-        return np.concatenate([names, np.array([CHAR_FEATURE + n for n in self.chars.get_feature_names_out()])])
+        names = [self.words.get_feature_names_out()]
+        if self.chars is not None:
+            names.append(np.array([CHAR_FEATURE + n for n in self.chars.get_feature_names_out()]))
+        if self.dense is not None:
+            names.append(np.array(self.dense.feature_names()))
+        return np.concatenate(names)

@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+import numpy as np
+
 from probation_themes.codebook import Codebook
 from probation_themes.coding import registry
 from probation_themes.coding.base import CodedRows
@@ -64,6 +66,10 @@ class CodeReport:
     joined_responses: int = 0
     #: model and all: number of labelled quotes the model learned from.
     labelled_quotes: int = 0
+    #: model and all: what it learned from beyond the labels (weak labels, a representation of the text).
+    aids: str = ""
+    #: model and all: why an aid was not used.
+    aids_notes: list[str] = field(default_factory=list)
     #: model and all: the imported coder whose codings it also learned from, if any.
     train_coder: str | None = None
     #: topics and all: the topic coder's name and parameters (engine, k, seed …).
@@ -306,6 +312,8 @@ def code_project(
         decisions=dict(model.decisions_) if model else {},
         thresholds=_shown_thresholds(model) if model else {},
         labelled_quotes=model.n_labelled_ if model else 0,
+        aids=model.aids_.describe() if model else "",
+        aids_notes=list(model.aids_.notes) if model else [],
         joined_responses=sum(1 for k in labels if k.startswith(RESPONSE_UNIT)) if model else 0,
         train_coder=train_coder,
         topics={"coder": topics.registry_name, **_topic_params(topics)} if topics else {},
@@ -448,7 +456,7 @@ def _model_params(model: ModelCoder, train_coder: str | None) -> dict[str, objec
     return {
         **model.get_params(), "train_coder": train_coder, "labelled_quotes": model.n_labelled_,
         "topic_features": model.topic_source_, "decisions": dict(model.decisions_),
-        "thresholds": _shown_thresholds(model),
+        "thresholds": _shown_thresholds(model), "learned_from": model.aids_.as_dict(),
     }
 
 
@@ -535,8 +543,50 @@ def _train(
     # Character n-grams read misspellings and word endings (4-11 points of sample F1 on the ANES
     # sets) but score ~3.5x slower per quote; past CHAR_NGRAMS_MAX_QUOTES quotes the model reads
     # words only, so a million quotes are still scored within a minute.
-    chars = project.count_quotes(substantive=True) <= CHAR_NGRAMS_MAX_QUOTES
+    n_quotes = project.count_quotes(substantive=True)
+    chars = n_quotes <= CHAR_NGRAMS_MAX_QUOTES
     model = registry.get(registry.default_for("model"))(
         n_jobs=n_jobs, random_state=random_state, min_precision=min_precision, char_ngrams=chars
     )
-    return model.fit(codebook, quotes, labels=labels, topics=topics), _fingerprint(sorted((q, sorted(c.items())) for q, c in labels.items()))
+    # A representation of the text costs scoring time on every quote: none in large projects.
+    dropped = n_quotes > REPRESENTATION_MAX_QUOTES and model.get_params().get("representation", "none") != "none"
+    if dropped:
+        model.set_params(representation="none")
+    # The quotes nobody coded: weak labels from the rules (and the representation's text).
+    model.fit(codebook, quotes, labels=labels, topics=topics, unlabelled=uncoded_sample(project, labels, random_state))
+    if dropped:
+        model.aids_.notes.append(
+            f"no text representation: the project holds more than {REPRESENTATION_MAX_QUOTES:,} quotes"
+        )
+    return model, _fingerprint(sorted((q, sorted(c.items())) for q, c in labels.items()))
+
+
+#: Most quotes a project may hold for the model to read an LSA representation of its text
+#: (it costs scoring time on every quote).
+REPRESENTATION_MAX_QUOTES = 100_000
+
+#: Most uncoded quotes the model reads while it learns: a seeded sample in larger projects.
+UNCODED_SAMPLE = 50_000
+
+
+def uncoded_sample(project: Project, labels: Labels, seed: int | None) -> list[QuoteRef]:
+    """The project's quotes nobody labelled (nor their respondents, as a whole): all, or a seeded sample.
+
+    The same project, labels and seed give the same sample.
+    """
+    total = project.count_quotes(substantive=True)
+    keep = None
+    if total > UNCODED_SAMPLE:
+        rng = np.random.default_rng(0 if seed is None else seed)
+        keep = np.zeros(total, dtype=bool)
+        keep[rng.choice(total, size=UNCODED_SAMPLE, replace=False)] = True
+    units = {k[len(RESPONSE_UNIT):] for k in labels if k.startswith(RESPONSE_UNIT)}
+    picked: list[QuoteRef] = []
+    place = 0
+    for batch in project.iter_quote_refs(substantive=True):
+        for ref in batch:
+            chosen = keep is None or (place < total and keep[place])
+            if chosen and ref.quote_id not in labels and ref.response_id not in units:
+                picked.append(ref)
+            place += 1
+    return picked

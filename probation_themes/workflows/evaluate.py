@@ -169,10 +169,15 @@ def _aid_options() -> tuple[dict, dict, bool, str]:
         on["weak_labels"] = default if default not in (False, None, inspect.Parameter.empty) else True
         off["weak_labels"] = False if isinstance(on["weak_labels"], bool) else None
         names.append("weak labels from the rules")
+    if "representation" in init:
+        off["representation"] = "none"  # off means off, whatever representation is asked for
+        if init["representation"].default not in (None, "none", inspect.Parameter.empty):
+            on["representation"] = init["representation"].default
+            names.append(f"a {str(on['representation']).upper()} representation of the texts")
     unlabelled = "unlabelled" in fit
     if unlabelled:
         names.append("the uncoded texts")
-    return on, off, unlabelled, " and ".join(names)
+    return on, off, unlabelled, (", ".join(names[:-1]) + " and " + names[-1]) if len(names) > 1 else "".join(names)
 
 
 def evaluate(
@@ -256,7 +261,11 @@ def evaluate(
     topic_features, topics_used = _topic_features(codebook, quotes, seed) if topics else (None, "off")
     choice = _groups(codebook, gold.codes, groups)
     on, off, unlabelled, aid_names = _aid_options()
-    on, off = {**(model_options or {}), **on}, {**(model_options or {}), **off}
+    asked = (model_options or {}).get("representation")
+    if asked not in (None, "none") and "representation" not in on:
+        aid_names = f"{aid_names}, with a {str(asked).upper()} representation of the texts"
+    # Options asked for hold with the aids on; off, every aid is off.
+    on, off = {**on, **(model_options or {})}, {**(model_options or {}), **off}
     compare = aids and bool(aid_names)
 
     results: dict[int, dict[str, list[FoldResult]]] = {s: {} for s in usable}
