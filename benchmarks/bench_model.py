@@ -75,6 +75,7 @@ def main() -> None:
     model = ModelCoder(n_jobs=args.jobs, char_ngrams=not args.no_char_ngrams, representation=args.representation)
     model.fit(codebook, train, labels=labels, unlabelled=uncoded)
     train_s = time.perf_counter() - start
+    del uncoded  # as in `code`, the uncoded quotes are let go once the model has learned
     print(f"train  {args.train:>9,} quotes  {train_s:7.1f} s  trained codes: {len(model.trained_codes_)}"
           f"  peak {_peak_mb():,.0f} MB")
     print(f"learned beyond the labels: {model.aids_.describe() or 'nothing'}; " + "; ".join(model.aids_.notes))
