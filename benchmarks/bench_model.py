@@ -4,11 +4,16 @@
     python benchmarks/bench_model.py --predict 1000000      # the issue's full target
     python benchmarks/bench_model.py --uncoded 50000 --representation lsa   # with the few-label aids
 
-Comments are generated (nothing is committed). The labels stand in for a human
-coder: the rule coder's codes on the training quotes, with one code in ten flipped
-at random so the model has something to learn beyond the rules. Prints wall time
-and peak memory of training and of prediction, next to the rule coder on the same
-quotes as a floor.
+Comments are generated (nothing is committed). The labels stand in for a human coder: the
+rule coder's codes on the training quotes, with one code in ten flipped at random so the
+model has something to learn beyond the rules. Prints wall time and peak memory of training
+and of prediction, next to the rule coder on the same quotes as a floor.
+
+Prediction goes through ``iter_rows``, the path ``code`` takes (store rows with their
+evidence, made in the worker processes); ``--records`` also times ``iter_score``, which
+builds a Coding record per suggestion. Here the rules are matched again for the rule
+features; ``code`` after ``code --method rules`` reads them from the project instead
+(``bench_core.py`` measures that path).
 """
 
 from __future__ import annotations
@@ -51,11 +56,13 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-char-ngrams", action="store_true",
-                        help="words only, as `code` trains the model for projects of more than 100,000 quotes")
+                        help="words only, as `code` trains the model for projects of more than 200,000 quotes")
     parser.add_argument("--representation", default="none", choices=["lsa", "none"],
                         help="the model's representation (lsa needs --uncoded; `code` uses it up to 100,000 quotes)")
     parser.add_argument("--uncoded", type=int, default=0,
                         help="uncoded quotes given to fit (weak labels from the rules, the representation's text)")
+    parser.add_argument("--records", action="store_true",
+                        help="also time iter_score, which builds a Coding record per suggestion (the library API)")
     args = parser.parse_args()
 
     codebook = load_codebook(CODEBOOK)
@@ -81,11 +88,18 @@ def main() -> None:
     print(f"learned beyond the labels: {model.aids_.describe() or 'nothing'}; " + "; ".join(model.aids_.notes))
 
     quotes = _comments(args.predict, args.seed + 1)
+    # As `code` does: batches of quotes in, store rows (suggestions with their evidence encoded) out.
+    batches = (quotes[lo : lo + 10_000] for lo in range(0, len(quotes), 10_000))
     start = time.perf_counter()
-    n_codings = sum(len(scored.codings) for scored in model.iter_score(iter([quotes])))
+    n_rows = sum(len(part.rows) for part in model.iter_rows(batches))
     predict_s = time.perf_counter() - start
     print(f"predict {args.predict:>8,} quotes  {predict_s:7.1f} s  {args.predict / predict_s:,.0f} quotes/s"
-          f"  {n_codings:,} suggestions  peak {_peak_mb():,.0f} MB")
+          f"  {n_rows:,} suggestions as store rows (the rules matched again)  peak {_peak_mb():,.0f} MB")
+    if args.records:
+        start = time.perf_counter()
+        n_codings = sum(len(scored.codings) for scored in model.iter_score(iter([quotes])))
+        print(f"iter_score: {time.perf_counter() - start:7.1f} s  {n_codings:,} Coding records"
+              f"  peak {_peak_mb():,.0f} MB")
 
     start = time.perf_counter()
     RulesCoder(n_jobs=args.jobs).fit(codebook).predict(quotes)
