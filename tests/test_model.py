@@ -71,17 +71,25 @@ BOOK = Codebook.model_validate(
 )
 
 
-def generate(n: int, seed: int = 0, noise: float = 0.03) -> list[tuple[str, set[str]]]:
-    """n comments made of filler plus one word per code they carry; a few labels are flipped."""
+def generate(n: int, seed: int = 0, noise: float = 0.03, pairs: bool = False) -> list[tuple[str, set[str]]]:
+    """n comments made of filler plus one word per code they carry; a few labels are flipped.
+
+    ``pairs``: two words per code (of its rule words and others) among 6 filler words, shuffled.
+    """
     rnd = random.Random(seed)
     out = []
     for _ in range(n):
         codes = set(rnd.sample(CODES, rnd.choice([0, 1, 1, 2])))
-        words = rnd.sample(FILLER, 8)
+        words = rnd.sample(FILLER, 6 if pairs else 8)
         for c in sorted(codes):
             rule, other = VOCABULARY[c]
-            words.insert(rnd.randrange(len(words) + 1), rnd.choice(rule + other))
-        labels = {c for c in CODES if (c in codes) != (rnd.random() < noise)}
+            if pairs:
+                words += rnd.sample(rule + other, 2)
+            else:
+                words.insert(rnd.randrange(len(words) + 1), rnd.choice(rule + other))
+        if pairs:
+            rnd.shuffle(words)
+        labels = {c for c in CODES if (c in codes) != (rnd.random() < noise)} if noise else codes
         out.append((" ".join(words), labels))
     return out
 

@@ -3,45 +3,33 @@
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 
 import numpy as np
+from test_model import (
+    BOOK,
+    CODEBOOK_YAML,
+    CODES,
+    _import,
+    _project_with,
+    as_labels,
+    as_quotes,
+    generate,
+)
 from typer.testing import CliRunner
 
 from probation_themes.cli import app
 from probation_themes.coding import model as model_module
 from probation_themes.coding.model import ModelCoder
 from probation_themes.coding.model_aids import WEAK_FADE, weak_weight
-from probation_themes.models import Quote
 from probation_themes.store import Project
-from test_model import BOOK, CODEBOOK_YAML, CODES, FILLER, VOCABULARY, _import, _project_with
 
 runner = CliRunner()
 
 
 def _talk(n: int, seed: int) -> list[tuple[str, set[str]]]:
     """Comments where a code's words come in pairs: the rules know one word of each code, people use all."""
-    rnd = random.Random(seed)
-    out = []
-    for _ in range(n):
-        codes = set(rnd.sample(CODES, rnd.choice([0, 1, 1, 2])))
-        words = rnd.sample(FILLER, 6)
-        for c in sorted(codes):
-            rule, other = VOCABULARY[c]
-            words += rnd.sample(rule + other, 2)
-        rnd.shuffle(words)
-        out.append((" ".join(words), codes))
-    return out
-
-
-def _quotes(data, prefix):
-    return [Quote(quote_id=f"{prefix}{i}", response_id=f"{prefix}{i}", text=t, source="t.csv", row=i + 2)
-            for i, (t, _) in enumerate(data)]
-
-
-def _labels(data, prefix):
-    return {f"{prefix}{i}": {c: int(c in codes) for c in CODES} for i, (_, codes) in enumerate(data)}
+    return generate(n, seed, noise=0, pairs=True)
 
 
 def _macro_f1(model: ModelCoder, test, truth) -> float:
@@ -57,7 +45,7 @@ def _macro_f1(model: ModelCoder, test, truth) -> float:
 
 def _few_labels(seed: int = 1):
     labelled, uncoded, held = _talk(24, seed), _talk(1500, 2), _talk(600, 3)
-    return _quotes(labelled, "l"), _labels(labelled, "l"), _quotes(uncoded, "u"), _quotes(held, "h"), held
+    return as_quotes(labelled, "l"), as_labels(labelled, "l"), as_quotes(uncoded, "u"), as_quotes(held, "h"), held
 
 
 def test_fit_with_uncoded_quotes_uses_the_representation_and_weak_labels():
