@@ -380,17 +380,22 @@ def test_an_unknown_coder_is_named_with_the_coders_there_are(tmp_path: Path):
 # -- the command line ----------------------------------------------------------------------
 
 
+def project_coded_by_gold(tmp_path: Path, data: list[tuple[str, set[str]]], n_coded: int) -> tuple[Path, Path]:
+    """A project of ``data``'s comments, the first ``n_coded`` coded by an imported coder 'gold'; and its codebook."""
+    project = _project_with(tmp_path, [(f"c{i:03d}", text) for i, (text, _) in enumerate(data)])
+    ids = [q.quote_id for q in project.quotes()]
+    _import(project, "gold", "quote", ids[:n_coded], [(ids[i], c) for i in range(n_coded) for c in data[i][1]])
+    project.close()
+    book = tmp_path / "book.yaml"
+    book.write_text(CODEBOOK_YAML, encoding="utf-8")
+    return tmp_path / "p.db", book
+
+
 @pytest.fixture
 def coded_project(tmp_path: Path) -> tuple[Path, Path, list[tuple[str, set[str]]]]:
     """A project of 240 generated comments; the first 160 coded by an imported coder 'gold'."""
     data = generate(240, seed=3)
-    project = _project_with(tmp_path, [(f"c{i:03d}", text) for i, (text, _) in enumerate(data)])
-    ids = [q.quote_id for q in project.quotes()]
-    _import(project, "gold", "quote", ids[:160], [(ids[i], c) for i in range(160) for c in data[i][1]])
-    project.close()
-    book = tmp_path / "book.yaml"
-    book.write_text(CODEBOOK_YAML, encoding="utf-8")
-    return tmp_path / "p.db", book, data
+    return (*project_coded_by_gold(tmp_path, data, 160), data)
 
 
 def test_code_method_model_writes_probability_suggestions(coded_project):

@@ -8,13 +8,11 @@ from pathlib import Path
 import numpy as np
 from test_model import (
     BOOK,
-    CODEBOOK_YAML,
     CODES,
-    _import,
-    _project_with,
     as_labels,
     as_quotes,
     generate,
+    project_coded_by_gold,
 )
 from typer.testing import CliRunner
 
@@ -112,14 +110,8 @@ def test_same_seed_same_suggestions_with_the_aids():
 
 
 def test_code_records_and_prints_what_the_model_learned_from(tmp_path: Path):
-    data = _talk(400, 5)
-    project = _project_with(tmp_path, [(f"c{i:03d}", text) for i, (text, _) in enumerate(data)])
-    ids = [q.quote_id for q in project.quotes()]
-    _import(project, "gold", "quote", ids[:40], [(ids[i], c) for i in range(40) for c in data[i][1]])
-    project.close()
-    book = tmp_path / "book.yaml"
-    book.write_text(CODEBOOK_YAML, encoding="utf-8")
-    args = ["code", "-c", str(book), "--method", "model", "--train-coder", "gold", "-p", str(tmp_path / "p.db")]
+    db, book = project_coded_by_gold(tmp_path, _talk(400, 5), 40)
+    args = ["code", "-c", str(book), "--method", "model", "--train-coder", "gold", "-p", str(db)]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
