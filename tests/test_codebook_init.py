@@ -7,19 +7,13 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from probation_themes.cli import app
 from probation_themes.codebook import load_codebook
+from cli_helpers import invoke
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = ROOT / "codebooks" / "probation_unification.yaml"
 QUOTES = ROOT / "corpora" / "inspectorate_2021" / "quotes.csv"
-runner = CliRunner()
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
 
 
 def one_line(text: str) -> str:

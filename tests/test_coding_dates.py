@@ -8,19 +8,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-import xmlschema
-from typer.testing import CliRunner
 
 from coded_survey import coded_survey
 
-from probation_themes.cli import app
 from probation_themes.models import Decision
 from probation_themes.store import Project
 from probation_themes.store.migrations import MIGRATIONS, apply_migrations
+from cli_helpers import PROJECT_XSD, invoke, resave_with_pyrefiqda
 
-ROOT = Path(__file__).resolve().parents[1]
-PROJECT_XSD = xmlschema.XMLSchema(str(ROOT / "probation_themes" / "export" / "schemas" / "Project.xsd"))
-runner = CliRunner()
 ANN_AT = datetime(2024, 3, 1, 9, 30, tzinfo=timezone.utc)
 BOB_AT = datetime(2024, 3, 2, 14, 0, tzinfo=timezone.utc)
 
@@ -72,10 +67,6 @@ TEAM = """<?xml version="1.0" encoding="utf-8"?>
   </Sources>
 </Project>
 """
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
 
 
 def _zip(path: Path, xml: str) -> Path:
@@ -239,17 +230,12 @@ def test_imported_coders_are_exported_with_their_own_coder_and_date_and_come_bac
 
 
 def test_imported_coders_round_trip_through_pyrefiqda(project: Path, tmp_path: Path):
-    pyrefiqda = pytest.importorskip("pyrefiqda.refiproject")
+    pytest.importorskip("pyrefiqda.refiproject")
     before = _team_project(project, tmp_path)
     ours = tmp_path / "ours.qdpx"
     assert invoke("export", "qdpx", "-o", ours, "--status", "accepted", "--coder", "Ann Smith", "--coder", "bob",
                   "-p", project).exit_code == 0
-    extract = tmp_path / "x"
-    loaded = pyrefiqda.RefiProject.load(ours, extract_dir=str(extract))
-    theirs = tmp_path / "theirs.qdpx"
-    pyrefiqda.RefiProject.save(loaded, theirs, source_media_dir=extract / "sources")
-    with zipfile.ZipFile(theirs) as archive:
-        PROJECT_XSD.validate(archive.read("project.qde").decode("utf-8"))
+    theirs = resave_with_pyrefiqda(ours, tmp_path)
     result = invoke("import-codings", theirs, "--each-user", "-p", project)
     assert result.exit_code == 0, result.output
     after = {coder: _stored(project, coder) for coder in ("Ann Smith", "bob")}

@@ -9,17 +9,15 @@ import shlex
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from probation_themes.cli import app
 from probation_themes.codebook import Codebook, load_codebook
 from probation_themes.codebook.implied import PLACEHOLDER, CodeNames, is_implied, name_key
 from probation_themes.errors import IngestError
 from probation_themes.ingest.coding_sheets import choose_separator, name_columns, split_name
 from probation_themes.store import Project
 from probation_themes.workflows.import_codings import import_codings
+from cli_helpers import invoke, write_csv
 
-runner = CliRunner()
 
 ANSWERS = [
     ["ID", "Response"],
@@ -31,16 +29,6 @@ ANSWERS = [
     ["r6", "Workload is fine but IT is slow."],
 ]
 HEADER = ["ID", "Response", "Code 1", "Code 2", "Code 3"]
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
-
-
-def write_csv(path: Path, rows: list[list[str]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        csv.writer(fh).writerows(rows)
-    return path
 
 
 def sheet(path: Path, codes: dict[str, list[str]], header: list[str] = HEADER) -> Path:

@@ -11,17 +11,11 @@ import openpyxl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
 from coded_survey import coded_survey
-from probation_themes.cli import app
 from probation_themes.export.disclosure import protect_row
+from cli_helpers import invoke
 
-runner = CliRunner()
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
 
 
 def solutions(values, hidden, min_cell, bounds):

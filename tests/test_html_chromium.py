@@ -9,18 +9,12 @@ import zlib
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from probation_themes.cli import app
 from probation_themes.codebook import Codebook, save_codebook
+from cli_helpers import invoke
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium is not installed (.ci/run installs it)")
-runner = CliRunner()
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
 
 
 def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:

@@ -8,16 +8,14 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from probation_themes.cli import app
 from probation_themes.codebook import Codebook
-from probation_themes.errors import CodebookError, CoderError, IngestError
+from probation_themes.errors import CoderError, IngestError
 from probation_themes.ingest.codings import read_codings
 from probation_themes.store import Project
 from probation_themes.workflows.import_codings import import_codings
+from cli_helpers import invoke
 
-runner = CliRunner()
 
 CODEBOOK_YAML = """\
 name: mini
@@ -42,10 +40,6 @@ BOOK = Codebook.model_validate(
         {"id": "pay", "label": "P", "definition": "d"},
     ]}
 )
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
 
 
 def write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8", delimiter: str = ",") -> Path:

@@ -9,17 +9,15 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from probation_themes.cli import app
 from probation_themes.errors import IngestError
 from probation_themes.ingest.nonanswers import builtin_non_answers, normalise, read_non_answers
 from probation_themes.store import Project
 from probation_themes.store.nonanswers import count_non_answers, non_answer_ids
+from cli_helpers import invoke
 
 ROOT = Path(__file__).resolve().parents[1]
 CODEBOOK = ROOT / "codebooks" / "probation_unification.yaml"
-runner = CliRunner()
 BUILTIN = builtin_non_answers()
 
 NON_ANSWERS = [
@@ -107,10 +105,6 @@ ROWS = [
     ("r5", "London", "CRC", "Nothing has improved since the merger", "Not sure"),
     ("r6", "Wales", "NPS", "Workload is unmanageable and caseloads are far too high.", "nothing really"),
 ]
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
 
 
 @pytest.fixture

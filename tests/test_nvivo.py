@@ -7,19 +7,13 @@ from pathlib import Path
 
 import openpyxl
 import xmlschema
-from typer.testing import CliRunner
 
 from coded_survey import coded_survey
 
-from probation_themes.cli import app
+from cli_helpers import invoke
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = ROOT / "probation_themes" / "export" / "schemas"
-runner = CliRunner()
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
 
 
 def _project(tmp_path: Path) -> Path:

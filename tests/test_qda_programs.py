@@ -21,28 +21,20 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-import xmlschema
-from typer.testing import CliRunner
 
 from coded_survey import coded_survey
 
-from probation_themes.cli import app
 from probation_themes.codebook import Codebook, load_codebook
 from probation_themes.codebook.dialects import codebook_to_dialect_csv
 from probation_themes.codebook.qdc import unfold_description
 from probation_themes.models import Decision
 from probation_themes.store import Project
 from probation_themes.store.review import write_memo
+from cli_helpers import PROJECT_XSD, invoke, resave_with_pyrefiqda
 
 ROOT = Path(__file__).resolve().parents[1]
-PROJECT_XSD = xmlschema.XMLSchema(str(ROOT / "probation_themes" / "export" / "schemas" / "Project.xsd"))
-runner = CliRunner()
 ANN_AT = datetime(2024, 3, 1, 9, 30, tzinfo=timezone.utc)
 BOB_AT = datetime(2024, 3, 2, 14, 0, tzinfo=timezone.utc)
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
 
 
 @pytest.fixture
@@ -99,14 +91,8 @@ def test_pyrefiqda_reads_coder_date_and_memo_on_every_selection(reviewed: Path, 
 
 
 def test_round_trip_through_pyrefiqda_gives_back_each_coders_codings(reviewed: Path, tmp_path: Path):
-    pyrefiqda = pytest.importorskip("pyrefiqda.refiproject")
-    path = _export(reviewed, tmp_path / "ours.qdpx")
-    extract = tmp_path / "x"
-    project = pyrefiqda.RefiProject.load(path, extract_dir=str(extract))
-    theirs = tmp_path / "theirs.qdpx"
-    pyrefiqda.RefiProject.save(project, theirs, source_media_dir=extract / "sources")
-    with zipfile.ZipFile(theirs) as archive:
-        PROJECT_XSD.validate(archive.read("project.qde").decode("utf-8"))
+    pytest.importorskip("pyrefiqda.refiproject")
+    theirs = resave_with_pyrefiqda(_export(reviewed, tmp_path / "ours.qdpx"), tmp_path)
     for coder, expected in (("ann", {("a1:1.1", "workload")}), ("bob", {("a1:1.1", "ict"), ("a2:1.1", "ict")})):
         result = invoke("import-codings", theirs, "--coder", coder, "-p", reviewed)
         assert result.exit_code == 0, result.output

@@ -12,11 +12,9 @@ import pytest
 import xmlschema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
 from coded_survey import coded_survey
 
-from probation_themes.cli import app
 from probation_themes.codebook import Codebook, convert_codebook, load_codebook
 from probation_themes.codebook.dialects import codebook_to_dialect_csv
 from probation_themes.codebook.qdc import codebook_to_qdc, fold_description, unfold_description
@@ -25,13 +23,13 @@ from probation_themes.export.refiqda import render_qdc, render_qdpx, schema_prob
 from probation_themes.ingest.qdpx import read_qdpx_codings
 from probation_themes.models import Coding, Quote, Snapshot
 from probation_themes.store import Project
+from cli_helpers import invoke
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = ROOT / "codebooks" / "probation_unification.yaml"
 SCHEMAS = ROOT / "probation_themes" / "export" / "schemas"
 CODEBOOK_XSD = xmlschema.XMLSchema(str(SCHEMAS / "Codebook.xsd"))
 PROJECT_XSD = xmlschema.XMLSchema(str(SCHEMAS / "Project.xsd"))
-runner = CliRunner()
 
 BOOK = Codebook.model_validate({"name": "mini", "version": "1.0.0", "codes": [
     {"id": "workload", "label": "High workloads", "definition": "Caseloads & hours <heavy>.",
@@ -40,10 +38,6 @@ BOOK = Codebook.model_validate({"name": "mini", "version": "1.0.0", "codes": [
     {"id": "ict", "label": "ICT", "definition": "Laptops and software."},
     {"id": "laptops", "label": "Laptops", "parent": "ict", "definition": "Laptops only.", "color": "#00AA00"},
 ]})
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
 
 
 def _without_rules(book: Codebook) -> Codebook:

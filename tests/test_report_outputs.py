@@ -17,13 +17,10 @@ from probation_themes.export import build_themed_table, render_markdown
 from probation_themes.export.table import QuoteRow
 from probation_themes.models import Coding, Quote, Snapshot
 from probation_themes.workflows.prevalence import wilson_interval
+from cli_helpers import invoke
 
 runner = CliRunner()
 HOSTILE = '<script>alert(1)</script> <img src=x onerror="alert(2)"> [click](javascript:alert(3)) &amp;'
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
 
 
 def test_markdown_passes_no_raw_html_from_quotes_labels_memos_or_attributes():

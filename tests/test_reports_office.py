@@ -11,18 +11,12 @@ from pathlib import Path
 import docx
 import openpyxl
 import pytest
-from typer.testing import CliRunner
 
-from probation_themes.cli import app
 from probation_themes.codebook import Codebook, save_codebook
 from probation_themes.export.xlsx_report import MAX_SHEET_NAME, sheet_name
+from cli_helpers import invoke
 
-runner = CliRunner()
 LONG = "Leadership, communication and how change was managed: part one"
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
 
 
 @pytest.fixture

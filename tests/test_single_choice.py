@@ -7,9 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from probation_themes.cli import app
 from probation_themes.codebook import Codebook, SingleChoiceGroup, codebook_from_csv, codebook_to_csv
 from probation_themes.codebook.dialects import codebook_to_dialect_csv
 from probation_themes.codebook.io import codebook_from_yaml
@@ -19,12 +17,8 @@ from probation_themes.coding.exclusive import enforce, enforce_rows, pick
 from probation_themes.coding.rules import RulesCoder
 from probation_themes.models import Coding, Quote
 from probation_themes.workflows.single_choice import group_agreement
+from cli_helpers import invoke
 
-runner = CliRunner()
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
 
 
 def code(id_: str, **extra) -> dict:

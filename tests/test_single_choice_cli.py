@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from probation_themes.cli import app
 from probation_themes.store import Project
 from probation_themes.workflows.single_choice import group_agreement
 from probation_themes.codebook import SingleChoiceGroup
+from cli_helpers import invoke, write_csv
 
-runner = CliRunner()
 
 FRAME = """\
 name: frame
@@ -39,16 +36,6 @@ codes:
     definition: Computers.
     rules: {any: [laptop*]}
 """
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
-
-
-def write_csv(path: Path, rows: list[list[str]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        csv.writer(fh).writerows(rows)
-    return path
 
 
 @pytest.fixture

@@ -8,24 +8,18 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from coded_survey import coded_survey
-from probation_themes.cli import app
 from probation_themes.errors import StoreError
 from probation_themes.models import Coding, Decision, Run
 from probation_themes.store import Project
 from probation_themes.store.review import review_candidates
 from probation_themes.store.stream import ProjectReader
 from probation_themes.store.working import parse_methods, working_coding
+from cli_helpers import invoke
 
-runner = CliRunner()
 ANSWERS = [[f"r{i}", "London", "CRC", "G1", "My caseload is too high." if i < 6 else "Laptops crash."]
            for i in range(10)]
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
 
 
 def add_method_run(project: Path, method: str, codings: list[tuple[str, str]], *, book_version: str = "1.0.0") -> int:
