@@ -61,6 +61,8 @@ def main() -> None:
                         help="the model's representation (lsa needs --uncoded; `code` uses it up to 100,000 quotes)")
     parser.add_argument("--uncoded", type=int, default=0,
                         help="uncoded quotes given to fit (weak labels from the rules, the representation's text)")
+    parser.add_argument("--decision", default="set", choices=["set", "threshold"],
+                        help="how the model chooses each quote's codes (set: the likeliest set, the default)")
     parser.add_argument("--records", action="store_true",
                         help="also time iter_score, which builds a Coding record per suggestion (the library API)")
     args = parser.parse_args()
@@ -79,7 +81,8 @@ def main() -> None:
     if uncoded:
         uncoded = [q.model_copy(update={"quote_id": "u" + q.quote_id}) for q in uncoded]
     start = time.perf_counter()
-    model = ModelCoder(n_jobs=args.jobs, char_ngrams=not args.no_char_ngrams, representation=args.representation)
+    model = ModelCoder(n_jobs=args.jobs, char_ngrams=not args.no_char_ngrams, representation=args.representation,
+                       decision=args.decision)
     model.fit(codebook, train, labels=labels, unlabelled=uncoded)
     train_s = time.perf_counter() - start
     del uncoded  # as in `code`, the uncoded quotes are let go once the model has learned

@@ -169,20 +169,20 @@ def test_codings_carry_probability_and_the_terms_that_pushed_them(split, fitted)
     _, test = split
     codings = fitted.predict(as_quotes(test, "t"))
     assert codings and all(c.method == "model" and c.status == "suggested" for c in codings)
-    # Each code's threshold was chosen by cross-validation and is the suggestion's last evidence.
+    # Each code's threshold was chosen by cross-validation and is in the suggestion's evidence;
+    # by default the quote's likeliest set of codes decides, and the set's expected F1 comes last.
+    assert fitted.decision_ == "set"
     assert set(fitted.thresholds_) == set(fitted.trained_codes_)
     assert all(0 < t < 1 for t in fitted.thresholds_.values())
     for coding in codings:
         last = coding.evidence[-1]
-        if last.term == model_module.FALLBACK_TERM:
-            continue
-        assert last.term == f"threshold {fitted.thresholds_[coding.code]:.2f}"
-        assert coding.confidence >= fitted.thresholds_[coding.code] - 1e-4
+        assert last.term == model_module.SET_TERM and 0 < last.weight <= 1
+        assert coding.evidence[-2].term == f"threshold {fitted.thresholds_[coding.code]:.2f}"
     for coding in codings:
-        words = [e for e in coding.evidence if not e.term.startswith(("rules:", "threshold ", "most likely"))]
+        words = [e for e in coding.evidence if not e.term.startswith(("rules:", "threshold ", "most likely", "one of"))]
         assert all(e.kind == "model" and e.weight > 0 for e in coding.evidence)
         assert 1 <= len(words) <= 5
-        weights = [e.weight for e in coding.evidence[:-1]]
+        weights = [e.weight for e in coding.evidence[:-2]]
         assert weights == sorted(weights, reverse=True)
     # Character n-grams are features (most of each quote's), never evidence.
     assert fitted.n_chars_ > 0
@@ -411,11 +411,13 @@ def test_code_method_model_writes_probability_suggestions(coded_project):
         run = project.runs()[-1]
     assert report["codings"] == len(codings) > 0
     assert {c.method for c in codings} == {"model"}
-    # The run keeps how each code was decided and its threshold; each suggestion reaches its code's.
+    # The run keeps how each code was decided, its threshold and the decision; each suggestion
+    # is in its quote's likeliest set of codes and names its code's threshold.
     assert run.parameters["decisions"] == {c: "model" for c in CODES}
+    assert run.parameters["decision"] == "set"
     limits = run.parameters["thresholds"]
     assert set(limits) == set(CODES) and report["thresholds"] == limits
-    assert all(c.confidence >= limits[c.code] - 1e-4 or c.evidence[-1].term == model_module.FALLBACK_TERM
+    assert all(c.evidence[-1].term == model_module.SET_TERM and c.evidence[-2].term == f"threshold {limits[c.code]:.2f}"
                for c in codings)
     assert run.parameters["train_coder"] == "gold" and run.parameters["min_positives"] == model_module.MIN_POSITIVES
 

@@ -127,6 +127,27 @@ def test_code_records_and_prints_what_the_model_learned_from(tmp_path: Path):
     assert report["aids"].startswith("weak labels from the rules on 360 uncoded quotes")
 
 
+
+def test_new_uncoded_quotes_the_weak_labels_would_learn_from_mean_coding_every_quote_again(tmp_path: Path):
+    # With weak labels kept, the model learned from the uncoded quotes too: when more arrive, a
+    # model fitted now learns from others, so earlier suggestions are not kept as if unchanged.
+    from probation_themes.ingest import IngestOptions
+    from probation_themes.workflows.ingest import ingest_files
+
+    db, book = project_coded_by_gold(tmp_path, _talk(400, 5), 40)
+    args = ["code", "-c", str(book), "--method", "model", "--train-coder", "gold", "-p", str(db), "--json"]
+    first = json.loads(runner.invoke(app, args).stdout)
+    again = json.loads(runner.invoke(app, args).stdout)
+    assert first["coded_quotes"] == 400 and again["kept_from_run"] is not None and again["coded_quotes"] == 0
+    more = tmp_path / "more.csv"
+    more.write_text("id,answer\n" + "".join(f"n{i},{t}\n" for i, (t, _) in enumerate(_talk(30, 9))), encoding="utf-8")
+    with Project.open(db) as project:
+        learned = project.runs()[-1].parameters["learned_from"]
+        ingest_files(project, [more], IngestOptions(text_cols=["answer"], id_col="id", split="response"))
+    assert learned["weak_codes"], learned
+    later = json.loads(runner.invoke(app, args).stdout)
+    assert later["kept_from_run"] is None and later["coded_quotes"] == 430
+
 def test_average_precision_is_scikit_learns():
     from sklearn.metrics import average_precision_score as theirs
 

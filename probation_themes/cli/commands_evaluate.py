@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from probation_themes.cli.common import JsonOption, err, out, print_json, user_errors
+from probation_themes.cli.common import DecisionOption, JsonOption, err, out, print_json, user_errors
 from probation_themes.cli.main import app
 from probation_themes.codebook import load_codebook
 from probation_themes.coding.model import MIN_POSITIVES
@@ -119,6 +119,10 @@ def render_evaluation(result: Evaluation) -> None:
     )
     features = "none (--no-topics)" if result.topic_features == "off" else result.topic_features
     out.print(f"Topic features of the model: {features}.")
+    if result.decision:
+        how = {"set": "each text keeps the likeliest set of the codes reaching their thresholds",
+               "threshold": "every code reaching its threshold"}.get(result.decision, result.decision)
+        out.print(f"The model's decision: {result.decision} ({how}).")
     if result.aids:
         out.print(f"Few-label aids of the model ({result.aids}): on in 'model', off in 'model, aids off'.")
     if result.dropped_sizes:
@@ -318,6 +322,7 @@ def evaluate_command(
             show_default=False,
         ),
     ] = None,
+    decision: DecisionOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Measure how well the learned model codes next to the rules and a plain classifier, as coded examples grow.
@@ -338,6 +343,8 @@ def evaluate_command(
         _usage("Give --test-ids or --test-pattern, not both.")
     if representation is not None and not model_accepts("representation"):
         _usage("--representation: this version of the model has one text representation (TF-IDF words and n-grams).")
+    if decision is not None and not model_accepts("decision"):
+        _usage("--decision: this version of the model chooses each code at its threshold only.")
     if codebook is None:
         if gold is not None and gold.is_dir() and (gold / FOLDER_CODEBOOK).is_file():
             codebook = gold / FOLDER_CODEBOOK
@@ -357,9 +364,14 @@ def evaluate_command(
         result = evaluate(
             gold_set, book, folds=folds, sizes=sizes, seed=seed, min_positives=min_positives, topics=topics,
             test=mask, baseline=baseline, aids=aids,
-            model_options={"representation": representation} if representation is not None else None,
+            model_options=_model_options(representation=representation, decision=decision and decision.value),
         )
     if as_json:
         print_json(asdict(result))
     else:
         render_evaluation(result)
+
+
+def _model_options(**given: object) -> dict[str, object] | None:
+    """The model options asked for on the command line (None when none was)."""
+    return {k: v for k, v in given.items() if v is not None} or None

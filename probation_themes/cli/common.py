@@ -79,6 +79,25 @@ ProjectOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the figures as JSON on stdout.")]
 
 
+class Decision(str, Enum):
+    """How the learned model chooses a quote's codes from their probabilities."""
+
+    set = "set"
+    threshold = "threshold"
+
+
+DecisionOption = Annotated[
+    Optional[Decision],
+    typer.Option(
+        "--decision",
+        help="How the model chooses each quote's codes: set (of the codes reaching their thresholds, "
+        "those that together are likeliest to match a coder's, by expected F1; the default) or "
+        "threshold (every code whose probability reaches its learned threshold).",
+        show_default=False,
+    ),
+]
+
+
 
 class EngineName(str, Enum):
     local = "local"

@@ -21,6 +21,7 @@ from probation_themes.cli.helpformat import ResearcherGroup
 from probation_themes.cli.hints import command
 from probation_themes.cli.common import (
     DEFAULT_PROJECT,
+    DecisionOption,
     EngineName,
     EngineOption,
     SchedulerOption,
@@ -459,6 +460,7 @@ def code(
             callback=_check_precision,
         ),
     ] = None,
+    decision: DecisionOption = None,
     topic_features: Annotated[
         bool,
         typer.Option(
@@ -481,6 +483,9 @@ def code(
     if train_coder is not None and method in (Method.rules, Method.topics):
         err.print("[bold red]Error:[/] --train-coder only applies to --method model or all (rules and topics do not learn from it).")
         raise typer.Exit(2)
+    if decision is not None and method in (Method.rules, Method.topics):
+        err.print("[bold red]Error:[/] --decision only applies to --method model or all (it is how the learned model chooses codes).")
+        raise typer.Exit(2)
     book = load_codebook(codebook) if codebook is not None else None
     with engine_for(engine, scheduler) as runner, Project.open(project, create=False) as proj:
         if book is None:
@@ -490,7 +495,7 @@ def code(
         err.print(f"Coding with {method.value}…")
         report = code_project(
             proj, book, method=method.value, n_jobs=jobs, train_coder=train_coder, engine=runner, full=full,
-            use_topics=topic_features, min_precision=min_precision,
+            use_topics=topic_features, min_precision=min_precision, decision=decision and decision.value,
         )
     if as_json:
         print_json({**asdict(report), "coverage": report.coverage,
@@ -552,7 +557,8 @@ def decisions_line(report: CodeReport) -> str:
     if learned:
         limits = [report.thresholds[c] for c in learned if c in report.thresholds]
         span = f"{min(limits):.2f}" if len(set(limits)) == 1 else f"{min(limits):.2f} to {max(limits):.2f}"
-        parts.append(f"Learned: {_n(len(learned), 'code')} (thresholds {span}).")
+        kept = "; each quote keeps the likeliest set of the codes that reach them" if report.decision == "set" else ""
+        parts.append(f"Learned: {_n(len(learned), 'code')} (thresholds {span}{kept}).")
     for code_id in groups.get("always", []):
         share = report.thresholds.get(code_id, 1.0)
         parts.append(f"Suggested everywhere (on {share:.0%} of coded quotes): {code_id}.")

@@ -32,9 +32,9 @@ from probation_themes.coding.model_aids import (
 )
 from probation_themes.coding.model_checks import CheckMixin
 from probation_themes.coding.model_decide import (
-    ALWAYS, MODEL, DecisionMixin, best_threshold, count_labels, decide, quiet_fit, refusal,
+    ALWAYS, MODEL, SET_DECISION, DecisionMixin, best_threshold, count_labels, decide, quiet_fit, refusal,
 )
-from probation_themes.coding.model_evidence import FALLBACK_TERM, TOP_TERMS, EvidenceMixin
+from probation_themes.coding.model_evidence import FALLBACK_TERM, SET_TERM, TOP_TERMS, EvidenceMixin
 from probation_themes.coding.model_features import FeatureMixin
 from probation_themes.coding.model_text import TextFeatures
 from probation_themes.coding.model_types import (
@@ -54,6 +54,7 @@ from probation_themes.models import Coding, Evidence, Quote
 
 __all__ = [
     "FALLBACK_TERM",
+    "SET_TERM",
     "MIN_POSITIVES",
     "PARALLEL_MIN_QUOTES",
     "RULE_FEATURE",
@@ -105,7 +106,9 @@ class ModelCoder(CheckMixin, FeatureMixin, EvidenceMixin, DecisionMixin, BaseCod
     the estimated probability that the person would apply the code. Codes with
     too few examples are not trained and are listed in ``skipped_codes_``.
 
-    A quote is suggested a code when its probability is at least ``threshold``.
+    A code is suggested where its probability reaches that code's threshold
+    (``decision="threshold"``); by default (``decision="set"``) a quote keeps, of
+    those codes, the set with the highest expected F1 against a coder.
     The evidence of a suggestion lists the words and n-grams that pushed the
     decision most (each feature's weight in the model times its TF-IDF value in
     the quote, in log-odds to two decimals; only positive contributions, at
@@ -135,6 +138,11 @@ class ModelCoder(CheckMixin, FeatureMixin, EvidenceMixin, DecisionMixin, BaseCod
         batch_size: most quotes vectorised and scored at a time.
         representation: ``none``, or ``lsa``: dimensions learned from the labelled and
             uncoded texts appended to the features (:mod:`~probation_themes.coding.model_aids`).
+        decision: ``set`` (of the codes reaching their thresholds, each quote's likeliest set:
+            the codes whose joint expected F1 is highest, see
+            :func:`~probation_themes.coding.model_decide.likeliest_set`) or ``threshold``
+            (every code reaching its threshold). On 5-fold cross-validation over the four
+            ANES sets ``set`` gave 0.2-1.8 points more sample F1.
         weak_labels: weight of a weak label from the rules on an uncoded quote (None: none);
             it fades as human labels grow, and the weak labels are kept only when they help
             on held-out human labels (:mod:`~probation_themes.coding.model_aids`).
@@ -181,6 +189,7 @@ class ModelCoder(CheckMixin, FeatureMixin, EvidenceMixin, DecisionMixin, BaseCod
         at_least_one: bool = True,
         representation: str = "none",
         weak_labels: float | None = WEAK_WEIGHT,
+        decision: str = SET_DECISION,
     ) -> None:
         self.min_positives = min_positives
         self.ngram_range = ngram_range
@@ -198,6 +207,7 @@ class ModelCoder(CheckMixin, FeatureMixin, EvidenceMixin, DecisionMixin, BaseCod
         self.at_least_one = at_least_one
         self.representation = representation
         self.weak_labels = weak_labels
+        self.decision = decision
 
     # -- fitting -------------------------------------------------------------
 
@@ -347,6 +357,7 @@ class ModelCoder(CheckMixin, FeatureMixin, EvidenceMixin, DecisionMixin, BaseCod
         self.constants_ = constants
         self.calibrated_on_ = calibrated_on
         self.thresholds_ = {c: thresholds[c] for c in self.trained_codes_}
+        self.decision_ = self.decision
         self.n_labelled_ = len(refs)
         fully = [r for r in refs if len(labels[r.quote_id]) == len(codes)]
         with_code = sum(1 for r in fully if any(labels[r.quote_id].values()))
@@ -410,9 +421,9 @@ class ModelCoder(CheckMixin, FeatureMixin, EvidenceMixin, DecisionMixin, BaseCod
         topics = self._topic_matrix(len(chunk.refs), chunk.topic_shares)
         features = sp.hstack([words, fired, topics], format="csr")
         proba = self._probabilities(features)
-        rows, cols, how, losers = self._decide(proba)
+        rows, cols, how, losers, fit = self._decide(proba)
         if chunk.evidence:
-            pair, feat, weight = self._top_features(features, rows, cols, how, losers)
+            pair, feat, weight = self._top_features(features, rows, cols, how, losers, fit)
         else:
             pair = feat = np.zeros(0, dtype=np.int64)
             weight = np.zeros(0)

@@ -6,11 +6,15 @@ from collections.abc import Mapping
 
 from probation_themes.codebook import Codebook
 from probation_themes.coding.base import check_workers, is_whole
+from probation_themes.coding.model_decide import SET_DECISION, THRESHOLD_DECISION
 from probation_themes.errors import CoderError
 
 
 #: The text representations the model offers beyond TF-IDF (``representation``).
 REPRESENTATIONS = ("lsa", "none")
+
+#: How the model may choose a quote's codes from their probabilities (``decision``).
+DECISIONS = (SET_DECISION, THRESHOLD_DECISION)
 
 
 class CheckMixin:
@@ -44,6 +48,11 @@ class CheckMixin:
             raise CoderError(
                 f"thresholds={self.thresholds!r} is not a way to set thresholds; use 'cv' (each "
                 "code's threshold chosen by cross-validation) or 'fixed' (``threshold`` for every code)."
+            )
+        if self.decision not in DECISIONS:
+            raise CoderError(
+                f"decision={self.decision!r} is not a way to choose a quote's codes; use 'set' (the quote's "
+                "likeliest set of codes) or 'threshold' (each code where it reaches its threshold)."
             )
         mp = self.min_precision
         if mp is not None and (isinstance(mp, bool) or not isinstance(mp, (int, float)) or not 0 < mp < 1):

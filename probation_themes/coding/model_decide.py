@@ -17,6 +17,13 @@ from probation_themes.coding.model_types import Shortfall, TextRef
 #: How the model decides a code (``ModelCoder.decisions_``).
 MODEL, ALWAYS, NEVER, RULES = "model", "always", "never", "rules"
 
+#: How a quote's codes are chosen from their probabilities (``ModelCoder.decision``): each code on
+#: its own where it reaches its threshold, or the quote's set of codes with the highest expected F1.
+THRESHOLD_DECISION, SET_DECISION = "threshold", "set"
+
+#: ``how`` of a suggestion made because it is in the quote's likeliest set of codes.
+SET_REASON = 3
+
 #: A code too seldom absent to be trained is suggested on every quote when it is on at least
 #: this share of all labelled quotes (not only of those labelled for it: a code a reviewer
 #: only ever accepted is on every quote labelled for it, and says nothing about the rest).
@@ -114,23 +121,66 @@ def refusal(skipped: Mapping[str, Shortfall], need: int) -> str:
     )
 
 
+def likeliest_set(proba: np.ndarray, floor: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per quote, the set of codes with the highest expected F1 against a coder, and that F1.
+
+    With calibrated probabilities ``p`` (taken as independent), the expected F1
+    of suggesting a quote's ``k`` likeliest codes is close to
+    ``2 * (sum of their p) / (k + sum of every p)`` (Jansche 2007; Lipton et
+    al. 2014): a code joins the set while its probability is above about half
+    the F1 the set can reach, so beside a clear code a doubtful one stays out,
+    while several doubtful ones come together. Only codes reaching ``floor``
+    (each code's threshold) may be in a set; a quote with none gets an empty set.
+
+    Returns ``how`` (``SET_REASON`` for the codes of each quote's set, -1 for
+    the others) and each quote's expected F1 of its set.
+    """
+    n, k = proba.shape
+    how = np.full((n, k), -1, dtype=np.int8)
+    if not n or not k:
+        return how, np.zeros(n)
+    p = proba if floor is None else np.where(proba >= floor, proba, 0.0)
+    order = np.argsort(-p, axis=1, kind="stable")
+    ranked = np.take_along_axis(p, order, axis=1)
+    total = proba.sum(axis=1, keepdims=True)
+    expected = 2 * np.cumsum(ranked, axis=1) / (np.arange(1, k + 1) + total)
+    size = np.argmax(expected, axis=1) + 1
+    best = expected[np.arange(n), size - 1]
+    take = (np.arange(k) < size[:, None]) & (ranked > 0)
+    rows = np.repeat(np.arange(n), k).reshape(n, k)
+    how[rows[take], order[take]] = SET_REASON
+    return how, np.where(take.any(axis=1), best, 0.0)
+
+
 class DecisionMixin:
     """Which codes :class:`~probation_themes.coding.model.ModelCoder` suggests, from its probabilities."""
 
-    def _decide(self, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int, float]]]:
+    def _decide(
+        self, proba: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int, float]], np.ndarray]:
         """The (quote, trained code) pairs suggested, why, and the codes each lost a group to.
 
-        A code is suggested where its probability reaches its threshold; with
-        ``at_least_one_``, a quote where none does gets its most likely trained
-        code. In a single-choice group (``groups_``) only the most probable of
-        the codes suggested stays; in an exactly-one group the most probable is
-        suggested even under its threshold. Returns rows, columns, how each pair
-        was reached (0: threshold, 1: the most likely code, 2: its group needs
-        one) and (pair, losing column, its probability) for group winners.
+        A code is a candidate where its probability reaches its threshold. With
+        the ``threshold`` decision every candidate is suggested; with ``set``
+        (:func:`likeliest_set`) a quote is suggested the set of its candidates
+        with the highest expected F1, so a doubtful code beside a clear one is
+        left out. With ``at_least_one_``, a quote given no code gets its most
+        likely trained code. In a single-choice group (``groups_``) only the
+        most probable of the codes suggested stays; in an exactly-one group the
+        most probable is suggested even under its threshold. Returns rows,
+        columns, how each pair was reached (0: threshold, 1: the most likely
+        code, 2: its group needs one, 3: in the quote's likeliest set), (pair,
+        losing column, its probability) for group winners, and each pair's
+        expected F1 of its quote's set (0 outside sets).
         """
         limits = np.array([self.thresholds_[c] for c in self.trained_codes_])
-        how = np.where(proba >= limits, 0, -1).astype(np.int8)
         learned = np.array([c not in self.constants_ for c in self.trained_codes_], dtype=bool)
+        fit = np.zeros(len(proba))
+        if getattr(self, "decision_", THRESHOLD_DECISION) == SET_DECISION:
+            how, fit = likeliest_set(proba, limits)
+            how[:, ~learned] = np.where(proba[:, ~learned] >= limits[~learned], 0, -1)  # everywhere codes stay so
+        else:
+            how = np.where(proba >= limits, 0, -1).astype(np.int8)
         if self.at_least_one_ and learned.any() and len(how):
             empty = np.nonzero((how < 0).all(axis=1))[0]
             if len(empty):
@@ -154,7 +204,7 @@ class DecisionMixin:
         rows, cols = np.nonzero(how >= 0)
         pair_of = {(r, c): k for k, (r, c) in enumerate(zip(rows.tolist(), cols.tolist()))}
         losers = [(pair_of[(r, w)], lost, p) for r, w, lost, p in beaten if (r, w) in pair_of]
-        return rows, cols, how[rows, cols], losers
+        return rows, cols, how[rows, cols], losers, fit[rows]
 
 
 def quiet_fit(classifier, X, y, **fit_params) -> None:

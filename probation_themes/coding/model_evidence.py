@@ -23,6 +23,9 @@ FALLBACK_TERM = "most likely code (every coded quote has one)"
 #: Evidence term of a suggestion made because its exactly-one group needs a code and this is the likeliest.
 GROUP_TERM = "most likely of its single-choice group"
 
+#: Evidence term of a suggestion in its quote's likeliest set of codes; the weight is the set's expected F1.
+SET_TERM = "one of the quote's likeliest codes (expected F1 of the set)"
+
 
 class EvidenceMixin:
     """Evidence of :class:`~probation_themes.coding.model.ModelCoder`'s suggestions."""
@@ -51,6 +54,7 @@ class EvidenceMixin:
         names.append(FALLBACK_TERM)
         names.append(GROUP_TERM)
         names += [f"chosen over {c}" for c in self.trained_codes_]
+        names.append(SET_TERM)
         self.evidence_names_ = names
 
     def _top_features(
@@ -60,13 +64,17 @@ class EvidenceMixin:
         cols: np.ndarray,
         how: np.ndarray | None = None,
         losers: list[tuple[int, int, float]] | None = None,
+        fit: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Evidence for every (row, trained code) pair at once, as (pair, feature, weight) arrays.
 
         A feature's contribution is its weight for the code times its value in
         the quote, rounded to two decimals; the TOP_TERMS largest positive word
         contributions of each pair are kept, and every positive rule and topic
-        feature, largest first (ties in feature order).
+        feature, largest first (ties in feature order). Then come the code's
+        threshold (or why it was suggested without reaching it), the codes it
+        won its single-choice group from, and, for a pair in its quote's
+        likeliest set (``how`` 3), that set's expected F1 (``fit``) last.
         """
         indptr, indices, data = _without_columns(features, *self._hidden_columns())
         starts = indptr[rows]
@@ -97,9 +105,14 @@ class EvidenceMixin:
         if how is not None and how.any():
             extra_feat = np.where(how == 1, base + n_codes, np.where(how == 2, base + n_codes + 1, extra_feat))
         lost = losers or []
-        pair = np.concatenate([pair, np.arange(n), np.array([k for k, _, _ in lost], dtype=np.int64)])
-        feat = np.concatenate([feat, extra_feat, np.array([base + n_codes + 2 + c for _, c, _ in lost], dtype=np.int64)])
-        contrib = np.concatenate([contrib, np.round(limits, 2), np.round([p for _, _, p in lost], 2)])
+        in_set = np.flatnonzero(how == 3) if how is not None else np.zeros(0, dtype=np.int64)
+        pair = np.concatenate([pair, np.arange(n), np.array([k for k, _, _ in lost], dtype=np.int64), in_set])
+        feat = np.concatenate([
+            feat, extra_feat, np.array([base + n_codes + 2 + c for _, c, _ in lost], dtype=np.int64),
+            np.full(len(in_set), base + 2 * n_codes + 2, dtype=np.int64),
+        ])
+        sets = np.round(fit[in_set], 2) if fit is not None else np.zeros(len(in_set))
+        contrib = np.concatenate([contrib, np.round(limits, 2), np.round([p for _, _, p in lost], 2), sets])
         order = np.argsort(pair, kind="stable")
         return pair[order], feat[order], contrib[order]
 

@@ -61,6 +61,8 @@ class CodeReport:
     decisions: dict[str, str] = field(default_factory=dict)
     #: model and all: each trained code's threshold, and each 'always' code's share of the coded quotes.
     thresholds: dict[str, float] = field(default_factory=dict)
+    #: model and all: how the model chose each quote's codes (``set`` or ``threshold``; see ModelCoder).
+    decision: str = ""
     #: model and all: of the units learned from, the respondents with several quotes read as one
     #: text (the imported coder coded whole respondents).
     joined_responses: int = 0
@@ -121,6 +123,7 @@ def code_project(
     full: bool = False,
     use_topics: bool = True,
     min_precision: float | None = None,
+    decision: str | None = None,
 ) -> CodeReport:
     """Run the coder for ``method`` over every quote, replacing that method's suggestions.
 
@@ -202,7 +205,7 @@ def code_project(
     if method == "model" or (method == "all" and (train_coder or labels)):
         topic_input, topics_note = topic_features(project) if use_topics else (None, "left out on request")
         model, labels_hash = _train(
-            project, codebook, labels, train_coder, n_jobs, random_state, topic_input, min_precision
+            project, codebook, labels, train_coder, n_jobs, random_state, topic_input, min_precision, decision
         )
         if not model.topic_names_:
             topic_input = None
@@ -237,6 +240,7 @@ def code_project(
         name, codebook.content_hash(), labels_hash, train_coder, random_state,
         *([topic_input.source] if topic_input is not None else []),
         *([{"min_precision": min_precision}] if model is not None and min_precision is not None else []),
+        *([{"decision": model.decision_}] if model is not None else []),
     )
     through = project.last_quote_seq()
     earlier = None if full or method in ("topics", "all") else _reusable_run(project, method, fingerprint)
@@ -311,6 +315,7 @@ def code_project(
         skipped=dict(model.skipped_codes_) if model else {},
         decisions=dict(model.decisions_) if model else {},
         thresholds=_shown_thresholds(model) if model else {},
+        decision=model.decision_ if model else "",
         labelled_quotes=model.n_labelled_ if model else 0,
         aids=model.aids_.describe() if model else "",
         aids_notes=list(model.aids_.notes) if model else [],
@@ -527,8 +532,14 @@ CHAR_NGRAMS_MAX_QUOTES = 200_000
 def _train(
     project: Project, codebook: Codebook, labels: Labels, train_coder: str | None, n_jobs: int | None,
     random_state: int | None, topics: TopicFeatures | None = None, min_precision: float | None = None,
+    decision: str | None = None,
 ) -> tuple[ModelCoder, str]:
-    """Fit the model on the project's human labels (and topics, if given); returns it with a fingerprint of the labels."""
+    """Fit the model on the project's human labels (and topics, if given); returns it with a fingerprint.
+
+    The fingerprint is of the labels and, when the model learned from uncoded quotes too
+    (weak labels kept, or a representation of the text), of which quotes those were: a
+    later run may keep this run's suggestions only if its model learned from the same.
+    """
     if not labels:
         source = f"no review decisions and no codings from {train_coder!r} for" if train_coder else (
             "no review decisions about"
@@ -546,19 +557,23 @@ def _train(
     n_quotes = project.count_quotes(substantive=True)
     chars = n_quotes <= CHAR_NGRAMS_MAX_QUOTES
     model = registry.get(registry.default_for("model"))(
-        n_jobs=n_jobs, random_state=random_state, min_precision=min_precision, char_ngrams=chars
+        n_jobs=n_jobs, random_state=random_state, min_precision=min_precision, char_ngrams=chars,
+        **({"decision": decision} if decision is not None else {}),
     )
     # A representation of the text costs scoring time on every quote: none in large projects.
     dropped = n_quotes > REPRESENTATION_MAX_QUOTES and model.get_params().get("representation", "none") != "none"
     if dropped:
         model.set_params(representation="none")
     # The quotes nobody coded: weak labels from the rules (and the representation's text).
-    model.fit(codebook, quotes, labels=labels, topics=topics, unlabelled=uncoded_sample(project, labels, random_state))
+    uncoded = uncoded_sample(project, labels, random_state)
+    model.fit(codebook, quotes, labels=labels, topics=topics, unlabelled=uncoded)
     if dropped:
         model.aids_.notes.append(
             f"no text representation: the project holds more than {REPRESENTATION_MAX_QUOTES:,} quotes"
         )
-    return model, _fingerprint(sorted((q, sorted(c.items())) for q, c in labels.items()))
+    aided = bool(model.aids_.weak_codes) or model.aids_.representation != "none"
+    sample = sorted(r.quote_id for r in uncoded) if aided else []
+    return model, _fingerprint(sorted((q, sorted(c.items())) for q, c in labels.items()), sample)
 
 
 #: Most quotes a project may hold for the model to read an LSA representation of its text

@@ -114,6 +114,8 @@ class Evaluation:
     #: Single-choice groups scored: name -> their code ids.
     groups: dict[str, list[str]] = field(default_factory=dict)
     uncoded: int = 0
+    #: How the model chose each text's codes (``set`` or ``threshold``; "" when it has no choice).
+    decision: str = ""
 
 
 def default_sizes(pool: int) -> list[int]:
@@ -329,7 +331,17 @@ def evaluate(
         aids=aid_names if compare else "",
         groups={name: codes for name, _, codes, _ in choice},
         uncoded=gold.uncoded,
+        decision=_decision(model_options),
     )
+
+
+def _decision(options: dict | None) -> str:
+    """How the model chooses a text's codes with ``options``: the one asked for, else its default."""
+    asked = (options or {}).get("decision")
+    if asked is not None:
+        return str(asked)
+    default = inspect.signature(ModelCoder.__init__).parameters.get("decision")
+    return "" if default is None else str(default.default)
 
 
 def _note_decisions(model: ModelCoder, codes: list[str], seen: dict[str, list]) -> None:
