@@ -433,29 +433,6 @@ class ModelCoder(CheckMixin, FeatureMixin, EvidenceMixin, DecisionMixin, BaseCod
         if chunk.as_rows:
             scores = scores._replace(store_rows=self._store_rows(chunk, scores), coded=sorted(set(rows.tolist())))
         return scores
-    def _probabilities(self, features: sp.csr_matrix) -> np.ndarray:
-        """What each code's CalibratedClassifierCV.predict_proba gives, for all codes at once.
-
-        Every fold's decision function comes from one sparse product; each is
-        calibrated by that fold's calibrator and the folds are averaged, as
-        scikit-learn does (a test checks the two agree).
-        """
-        decisions = np.asarray(features @ self.fold_weights_) + self.fold_intercepts_
-        proba = np.zeros((features.shape[0], len(self.trained_codes_)))
-        column = 0
-        for j, code_id in enumerate(self.trained_codes_):
-            if code_id in self.constants_:  # suggested everywhere: its share of the coded quotes
-                proba[:, j] = self.constants_[code_id]
-                continue
-            folds = self.classifiers_[code_id].calibrated_classifiers_
-            for fold in folds:
-                p = fold.calibrators[0].predict(decisions[:, column])
-                p[(p > 1.0) & (p <= 1.0 + 1e-5)] = 1.0
-                proba[:, j] += p
-                column += 1
-            proba[:, j] /= len(folds)
-        return proba
-
     def _batch(self, quotes: Sequence[Quote], chunk: Chunk, scores: Scores) -> ScoredBatch:
         """Turn a chunk's numbers into suggestion records (in this process)."""
         ids = [r.quote_id for r in chunk.refs]

@@ -1,7 +1,8 @@
-"""How the learned coder decides each code: trained, always, never or left to the rules.
+"""How the learned coder decides: each code trained, always, never or left to the rules; then each quote's codes.
 
 Also the choice of each trained code's threshold from its out-of-fold
-probabilities, to maximise F1 (or to reach a wanted precision).
+probabilities, to maximise F1 (or to reach a wanted precision), the
+probabilities of a batch of quotes, and each quote's likeliest set of codes.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from probation_themes.coding.model_types import Shortfall, TextRef
@@ -153,7 +155,30 @@ def likeliest_set(proba: np.ndarray, floor: np.ndarray | None = None) -> tuple[n
 
 
 class DecisionMixin:
-    """Which codes :class:`~probation_themes.coding.model.ModelCoder` suggests, from its probabilities."""
+    """Which codes :class:`~probation_themes.coding.model.ModelCoder` suggests, and their probabilities."""
+
+    def _probabilities(self, features: sp.csr_matrix) -> np.ndarray:
+        """What each code's CalibratedClassifierCV.predict_proba gives, for all codes at once.
+
+        Every fold's decision function comes from one sparse product; each is
+        calibrated by that fold's calibrator and the folds are averaged, as
+        scikit-learn does (a test checks the two agree).
+        """
+        decisions = np.asarray(features @ self.fold_weights_) + self.fold_intercepts_
+        proba = np.zeros((features.shape[0], len(self.trained_codes_)))
+        column = 0
+        for j, code_id in enumerate(self.trained_codes_):
+            if code_id in self.constants_:  # suggested everywhere: its share of the coded quotes
+                proba[:, j] = self.constants_[code_id]
+                continue
+            folds = self.classifiers_[code_id].calibrated_classifiers_
+            for fold in folds:
+                p = fold.calibrators[0].predict(decisions[:, column])
+                p[(p > 1.0) & (p <= 1.0 + 1e-5)] = 1.0
+                proba[:, j] += p
+                column += 1
+            proba[:, j] /= len(folds)
+        return proba
 
     def _decide(
         self, proba: np.ndarray
