@@ -116,6 +116,11 @@ class AidReport:
                 "rank the held-out coded quotes better than the coded quotes alone"
             )
 
+    @property
+    def used_uncoded(self) -> bool:
+        """Whether the model learned from the uncoded quotes (weak labels kept, or a representation)."""
+        return bool(self.weak_codes) or self.representation != "none"
+
     def describe(self) -> str:
         """One line for a reader: e.g. ``weak labels from the rules on 3,486 uncoded quotes (weight 0.2)``."""
         parts = []

@@ -149,8 +149,8 @@ def likeliest_set(proba: np.ndarray, floor: np.ndarray | None = None) -> tuple[n
     size = np.argmax(expected, axis=1) + 1
     best = expected[np.arange(n), size - 1]
     take = (np.arange(k) < size[:, None]) & (ranked > 0)
-    rows = np.repeat(np.arange(n), k).reshape(n, k)
-    how[rows[take], order[take]] = SET_REASON
+    rows, ranks = np.nonzero(take)
+    how[rows, order[rows, ranks]] = SET_REASON
     return how, np.where(take.any(axis=1), best, 0.0)
 
 

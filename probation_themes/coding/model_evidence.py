@@ -9,6 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from probation_themes.coding.base import Row
+from probation_themes.coding.model_decide import SET_REASON
 from probation_themes.coding.model_types import Chunk, Scores
 from probation_themes.models import Evidence, evidence_item_json
 
@@ -74,9 +75,10 @@ class EvidenceMixin:
         feature, largest first (ties in feature order). Then come the code's
         threshold (or why it was suggested without reaching it), the codes it
         won its single-choice group from, and, for a pair in its quote's
-        likeliest set (``how`` 3), that set's expected F1 (``fit``) last.
+        likeliest set (``how`` is ``SET_REASON``), that set's expected F1 (``fit``) last.
         """
-        indptr, indices, data = _without_columns(features, *self._hidden_columns())
+        hidden = self._hidden_columns()
+        indptr, indices, data = _without_columns(features, *hidden)
         starts = indptr[rows]
         counts = indptr[rows + 1] - starts
         pair = np.repeat(np.arange(len(rows)), counts)
@@ -86,7 +88,7 @@ class EvidenceMixin:
         keep = contrib > 0
         pair, feat, contrib = pair[keep], feat[keep], contrib[keep]
         # Stable sorts: equal contributions stay in feature order (CSR rows are sorted).
-        group = pair * 2 + (feat >= self._hidden_columns()[1])
+        group = pair * 2 + (feat >= hidden[1])
         order = np.lexsort((-contrib, group))
         pair, feat, contrib, group = pair[order], feat[order], contrib[order], group[order]
         index = np.arange(len(group))
@@ -105,7 +107,7 @@ class EvidenceMixin:
         if how is not None and how.any():
             extra_feat = np.where(how == 1, base + n_codes, np.where(how == 2, base + n_codes + 1, extra_feat))
         lost = losers or []
-        in_set = np.flatnonzero(how == 3) if how is not None else np.zeros(0, dtype=np.int64)
+        in_set = np.flatnonzero(how == SET_REASON) if how is not None else np.zeros(0, dtype=np.int64)
         pair = np.concatenate([pair, np.arange(n), np.array([k for k, _, _ in lost], dtype=np.int64), in_set])
         feat = np.concatenate([
             feat, extra_feat, np.array([base + n_codes + 2 + c for _, c, _ in lost], dtype=np.int64),

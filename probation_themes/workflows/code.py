@@ -571,8 +571,7 @@ def _train(
         model.aids_.notes.append(
             f"no text representation: the project holds more than {REPRESENTATION_MAX_QUOTES:,} quotes"
         )
-    aided = bool(model.aids_.weak_codes) or model.aids_.representation != "none"
-    sample = sorted(r.quote_id for r in uncoded) if aided else []
+    sample = sorted(r.quote_id for r in uncoded) if model.aids_.used_uncoded else []
     return model, _fingerprint(sorted((q, sorted(c.items())) for q, c in labels.items()), sample)
 
 

@@ -159,22 +159,27 @@ def model_accepts(option: str) -> bool:
     return option in inspect.signature(ModelCoder.__init__).parameters
 
 
+def model_default(option: str) -> object:
+    """The model's default for ``option``; None when it has no such option (or no default)."""
+    found = inspect.signature(ModelCoder.__init__).parameters.get(option)
+    return None if found is None or found.default is inspect.Parameter.empty else found.default
+
+
 def _aid_options() -> tuple[dict, dict, bool, str]:
     """Model options with the few-label aids on and off, whether to pass unlabelled texts, and what they are."""
-    init = inspect.signature(ModelCoder.__init__).parameters
     fit = inspect.signature(ModelCoder.fit).parameters
     on: dict = {}
     off: dict = {}
     names = []
-    if "weak_labels" in init:
-        default = init["weak_labels"].default
-        on["weak_labels"] = default if default not in (False, None, inspect.Parameter.empty) else True
+    if model_accepts("weak_labels"):
+        default = model_default("weak_labels")
+        on["weak_labels"] = default if default not in (False, None) else True
         off["weak_labels"] = False if isinstance(on["weak_labels"], bool) else None
         names.append("weak labels from the rules")
-    if "representation" in init:
+    if model_accepts("representation"):
         off["representation"] = "none"  # off means off, whatever representation is asked for
-        if init["representation"].default not in (None, "none", inspect.Parameter.empty):
-            on["representation"] = init["representation"].default
+        if model_default("representation") not in (None, "none"):
+            on["representation"] = model_default("representation")
             names.append(f"a {str(on['representation']).upper()} representation of the texts")
     unlabelled = "unlabelled" in fit
     if unlabelled:
@@ -337,11 +342,8 @@ def evaluate(
 
 def _decision(options: dict | None) -> str:
     """How the model chooses a text's codes with ``options``: the one asked for, else its default."""
-    asked = (options or {}).get("decision")
-    if asked is not None:
-        return str(asked)
-    default = inspect.signature(ModelCoder.__init__).parameters.get("decision")
-    return "" if default is None else str(default.default)
+    chosen = (options or {}).get("decision") or model_default("decision")
+    return "" if chosen is None else str(chosen)
 
 
 def _note_decisions(model: ModelCoder, codes: list[str], seen: dict[str, list]) -> None:
